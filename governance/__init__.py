@@ -1,0 +1,5 @@
+"""The model governance dashboard: Django project package."""
+
+from governance.celery import app as celery_app
+
+__all__ = ("celery_app",)

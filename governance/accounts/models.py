@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from guardian.models import UserObjectPermissionBase
+
+from governance.accounts.roles import ROLE_PERMISSIONS
+
+
+class Team(models.Model):
+    name = models.SlugField(max_length=64, unique=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = ROLE_PERMISSIONS
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+
+class TeamUserObjectPermission(UserObjectPermissionBase):
+    """Guardian direct foreign key: a role granted on a team applies to all its models."""
+
+    content_object = models.ForeignKey(Team, on_delete=models.CASCADE)
+
+
+class ApiToken(models.Model):
+    """A bearer token for pipelines. Only its sha256 is stored; the clear token is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    PREFIX = "gov_"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def issue(cls, *, user, name: str = "") -> tuple[ApiToken, str]:
+        key = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, prefix=key[:12], key_hash=cls.hash_key(key))
+        return token, key
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

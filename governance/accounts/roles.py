@@ -1,0 +1,51 @@
+"""Roles of DESIGN.md and the actions each one may take. Pure data, no queries."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    MODEL_OWNER = "model_owner", "Model owner"
+    REVIEWER = "reviewer", "Reviewer (tech lead)"
+    RISK_OFFICER = "risk_officer", "Risk officer"
+    COMPLIANCE_OFFICER = "compliance_officer", "Compliance officer"
+    MLOPS = "mlops", "MLOps engineer"
+    PRODUCT_OWNER = "product_owner", "Product owner"
+    DOMAIN_EXPERT = "domain_expert", "Domain expert"
+    AUDITOR = "auditor", "Auditor (read-only)"
+
+
+ROLE_NAMES: tuple[str, ...] = tuple(Role.values)
+
+
+def role_permission(role: str) -> str:
+    """Codename of the guardian object permission that carries a role."""
+    return f"role_{role}"
+
+
+ROLE_PERMISSIONS = [(role_permission(r.value), f"Holds the {r.label} role") for r in Role]
+
+
+class Action(models.TextChoices):
+    VIEW = "view"
+    REGISTER_VERSION = "register_version"  # also: upload evidence, edit documents
+    REQUEST = "request"  # file a promotion request
+    DECIDE = "decide"  # approve / reject / request changes (plus slot rules)
+    CANCEL = "cancel"
+    ROLLBACK = "rollback"
+    EXPORT = "export"  # audit exports and reports
+    CREATE_MODEL = "create_model"  # on a team
+
+
+# Which roles allow which action on a model (or on its team). Staff admins may do all.
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    Action.VIEW: frozenset(ROLE_NAMES),
+    Action.REGISTER_VERSION: frozenset({Role.MODEL_OWNER, Role.MLOPS}),
+    Action.REQUEST: frozenset({Role.MODEL_OWNER, Role.MLOPS}),
+    Action.DECIDE: frozenset(set(ROLE_NAMES) - {Role.AUDITOR}),
+    Action.CANCEL: frozenset({Role.MODEL_OWNER, Role.MLOPS}),
+    Action.ROLLBACK: frozenset({Role.MODEL_OWNER, Role.MLOPS}),
+    Action.EXPORT: frozenset({Role.AUDITOR, Role.COMPLIANCE_OFFICER, Role.RISK_OFFICER, Role.MODEL_OWNER}),
+    Action.CREATE_MODEL: frozenset({Role.MODEL_OWNER, Role.MLOPS}),
+}

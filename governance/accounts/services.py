@@ -1,0 +1,68 @@
+"""Teams and role grants. Every grant and revoke is audited."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from guardian.shortcuts import assign_perm, remove_perm
+
+from governance.accounts.models import Team
+from governance.accounts.permissions import roles_for_model, user_may_manage_roles
+from governance.accounts.roles import ROLE_NAMES, role_permission
+from governance.audit.services import audit_record
+from governance.registry.models import RegisteredModel
+
+
+class RoleError(ValueError):
+    pass
+
+
+@transaction.atomic
+def team_create(*, actor, name: str, display_name: str = "") -> Team:
+    if actor is not None and not user_may_manage_roles(actor):
+        raise PermissionDenied("Only admins create teams.")
+    team, created = Team.objects.get_or_create(name=name, defaults={"display_name": display_name})
+    if created:
+        audit_record(actor=actor, action="team.created", obj=team, data={"name": name})
+    return team
+
+
+def _target(role: str, team: Team | None, model: RegisteredModel | None):
+    if role not in ROLE_NAMES:
+        raise RoleError(f"unknown role {role!r}; roles are: {', '.join(ROLE_NAMES)}")
+    if (team is None) == (model is None):
+        raise RoleError("give exactly one of a team or a model")
+    return team if team is not None else model
+
+
+@transaction.atomic
+def role_grant(*, actor, user, role: str, team: Team | None = None, model: RegisteredModel | None = None) -> None:
+    target = _target(role, team, model)
+    if actor is not None and not user_may_manage_roles(actor):
+        raise PermissionDenied("Only admins grant roles.")
+    assign_perm(f"{target._meta.app_label}.{role_permission(role)}", user, target)
+    audit_record(
+        actor=actor,
+        action="role.granted",
+        obj=target,
+        model_name=model.name if model else "",
+        data={"user": user.get_username(), "role": role, "scope": "model" if model else "team", "target": str(target.name)},
+    )
+
+
+@transaction.atomic
+def role_revoke(*, actor, user, role: str, team: Team | None = None, model: RegisteredModel | None = None) -> None:
+    target = _target(role, team, model)
+    if actor is not None and not user_may_manage_roles(actor):
+        raise PermissionDenied("Only admins revoke roles.")
+    remove_perm(f"{target._meta.app_label}.{role_permission(role)}", user, target)
+    audit_record(
+        actor=actor,
+        action="role.revoked",
+        obj=target,
+        model_name=model.name if model else "",
+        data={"user": user.get_username(), "role": role, "scope": "model" if model else "team", "target": str(target.name)},
+    )
+
+
+__all__ = ["RoleError", "role_grant", "role_revoke", "roles_for_model", "team_create"]

@@ -1,0 +1,181 @@
+"""Input validation and output shapes of the HTTP API (DESIGN.md contract)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from governance.approvals.models import ChangeType, DecisionKind, PromotionRequest, RiskClass
+from governance.evidence.models import Artifact, DocumentKind, EvidenceKind
+from governance.registry.models import ModelVersion, RegisteredModel, RiskTier, Stage
+
+
+class ModelCreateIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    team = serializers.CharField(max_length=64)
+    risk_tier = serializers.ChoiceField(choices=RiskTier.choices)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    domain = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+
+
+class ModelOut(serializers.ModelSerializer):
+    team = serializers.CharField(source="team.name")
+    production_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RegisteredModel
+        fields = ["name", "team", "risk_tier", "domain", "description", "created_at", "production_version"]
+
+    def get_production_version(self, obj) -> int | None:
+        return getattr(obj, "production_version_number", None)
+
+
+class VersionCreateIn(serializers.Serializer):
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    artifact_uri = serializers.CharField(max_length=1000)
+    artifact_sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", error_messages={"invalid": "Expected 64 hex characters (sha256)."})
+    code_hash = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    data_snapshot_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    training_config = serializers.DictField(required=False, default=dict)
+    seed = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**63 - 1, default=None)
+    framework = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class VersionOut(serializers.ModelSerializer):
+    model = serializers.CharField(source="model.name")
+    created_by = serializers.CharField(source="created_by.username")
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "model",
+            "version",
+            "stage",
+            "artifact_uri",
+            "artifact_sha256",
+            "code_hash",
+            "data_snapshot_id",
+            "training_config",
+            "training_config_sha256",
+            "seed",
+            "framework",
+            "created_by",
+            "created_at",
+            "stage_changed_at",
+        ]
+
+
+class EvidenceIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+
+
+class ArtifactOut(serializers.ModelSerializer):
+    sha256 = serializers.CharField(source="blob_id")
+    size = serializers.IntegerField(source="blob.size")
+    uploaded_by = serializers.CharField(source="uploaded_by.username")
+
+    class Meta:
+        model = Artifact
+        fields = ["id", "kind", "original_name", "sha256", "size", "format", "row_count", "columns", "profile", "uploaded_by", "created_at"]
+
+
+class DocumentIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    content = serializers.CharField(required=False, allow_blank=True, default="", max_length=200_000)
+    fields = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=20_000), required=False, default=dict)
+
+
+class PromotionIn(serializers.Serializer):
+    to_stage = serializers.ChoiceField(choices=Stage.choices)
+    change_type = serializers.ChoiceField(choices=ChangeType.choices, default=ChangeType.STANDARD)
+    justification = serializers.CharField(max_length=5000)
+    ticket_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class DecisionIn(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=DecisionKind.choices)
+    reason = serializers.CharField(max_length=5000)
+    ticket_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    risk_class = serializers.ChoiceField(choices=RiskClass.choices)
+    role = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+
+
+class ReasonIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+    ticket_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class CancelIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class DryRunIn(serializers.Serializer):
+    to_stage = serializers.ChoiceField(choices=Stage.choices)
+    policy = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+
+def promotion_out(request: PromotionRequest, slot_state, gate_runs) -> dict:
+    version = request.version
+    return {
+        "id": request.pk,
+        "model": version.model.name,
+        "version": version.version,
+        "from_stage": request.from_stage,
+        "to_stage": request.to_stage,
+        "change_type": request.change_type,
+        "status": request.status,
+        "status_reason": request.status_reason,
+        "justification": request.justification,
+        "ticket_id": request.ticket_id,
+        "requested_by": request.requested_by.username,
+        "requested_at": request.requested_at.isoformat(),
+        "policy": {"name": request.policy_name, "sha256": request.policy_sha256} if request.policy_sha256 else None,
+        "bypassed_gates": request.bypassed_gates,
+        "bypass_expires_at": request.bypass_expires_at.isoformat() if request.bypass_expires_at else None,
+        "review_due_at": request.review_due_at.isoformat() if request.review_due_at else None,
+        "required_approvals": request.required_approvals,
+        "slots": [
+            {
+                "role": slot.role,
+                "index": slot.index,
+                "filled_by": slot.decision.user.username if slot.decision else None,
+                "decided_at": slot.decision.created_at.isoformat() if slot.decision else None,
+            }
+            for slot in slot_state.slots
+        ],
+        "stale_approvals": [
+            {"user": d.user.username, "role": d.role, "reason": why} for d, why in slot_state.stale
+        ],
+        "gates": [
+            run.outcome
+            if run.outcome
+            else {
+                "gate_id": run.gate_id,
+                "type": run.gate_type,
+                "status": run.status,
+                "metric": run.params.get("metric"),
+                "value": None,
+                "threshold": None,
+                "ci_low": None,
+                "ci_high": None,
+                "p_value": None,
+                "n": None,
+                "groups": None,
+                "explanation": "Queued for a worker." if run.status == "pending" else "Running.",
+                "inputs": {},
+                "computed_at": None,
+            }
+            for run in gate_runs
+        ],
+        "approvals": [
+            {
+                "user": d.user.username,
+                "role": d.role,
+                "decision": d.decision,
+                "reason": d.reason,
+                "ticket_id": d.ticket_id,
+                "risk_class": d.risk_class,
+                "decided_at": d.created_at.isoformat(),
+            }
+            for d in request.decisions.all()
+        ],
+    }

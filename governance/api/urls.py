@@ -1,0 +1,21 @@
+from django.urls import path
+
+from governance.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("models/", views.ModelListView.as_view(), name="models"),
+    path("models/<str:name>/", views.ModelDetailView.as_view(), name="model"),
+    path("models/<str:name>/rollback/", views.RollbackView.as_view(), name="rollback"),
+    path("models/<str:name>/versions/", views.VersionListView.as_view(), name="versions"),
+    path("models/<str:name>/versions/<int:number>/", views.VersionDetailView.as_view(), name="version"),
+    path("models/<str:name>/versions/<int:number>/evidence/", views.EvidenceView.as_view(), name="evidence"),
+    path("models/<str:name>/versions/<int:number>/documents/", views.DocumentView.as_view(), name="documents"),
+    path("models/<str:name>/versions/<int:number>/promotions/", views.PromotionCreateView.as_view(), name="promotions"),
+    path("models/<str:name>/versions/<int:number>/dry-run/", views.DryRunView.as_view(), name="dry_run"),
+    path("promotions/<int:pk>/", views.PromotionDetailView.as_view(), name="promotion"),
+    path("promotions/<int:pk>/decisions/", views.DecisionView.as_view(), name="decisions"),
+    path("promotions/<int:pk>/cancel/", views.CancelView.as_view(), name="cancel"),
+    path("audit/", views.AuditListView.as_view(), name="audit"),
+]

@@ -1,0 +1,278 @@
+"""HTTP API for pipelines (DESIGN.md). Thin: permission helper → serializer → one service."""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, Subquery
+from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.accounts.models import Team
+from governance.accounts.permissions import get_model_for_user, models_visible_to, require, roles_by_model, user_may
+from governance.accounts.roles import Action
+from governance.api import serializers as s
+from governance.api.errors import error_body
+from governance.approvals import services as promotions
+from governance.approvals.models import PromotionRequest
+from governance.audit.models import AuditEvent
+from governance.evidence.services import DocumentError, document_save, evidence_upload
+from governance.evidence.models import Artifact
+from governance.gates.dry_run import dry_run
+from governance.registry import services as registry
+from governance.registry.models import ModelVersion, Stage
+
+
+def _version(user, name: str, number: int, action: str = Action.VIEW) -> ModelVersion:
+    model = get_model_for_user(user, name, action)
+    return get_object_or_404(ModelVersion.objects.select_related("model__team"), model=model, version=number)
+
+
+class ModelListView(APIView):
+    @extend_schema(request=s.ModelCreateIn, responses={201: s.ModelOut})
+    def post(self, request):
+        data = s.ModelCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        team = Team.objects.filter(name=data.validated_data["team"]).first()
+        if team is None:
+            return Response(error_body("invalid", f"No team {data.validated_data['team']!r}.", {"team": ["No such team."]}), status=400)
+        if registry.RegisteredModel.objects.filter(name=data.validated_data["name"]).exists():
+            return Response(
+                error_body("conflict", f"A model named {data.validated_data['name']!r} already exists.", {"name": ["Already taken."]}),
+                status=409,
+            )
+        model = registry.model_create(
+            user=request.user,
+            name=data.validated_data["name"],
+            team=team,
+            risk_tier=data.validated_data["risk_tier"],
+            domain=data.validated_data["domain"],
+            description=data.validated_data["description"],
+        )
+        return Response(s.ModelOut(model).data, status=201)
+
+    @extend_schema(responses={200: s.ModelOut(many=True)})
+    def get(self, request):
+        production = ModelVersion.objects.filter(model=OuterRef("pk"), stage=Stage.PRODUCTION).values("version")[:1]
+        qs = models_visible_to(request.user).select_related("team").annotate(production_version_number=Subquery(production))
+        return Response({"results": s.ModelOut(qs, many=True).data})
+
+
+class ModelDetailView(APIView):
+    @extend_schema(responses={200: s.ModelOut})
+    def get(self, request, name):
+        return Response(s.ModelOut(get_model_for_user(request.user, name)).data)
+
+
+class VersionListView(APIView):
+    @extend_schema(request=s.VersionCreateIn, responses={201: s.VersionOut})
+    def post(self, request, name):
+        model = get_model_for_user(request.user, name, Action.REGISTER_VERSION)
+        data = s.VersionCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = registry.version_register(user=request.user, model=model, **data.validated_data)
+        return Response(s.VersionOut(version).data, status=201)
+
+    @extend_schema(responses={200: s.VersionOut(many=True)})
+    def get(self, request, name):
+        model = get_model_for_user(request.user, name)
+        return Response({"results": s.VersionOut(model.versions.select_related("model", "created_by"), many=True).data})
+
+
+class VersionDetailView(APIView):
+    @extend_schema(responses={200: s.VersionOut})
+    def get(self, request, name, number):
+        return Response(s.VersionOut(_version(request.user, name, number)).data)
+
+
+class EvidenceView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {"kind": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}}, responses={201: s.ArtifactOut})
+    def post(self, request, name, number):
+        version = _version(request.user, name, number, Action.REGISTER_VERSION)
+        if getattr(request._request, "upload_too_large", None) or getattr(request, "upload_too_large", None):
+            from django.conf import settings
+
+            limit = settings.EVIDENCE_MAX_UPLOAD_BYTES
+            return Response(
+                error_body("too_large", f"The file exceeds the upload limit of {limit:,} bytes.", {"file": [f"At most {limit:,} bytes."]}),
+                status=413,
+            )
+        data = s.EvidenceIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = request.FILES.get("file")
+        if upload is None:
+            return Response(error_body("invalid", "Attach the evidence as the multipart field 'file'.", {"file": ["This field is required."]}), status=400)
+        digest = getattr(request._request, "upload_sha256", {}).get("file")
+        artifact = evidence_upload(
+            user=request.user,
+            version=version,
+            kind=data.validated_data["kind"],
+            path=upload.temporary_file_path(),
+            original_name=upload.name,
+            sha256=digest,
+        )
+        return Response(s.ArtifactOut(artifact).data, status=201)
+
+    @extend_schema(responses={200: s.ArtifactOut(many=True)})
+    def get(self, request, name, number):
+        version = _version(request.user, name, number)
+        artifacts = Artifact.objects.filter(version=version).select_related("blob", "uploaded_by")
+        return Response({"results": s.ArtifactOut(artifacts, many=True).data})
+
+
+class DocumentView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=s.DocumentIn)
+    def post(self, request, name, number):
+        version = _version(request.user, name, number, Action.REGISTER_VERSION)
+        data = s.DocumentIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            document = document_save(
+                user=request.user,
+                version=version,
+                kind=data.validated_data["kind"],
+                fields=data.validated_data["fields"],
+                content=data.validated_data["content"],
+            )
+        except DocumentError as exc:
+            return Response(error_body("invalid", str(exc), {f"fields.{k}" if k not in ("kind", "content", "fields") else k: [v] for k, v in exc.errors.items()}), status=400)
+        from governance.evidence.documents import document_missing_fields
+
+        return Response(
+            {
+                "kind": document.kind,
+                "revision": document.revision,
+                "missing_fields": document_missing_fields(document.kind, document.fields, document.content),
+            },
+            status=201,
+        )
+
+
+class PromotionCreateView(APIView):
+    @extend_schema(request=s.PromotionIn)
+    def post(self, request, name, number):
+        version = _version(request.user, name, number, Action.REQUEST)
+        data = s.PromotionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        promotion = promotions.promotion_request(user=request.user, version=version, **data.validated_data)
+        return Response(_promotion_payload(promotion), status=201)
+
+
+class DryRunView(APIView):
+    @extend_schema(request=s.DryRunIn)
+    def post(self, request, name, number):
+        version = _version(request.user, name, number)
+        data = s.DryRunIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = dry_run(version=version, to_stage=data.validated_data["to_stage"], policy_name=data.validated_data["policy"] or None)
+        return Response(report)
+
+
+def _promotion_payload(promotion: PromotionRequest) -> dict:
+    promotion = (
+        PromotionRequest.objects.select_related("version__model__team", "requested_by")
+        .prefetch_related("decisions__user")
+        .get(pk=promotion.pk)
+    )
+    return s.promotion_out(promotion, promotions.request_slot_state(promotion), list(promotion.gate_runs.all()))
+
+
+def _promotion_for(user, pk: int) -> PromotionRequest:
+    promotion = get_object_or_404(PromotionRequest.objects.select_related("version__model__team"), pk=pk)
+    require(user, Action.VIEW, promotion.version.model)
+    return promotion
+
+
+class PromotionDetailView(APIView):
+    def get(self, request, pk):
+        return Response(_promotion_payload(_promotion_for(request.user, pk)))
+
+
+class DecisionView(APIView):
+    @extend_schema(request=s.DecisionIn)
+    def post(self, request, pk):
+        promotion = _promotion_for(request.user, pk)
+        data = s.DecisionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        values["role"] = values.get("role") or None
+        promotions.promotion_decide(user=request.user, request=promotion, **values)
+        return Response(_promotion_payload(promotion), status=201)
+
+
+class CancelView(APIView):
+    @extend_schema(request=s.CancelIn)
+    def post(self, request, pk):
+        promotion = _promotion_for(request.user, pk)
+        data = s.CancelIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        promotions.promotion_cancel(user=request.user, request=promotion, reason=data.validated_data["reason"])
+        return Response(_promotion_payload(promotion))
+
+
+class RollbackView(APIView):
+    @extend_schema(request=s.ReasonIn)
+    def post(self, request, name):
+        model = get_model_for_user(request.user, name, Action.ROLLBACK)
+        data = s.ReasonIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        restored = promotions.promotion_rollback(user=request.user, model=model, **data.validated_data)
+        return Response({"model": model.name, "production_version": restored.version})
+
+
+class AuditListView(APIView):
+    def get(self, request):
+        visible = models_visible_to(request.user)
+        qs = AuditEvent.objects.all()
+        model_name = request.query_params.get("model")
+        if model_name:
+            model = get_model_for_user(request.user, model_name, Action.EXPORT)
+            qs = qs.filter(model_name=model.name)
+        elif not (request.user.is_staff or request.user.is_superuser):
+            visible = list(visible)
+            roles = roles_by_model(request.user, visible)
+            names = [m.name for m in visible if user_may(request.user, Action.EXPORT, m, roles=roles.get(m.pk, set()))]
+            qs = qs.filter(model_name__in=names)
+        since = request.query_params.get("since")
+        if since:
+            moment = parse_datetime(since)
+            if moment is None:
+                return Response(error_body("invalid", "since: expected an ISO 8601 date-time.", {"since": ["Expected an ISO 8601 date-time."]}), status=400)
+            qs = qs.filter(created_at__gte=moment)
+        paginator = self.paginator
+        page = paginator.paginate_queryset(qs.order_by("seq"), request, view=self)
+        return paginator.get_paginated_response(
+            [
+                {
+                    "seq": e.seq,
+                    "created_at": e.created_at.isoformat(),
+                    "actor": e.actor_label,
+                    "action": e.action,
+                    "object_type": e.object_type,
+                    "object_id": e.object_id,
+                    "model": e.model_name,
+                    "data": e.data,
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                }
+                for e in page
+            ]
+        )
+
+    @property
+    def paginator(self):
+        if not hasattr(self, "_paginator"):
+            from rest_framework.pagination import PageNumberPagination
+
+            self._paginator = PageNumberPagination()
+        return self._paginator
+
+
+__all__ = ["status"]

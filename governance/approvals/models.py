@@ -1,0 +1,113 @@
+"""Promotion requests and the decisions on them. Written only by approvals/services.py."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from governance.registry.models import ModelVersion, Stage
+
+
+class ChangeType(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    EMERGENCY = "emergency", "Emergency"
+    EXPERIMENT = "experiment", "Experiment"
+
+
+class RequestStatus(models.TextChoices):
+    AWAITING_GATES = "awaiting_gates", "Awaiting gates"
+    AWAITING_APPROVALS = "awaiting_approvals", "Awaiting approvals"
+    PROMOTED = "promoted", "Promoted"
+    GATES_FAILED = "gates_failed", "Gates failed"
+    REJECTED = "rejected", "Rejected"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+
+
+OPEN_STATUSES = (RequestStatus.AWAITING_GATES, RequestStatus.AWAITING_APPROVALS)
+
+
+class PromotionRequest(models.Model):
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="promotion_requests")
+    from_stage = models.CharField(max_length=20, choices=Stage.choices)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    change_type = models.CharField(max_length=20, choices=ChangeType.choices, default=ChangeType.STANDARD)
+    justification = models.TextField(max_length=5000)
+    ticket_id = models.CharField(max_length=100, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=30, choices=RequestStatus.choices, default=RequestStatus.AWAITING_GATES)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    status_reason = models.CharField(max_length=1000, blank=True)
+    # Frozen at creation: later policy edits never change this request.
+    policy_version = models.ForeignKey(
+        "policies.PolicyVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    policy_name = models.CharField(max_length=64, blank=True)
+    policy_snapshot = models.TextField(blank=True)
+    policy_sha256 = models.CharField(max_length=64, blank=True)
+    required_approvals = models.JSONField(default=list)  # [{"role": ..., "count": n}]
+    required_gates = models.JSONField(default=list)  # gate specs from the policy
+    # Emergency changes: which gates were bypassed, until when, and the review deadline.
+    bypassed_gates = models.JSONField(default=list)
+    bypass_expires_at = models.DateTimeField(null=True, blank=True)
+    review_due_at = models.DateTimeField(null=True, blank=True)
+    # The production version this promotion replaced (for roll back).
+    replaced_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version"],
+                condition=Q(status__in=["awaiting_gates", "awaiting_approvals"]),
+                name="one_open_request_per_version",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "-requested_at"])]  # inbox
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.version} {self.from_stage}→{self.to_stage}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class DecisionKind(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+    REQUEST_CHANGES = "request_changes", "Request changes"
+
+
+class RiskClass(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class Decision(models.Model):
+    request = models.ForeignKey(PromotionRequest, on_delete=models.PROTECT, related_name="decisions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=30)
+    decision = models.CharField(max_length=20, choices=DecisionKind.choices)
+    reason = models.TextField(max_length=5000)
+    ticket_id = models.CharField(max_length=100, blank=True)
+    risk_class = models.CharField(max_length=10, choices=RiskClass.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One person fills at most one slot of a request.
+            models.UniqueConstraint(
+                fields=["request", "user"], condition=Q(decision="approve"), name="one_approval_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} by {self.user} as {self.role}"

@@ -1,0 +1,113 @@
+"""Evidence attached to model versions.
+
+Files are content-addressed: a Blob is stored once per sha256 and never changed; an
+Artifact says "this version has this blob as evidence of this kind". Documents are
+versioned: each save is a new revision, the newest one is current.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from governance.registry.models import ModelVersion
+
+
+class EvidenceKind(models.TextChoices):
+    PREDICTIONS = "predictions", "Predictions (table)"
+    METRICS = "metrics", "Metrics (JSON)"
+    LATENCY = "latency", "Latency samples (table)"
+    COST = "cost", "Cost (JSON)"
+    SBOM = "sbom", "SBOM (CycloneDX JSON)"
+    LICENSES = "licenses", "Licences"
+    TRAINING_CONFIG = "training_config", "Training config"
+    FEATURE_REFERENCE = "feature_reference", "Feature reference (table)"
+    FEATURE_CURRENT = "feature_current", "Feature current (table)"
+    ROBUSTNESS = "robustness", "Robustness (JSON)"
+    ATTACHMENT = "attachment", "Attachment (any file)"
+
+
+class DocumentKind(models.TextChoices):
+    MODEL_CARD = "model_card", "Model card"
+    EVALUATION_REPORT = "evaluation_report", "Evaluation report"
+    MONITORING_PLAN = "monitoring_plan", "Monitoring plan"
+    ROLLBACK_PLAN = "rollback_plan", "Rollback plan"
+
+
+def blob_path(instance: Blob, filename: str) -> str:
+    return f"blobs/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Blob(models.Model):
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    size = models.BigIntegerField()
+    file = models.FileField(upload_to=blob_path, max_length=300)
+    # Parquet copy of a table, made once on acceptance; gates read only the columns they need.
+    columnar_file = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.sha256[:12]
+
+
+class Artifact(models.Model):
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="artifacts"
+    )
+    kind = models.CharField(max_length=30, choices=EvidenceKind.choices)
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="artifacts")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100, default="application/octet-stream")
+    format = models.CharField(max_length=20)
+    row_count = models.BigIntegerField(null=True, blank=True)
+    columns = models.JSONField(default=list)
+    profile = models.JSONField(default=dict)
+    data = models.JSONField(
+        null=True, blank=True
+    )  # parsed JSON kinds (metrics, sbom, ...)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["version_id", "kind", "-created_at"]
+        indexes = [
+            models.Index(fields=["version", "kind", "-created_at"])
+        ]  # latest of a kind
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.original_name} ({self.blob_id[:12]})"
+
+    @property
+    def sha256(self) -> str:
+        return self.blob_id
+
+    @property
+    def size(self) -> int:
+        return self.blob.size
+
+
+class Document(models.Model):
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(max_length=30, choices=DocumentKind.choices)
+    revision = models.PositiveIntegerField()
+    fields = models.JSONField(default=dict)
+    content = models.TextField(blank=True, max_length=200_000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["version_id", "kind", "-revision"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "kind", "revision"], name="document_revision_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} r{self.revision} of {self.version}"

@@ -1,0 +1,227 @@
+"""Accepting evidence and documents for a model version.
+
+An upload is parsed and validated from the temporary file the upload handler streamed to
+disk; only then is it stored, once per sha256, with its Parquet copy for tables. Any
+failure leaves no row and no new file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max
+
+from governance.accounts.permissions import user_may
+from governance.accounts.roles import Action
+from governance.audit.services import audit_record
+from governance.evidence.documents import document_missing_fields, validate_document
+from governance.evidence.models import (
+    Artifact,
+    Blob,
+    Document,
+    DocumentKind,
+    EvidenceKind,
+)
+from governance.evidence.parsers import EvidenceError, ParsedEvidence, parse_evidence
+from governance.registry.models import ModelVersion
+
+log = logging.getLogger(__name__)
+
+# Served only as downloads; these types are never rendered inline by the browser.
+SAFE_CONTENT_TYPES = {
+    "csv": "text/csv",
+    "parquet": "application/vnd.apache.parquet",
+    "json": "application/json",
+    "yaml": "application/yaml",
+}
+
+
+class DocumentError(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def sha256_of_file(path: str, chunk: int = 1024 * 1024) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _columnar_name(sha256: str) -> str:
+    return f"columnar/{sha256[:2]}/{sha256}.parquet"
+
+
+def evidence_upload(
+    *,
+    user,
+    version: ModelVersion,
+    kind: str,
+    path: str,
+    original_name: str,
+    sha256: str | None = None,
+) -> Artifact:
+    """Validate the file at `path` (already streamed to disk) and attach it to the version."""
+    model = version.model
+    if not user_may(user, Action.VIEW, model):
+        raise PermissionDenied("No such model.")
+    if not user_may(user, Action.REGISTER_VERSION, model):
+        raise PermissionDenied(
+            f"Uploading evidence for {model.name} needs the model_owner or mlops role."
+        )
+    if kind not in EvidenceKind.values:
+        raise EvidenceError(
+            f"unknown evidence kind {kind!r}; use one of: {', '.join(EvidenceKind.values)}",
+            field="kind",
+        )
+    original_name = os.path.basename(original_name or "upload")[:255] or "upload"
+    sha256 = sha256 or sha256_of_file(path)
+    size = os.path.getsize(path)
+    workdir = tempfile.mkdtemp(prefix="evidence-")
+    created_names: list[str] = []
+    try:
+        parsed: ParsedEvidence = parse_evidence(
+            kind, path, original_name=original_name, columnar_dir=workdir
+        )
+        with transaction.atomic():
+            blob = Blob.objects.select_for_update().filter(sha256=sha256).first()
+            if blob is None:
+                blob = Blob(sha256=sha256, size=size)
+                with open(path, "rb") as fh:
+                    blob.file.save(f"{sha256}", File(fh), save=False)
+                created_names.append(blob.file.name)
+                blob.save(force_insert=True)
+            if parsed.columnar_path and not blob.columnar_file:
+                with open(parsed.columnar_path, "rb") as fh:
+                    name = default_storage.save(_columnar_name(sha256), File(fh))
+                created_names.append(name)
+                Blob.objects.filter(pk=blob.pk).update(columnar_file=name)
+                blob.columnar_file = name
+            artifact = Artifact.objects.create(
+                version=version,
+                kind=kind,
+                blob=blob,
+                original_name=original_name,
+                content_type=SAFE_CONTENT_TYPES.get(
+                    parsed.format, "application/octet-stream"
+                ),
+                format=parsed.format,
+                row_count=parsed.row_count,
+                columns=list(parsed.columns),
+                profile=parsed.profile,
+                data=parsed.data if kind != EvidenceKind.ATTACHMENT else None,
+                uploaded_by=user,
+            )
+            audit_record(
+                actor=user,
+                action="evidence.uploaded",
+                obj=artifact,
+                model_name=model.name,
+                data={
+                    "version": version.version,
+                    "kind": kind,
+                    "sha256": sha256,
+                    "size": size,
+                    "name": original_name,
+                    "rows": parsed.row_count,
+                },
+            )
+    except BaseException:
+        for name in created_names:
+            try:
+                default_storage.delete(name)
+            except Exception:  # pragma: no cover - best effort clean-up
+                log.warning("could not remove %s after a failed upload", name)
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return artifact
+
+
+def columnar_local_path(blob: Blob) -> str:
+    """A local path of the Parquet copy (downloaded once from remote storage if needed)."""
+    if not blob.columnar_file:
+        raise EvidenceError("this artifact has no table copy")
+    try:
+        return default_storage.path(blob.columnar_file)
+    except NotImplementedError:
+        cache = Path(tempfile.gettempdir()) / "governance-columnar"
+        cache.mkdir(exist_ok=True)
+        target = cache / f"{blob.sha256}.parquet"
+        if not target.exists():
+            with (
+                default_storage.open(blob.columnar_file, "rb") as src,
+                open(f"{target}.part", "wb") as dst,
+            ):
+                shutil.copyfileobj(src, dst, 1024 * 1024)
+            os.replace(f"{target}.part", target)
+        return str(target)
+
+
+@transaction.atomic
+def document_save(
+    *, user, version: ModelVersion, kind: str, fields: dict, content: str = ""
+) -> Document:
+    model = version.model
+    if not user_may(user, Action.VIEW, model):
+        raise PermissionDenied("No such model.")
+    if not user_may(user, Action.REGISTER_VERSION, model):
+        raise PermissionDenied(
+            f"Editing documents of {model.name} needs the model_owner or mlops role."
+        )
+    if kind not in DocumentKind.values:
+        raise DocumentError(
+            {
+                "kind": f"unknown document kind {kind!r}; use one of: {', '.join(DocumentKind.values)}"
+            }
+        )
+    if not isinstance(fields, dict):
+        raise DocumentError({"fields": "expected an object of field name to text"})
+    if not isinstance(content, str):
+        raise DocumentError({"content": "expected Markdown text"})
+    if len(content) > 200_000:
+        raise DocumentError({"content": "at most 200,000 characters"})
+    errors = validate_document(kind, fields)
+    if errors:
+        raise DocumentError(errors)
+    ModelVersion.objects.select_for_update().filter(
+        pk=version.pk
+    ).first()  # serialise revisions
+    latest = (
+        Document.objects.filter(version=version, kind=kind).aggregate(
+            n=Max("revision")
+        )["n"]
+        or 0
+    )
+    document = Document.objects.create(
+        version=version,
+        kind=kind,
+        revision=latest + 1,
+        fields=fields,
+        content=content,
+        author=user,
+    )
+    audit_record(
+        actor=user,
+        action="document.saved",
+        obj=document,
+        model_name=model.name,
+        data={
+            "version": version.version,
+            "kind": kind,
+            "revision": document.revision,
+            "missing_fields": document_missing_fields(kind, fields, content),
+        },
+    )
+    return document

@@ -1,0 +1,75 @@
+"""Would this version pass policy X for transition T? Runs the gates, creates nothing."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from governance.gates.runners import evaluate_gate
+from governance.gates.services import outcome_envelope
+from governance.gates.stats.outcome import GateInputError
+from governance.policies.models import Policy
+from governance.policies.services import policy_for_model
+from governance.registry.models import ModelVersion
+
+
+def dry_run(*, version: ModelVersion, to_stage: str, policy_name: str | None = None) -> dict:
+    model = version.model
+    transition = f"{version.stage}->{to_stage}"
+    if policy_name:
+        policy = Policy.objects.select_related("current_version").filter(name=policy_name).first()
+        policy_version = policy.current_version if policy else None
+        if policy_version is None:
+            return {"transition": transition, "policy": policy_name, "would_pass": False, "gates": [], "problems": [f"No policy named {policy_name!r}."]}
+    else:
+        policy_version = policy_for_model(model)
+    if policy_version is None:
+        return {
+            "transition": transition,
+            "policy": None,
+            "would_pass": False,
+            "gates": [],
+            "approvals": [],
+            "problems": [f"No policy applies to {model.name} (risk tier {model.risk_tier}); it cannot be promoted beyond staging."],
+        }
+    block = (policy_version.data.get("transitions") or {}).get(transition)
+    if block is None:
+        return {
+            "transition": transition,
+            "policy": policy_version.policy.name,
+            "policy_sha256": policy_version.sha256,
+            "would_pass": False,
+            "gates": [],
+            "approvals": [],
+            "problems": [f"Policy {policy_version.policy.name} v{policy_version.number} has no {transition} transition."],
+        }
+    gates = []
+    for spec in block.get("gates", []):
+        try:
+            result, inputs = evaluate_gate(version=version, spec=spec)
+            status, explanation = result["status"], result.get("explanation", "")
+        except GateInputError as exc:
+            result, inputs, status, explanation = {}, {}, "error", f"The evidence cannot be evaluated: {exc}"
+        gates.append(
+            outcome_envelope(
+                run_gate_id=spec["id"],
+                run_type=spec["type"],
+                status=status,
+                explanation=explanation,
+                inputs=inputs,
+                policy_sha256=policy_version.sha256,
+                result=result,
+            )
+        )
+    failing = [g["gate_id"] for g in gates if g["status"] != "passed"]
+    return {
+        "transition": transition,
+        "policy": policy_version.policy.name,
+        "policy_version": policy_version.number,
+        "policy_sha256": policy_version.sha256,
+        "computed_at": timezone.now().isoformat(),
+        "would_pass": not failing,
+        "failing_gates": failing,
+        "gates": gates,
+        "approvals": block.get("approvals", []),
+        "problems": [f"{g['gate_id']}: {g['explanation']}" for g in gates if g["status"] != "passed"],
+    }

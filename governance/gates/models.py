@@ -1,0 +1,41 @@
+"""One GateRun per policy gate of a promotion request; its outcome is the DESIGN.md JSON."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from governance.approvals.models import PromotionRequest
+
+
+class GateStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+    ERROR = "error", "Error"
+    BYPASSED = "bypassed", "Bypassed"
+
+
+FINAL_GATE_STATUSES = (GateStatus.PASSED, GateStatus.FAILED, GateStatus.ERROR, GateStatus.BYPASSED)
+
+
+class GateRun(models.Model):
+    request = models.ForeignKey(PromotionRequest, on_delete=models.PROTECT, related_name="gate_runs")
+    gate_id = models.CharField(max_length=64)
+    gate_type = models.CharField(max_length=30)
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=GateStatus.choices, default=GateStatus.PENDING)
+    outcome = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["request_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["request", "gate_id"], name="one_run_per_gate")]
+        indexes = [models.Index(fields=["status", "dispatched_at"])]  # gate_sweep
+
+    def __str__(self) -> str:
+        return f"{self.gate_id} ({self.status})"

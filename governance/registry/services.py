@@ -1,0 +1,122 @@
+"""Registering models and versions (lineage is written once, here)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from governance.accounts.models import Team
+from governance.accounts.permissions import user_may, user_may_on_team
+from governance.accounts.roles import Action
+from governance.audit.services import audit_record
+from governance.registry.models import ModelVersion, RegisteredModel
+
+
+class RegistryError(Exception):
+    def __init__(self, message: str, *, field: str | None = None, fields: dict | None = None, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.fields = fields or ({field: [message]} if field else {})
+        self.code = code
+
+
+def canonical_json_sha256(value) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _validation_fields(exc: ValidationError) -> dict:
+    return {k: [str(m) for m in v] for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+
+
+@transaction.atomic
+def model_create(*, user, name: str, team: Team, risk_tier: str, domain: str = "", description: str = "") -> RegisteredModel:
+    if not user_may_on_team(user, Action.CREATE_MODEL, team):
+        raise PermissionDenied(f"Creating a model in team {team.name} needs the model_owner or mlops role on it.")
+    model = RegisteredModel(name=name, team=team, risk_tier=risk_tier, domain=domain, description=description)
+    try:
+        model.full_clean()
+    except ValidationError as exc:
+        fields = _validation_fields(exc)
+        raise RegistryError("; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()), fields=fields) from exc
+    model.save()
+    audit_record(actor=user, action="model.created", obj=model, model_name=model.name, data={"team": team.name, "risk_tier": risk_tier, "domain": domain})
+    return model
+
+
+@transaction.atomic
+def version_register(
+    *,
+    user,
+    model: RegisteredModel,
+    artifact_uri: str,
+    artifact_sha256: str,
+    code_hash: str = "",
+    data_snapshot_id: str = "",
+    training_config: dict | None = None,
+    seed: int | None = None,
+    framework: str = "",
+    version: int | None = None,
+) -> ModelVersion:
+    if not user_may(user, Action.VIEW, model):
+        raise PermissionDenied("No such model.")
+    if not user_may(user, Action.REGISTER_VERSION, model):
+        raise PermissionDenied(f"Registering a version of {model.name} needs the model_owner or mlops role.")
+    if training_config is None:
+        training_config = {}
+    if not isinstance(training_config, dict):
+        raise RegistryError("training_config must be a JSON object.", field="training_config")
+    if seed is not None and not (0 <= int(seed) < 2**63):
+        raise RegistryError("seed must be a non-negative integer.", field="seed")
+    model = RegisteredModel.objects.select_for_update().get(pk=model.pk)  # serialises version numbering
+    latest = model.versions.aggregate(n=Max("version"))["n"] or 0
+    if version is None:
+        version = latest + 1
+    elif version < 1:
+        raise RegistryError("version must be a positive integer.", field="version")
+    elif model.versions.filter(version=version).exists():
+        raise RegistryError(f"{model.name} v{version} already exists; lineage is immutable, register a new version.", field="version", code="conflict")
+    mv = ModelVersion(
+        model=model,
+        version=version,
+        artifact_uri=(artifact_uri or "").strip(),
+        artifact_sha256=(artifact_sha256 or "").strip().lower(),
+        code_hash=(code_hash or "").strip(),
+        data_snapshot_id=(data_snapshot_id or "").strip(),
+        training_config=training_config,
+        training_config_sha256=canonical_json_sha256(training_config) if training_config else "",
+        seed=seed,
+        framework=(framework or "").strip(),
+        created_by=user,
+    )
+    try:
+        mv.full_clean(exclude=["created_by", "model"])
+    except ValidationError as exc:
+        fields = _validation_fields(exc)
+        raise RegistryError("; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()), fields=fields) from exc
+    try:
+        with transaction.atomic():
+            mv.save(force_insert=True)
+    except IntegrityError as exc:
+        raise RegistryError(f"{model.name} v{version} already exists.", field="version", code="conflict") from exc
+    audit_record(
+        actor=user,
+        action="version.registered",
+        obj=mv,
+        model_name=model.name,
+        data={
+            "version": mv.version,
+            "artifact_uri": mv.artifact_uri,
+            "artifact_sha256": mv.artifact_sha256,
+            "code_hash": mv.code_hash,
+            "data_snapshot_id": mv.data_snapshot_id,
+            "training_config_sha256": mv.training_config_sha256,
+            "seed": mv.seed,
+        },
+    )
+    return mv

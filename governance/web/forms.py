@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from django import forms
+
+from governance.approvals.models import ChangeType, DecisionKind, RiskClass
+from governance.evidence.models import EvidenceKind
+from governance.registry.models import RiskTier, Stage
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=DecisionKind.choices, widget=forms.RadioSelect)
+    role = forms.ChoiceField(choices=[], required=False, help_text="The role you sign in.")
+    risk_class = forms.ChoiceField(choices=RiskClass.choices, label="Risk classification")
+    ticket_id = forms.CharField(max_length=100, required=False, label="Ticket ID")
+    reason = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, roles: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r, r.replace("_", " ")) for r in (roles or [])]
+
+
+class PromotionForm(forms.Form):
+    to_stage = forms.ChoiceField(choices=Stage.choices, label="Move to")
+    change_type = forms.ChoiceField(choices=ChangeType.choices, initial=ChangeType.STANDARD)
+    ticket_id = forms.CharField(max_length=100, required=False, label="Ticket ID")
+    justification = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=1000, required=False)
+
+
+class RollbackForm(forms.Form):
+    reason = forms.CharField(max_length=1000)
+    ticket_id = forms.CharField(max_length=100, required=False, label="Ticket ID")
+
+
+class EvidenceForm(forms.Form):
+    kind = forms.ChoiceField(choices=EvidenceKind.choices)
+    file = forms.FileField()
+
+
+class ModelFilterForm(forms.Form):
+    team = forms.CharField(required=False)
+    risk_tier = forms.ChoiceField(choices=[("", "any tier"), *RiskTier.choices], required=False)
+    stage = forms.ChoiceField(choices=[("", "any stage"), *Stage.choices], required=False)
+    q = forms.CharField(required=False, label="Search")
+
+
+class DryRunForm(forms.Form):
+    to_stage = forms.ChoiceField(choices=Stage.choices, label="Transition to")
+
+
+class PolicyForm(forms.Form):
+    content = forms.CharField(widget=forms.Textarea(attrs={"rows": 30, "class": "mono", "spellcheck": "false"}), max_length=256 * 1024)
+    reason = forms.CharField(max_length=500, help_text="Why this change (kept in the audit trail).")

@@ -1,0 +1,31 @@
+from django.urls import path
+
+from governance.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("models/", views.model_list, name="model_list"),
+    path("models/<str:name>/", views.model_detail, name="model_detail"),
+    path("models/<str:name>/rollback/", views.model_rollback, name="model_rollback"),
+    path("models/<str:name>/v<int:number>/", views.version_detail, name="version_detail"),
+    path("models/<str:name>/v<int:number>/promote/", views.version_request_promotion, name="version_request_promotion"),
+    path("models/<str:name>/v<int:number>/evidence/", views.version_upload_evidence, name="version_upload_evidence"),
+    path("models/<str:name>/v<int:number>/evidence/<int:artifact_id>/", views.artifact_detail, name="artifact_detail"),
+    path("models/<str:name>/v<int:number>/evidence/<int:artifact_id>/download/", views.artifact_download, name="artifact_download"),
+    path("models/<str:name>/v<int:number>/documents/<str:kind>/", views.document_edit, name="document_edit"),
+    path("models/<str:name>/v<int:number>/model-card/", views.model_card, name="model_card"),
+    path("models/<str:name>/v<int:number>/dry-run/", views.version_dry_run, name="version_dry_run"),
+    path("requests/<int:pk>/", views.request_detail, name="request_detail"),
+    path("requests/<int:pk>/gates/", views.request_gates, name="request_gates"),
+    path("requests/<int:pk>/decide/", views.request_decide, name="request_decide"),
+    path("requests/<int:pk>/cancel/", views.request_cancel, name="request_cancel"),
+    path("requests/<int:pk>/status.json", views.request_status_json, name="request_status_json"),
+    path("audit/", views.audit_list, name="audit_list"),
+    path("policies/", views.policy_list, name="policy_list"),
+    path("policies/new/", views.policy_edit, name="policy_new"),
+    path("policies/<str:name>/", views.policy_detail, name="policy_detail"),
+    path("policies/<str:name>/v<int:number>/", views.policy_detail, name="policy_version"),
+    path("policies/<str:name>/edit/", views.policy_edit, name="policy_edit"),
+]

@@ -1,0 +1,538 @@
+"""Browser pages. Thin: permission helper → form → one service call → redirect or partial."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_POST
+
+from governance.accounts.models import Team
+from governance.accounts.permissions import (
+    get_model_for_user,
+    models_visible_to,
+    require,
+    roles_for_model,
+    user_may,
+    user_may_manage_policies,
+)
+from governance.accounts.roles import Action
+from governance.approvals import services as promotions
+from governance.approvals.models import PromotionRequest
+from governance.approvals.selectors import inbox_for_user, slot_states_for
+from governance.audit.models import AuditEvent
+from governance.evidence.documents import document_fields
+from governance.evidence.markdown import render_markdown
+from governance.evidence.models import Artifact, DocumentKind
+from governance.evidence.parsers import EvidenceError, preview_rows
+from governance.evidence.selectors import artifacts_current, documents_completeness, documents_current
+from governance.evidence.services import DocumentError, columnar_local_path, document_save, evidence_upload
+from governance.gates.models import GateStatus
+from governance.policies.loader import PolicyError
+from governance.policies.models import Policy, PolicyVersion
+from governance.policies.services import policy_diff, policy_for_model, policy_publish
+from governance.registry.models import ModelVersion, RiskTier, Stage
+from governance.reports import charts
+from governance.web import forms
+
+
+def not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        from governance.api.errors import api_not_found
+
+        return api_not_found(request, exception)
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        from governance.api.errors import api_server_error
+
+        return api_server_error(request)
+    return render(request, "errors/500.html", status=500)
+
+
+def _version_for(user, name: str, number: int, action: str = Action.VIEW) -> ModelVersion:
+    model = get_model_for_user(user, name, action)
+    return get_object_or_404(ModelVersion.objects.select_related("model__team", "created_by"), model=model, version=number)
+
+
+def _request_for(user, pk: int) -> PromotionRequest:
+    request = get_object_or_404(
+        PromotionRequest.objects.select_related("version__model__team", "requested_by", "policy_version__policy"), pk=pk
+    )
+    require(user, Action.VIEW, request.version.model)
+    return request
+
+
+def _form_error(form, exc) -> None:
+    field = getattr(exc, "field", None)
+    message = getattr(exc, "message", str(exc))
+    form.add_error(field if field in form.fields else None, message)
+
+
+# --- Inbox and lists -------------------------------------------------------------------
+
+
+@login_required
+def inbox(request):
+    items = inbox_for_user(request.user)
+    return render(request, "web/inbox.html", {"items": items})
+
+
+@login_required
+def model_list(request):
+    form = forms.ModelFilterForm(request.GET or None)
+    production = ModelVersion.objects.filter(model=OuterRef("pk"), stage=Stage.PRODUCTION).values("version")[:1]
+    qs = (
+        models_visible_to(request.user)
+        .select_related("team")
+        .annotate(
+            production_version=Subquery(production),
+            version_count=Count("versions", distinct=True),
+            open_requests=Count(
+                "versions__promotion_requests",
+                filter=Q(versions__promotion_requests__status__in=["awaiting_gates", "awaiting_approvals"]),
+                distinct=True,
+            ),
+        )
+        .order_by("name")
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["team"]:
+            qs = qs.filter(team__name=data["team"])
+        if data["risk_tier"]:
+            qs = qs.filter(risk_tier=data["risk_tier"])
+        if data["stage"]:
+            qs = qs.filter(versions__stage=data["stage"]).distinct()
+        if data["q"]:
+            qs = qs.filter(Q(name__icontains=data["q"]) | Q(description__icontains=data["q"]))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    teams = Team.objects.filter(pk__in=models_visible_to(request.user).values("team_id"))
+    return render(request, "web/model_list.html", {"page": page, "form": form, "teams": teams, "tiers": RiskTier.choices, "stages": Stage.choices})
+
+
+@login_required
+def model_detail(request, name):
+    model = get_model_for_user(request.user, name)
+    versions = list(model.versions.select_related("created_by").order_by("-version"))
+    requests = list(
+        PromotionRequest.objects.filter(version__model=model)
+        .select_related("version", "requested_by")
+        .order_by("-requested_at")[:50]
+    )
+    roles = roles_for_model(request.user, model)
+    policy = policy_for_model(model)
+    return render(
+        request,
+        "web/model_detail.html",
+        {
+            "model": model,
+            "versions": versions,
+            "requests": requests,
+            "my_roles": sorted(roles),
+            "policy": policy,
+            "may_rollback": user_may(request.user, Action.ROLLBACK, model, roles=roles),
+            "rollback_form": forms.RollbackForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def model_rollback(request, name):
+    model = get_model_for_user(request.user, name, Action.ROLLBACK)
+    form = forms.RollbackForm(request.POST)
+    if form.is_valid():
+        try:
+            restored = promotions.promotion_rollback(user=request.user, model=model, **form.cleaned_data)
+            messages.success(request, f"Rolled back: {restored} is in production again.")
+        except promotions.PromotionError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, "Give a reason to roll back.")
+    return redirect("web:model_detail", name=model.name)
+
+
+# --- Versions ----------------------------------------------------------------------------
+
+
+@login_required
+def version_detail(request, name, number):
+    version = _version_for(request.user, name, number)
+    model = version.model
+    roles = roles_for_model(request.user, model)
+    artifacts = list(Artifact.objects.filter(version=version).select_related("blob", "uploaded_by").order_by("kind", "-created_at"))
+    current_docs = documents_current(version)
+    completeness = documents_completeness(version, current_docs)
+    production = model.versions.filter(stage=Stage.PRODUCTION).exclude(pk=version.pk).first()
+    policy = policy_for_model(model)
+    next_stages = sorted(promotions.STAGE_TRANSITIONS.get(version.stage, ()))
+    promotion_form = forms.PromotionForm(initial={"to_stage": next_stages[0] if next_stages else None})
+    promotion_form.fields["to_stage"].choices = [(s, s) for s in next_stages]
+    open_request = version.promotion_requests.filter(status__in=["awaiting_gates", "awaiting_approvals"]).first()
+    return render(
+        request,
+        "web/version_detail.html",
+        {
+            "model": model,
+            "version": version,
+            "artifacts": artifacts,
+            "documents": [(kind, label, current_docs.get(kind), completeness[kind]) for kind, label in DocumentKind.choices],
+            "production": production,
+            "lineage_diff": _lineage_diff(version, production) if production else [],
+            "policy": policy,
+            "may_write": user_may(request.user, Action.REGISTER_VERSION, model, roles=roles),
+            "may_request": user_may(request.user, Action.REQUEST, model, roles=roles) and bool(next_stages) and open_request is None,
+            "open_request": open_request,
+            "promotion_form": promotion_form,
+            "evidence_form": forms.EvidenceForm(),
+            "dry_run_form": forms.DryRunForm(initial={"to_stage": next_stages[0] if next_stages else None}),
+            "max_upload": settings.EVIDENCE_MAX_UPLOAD_BYTES,
+        },
+    )
+
+
+def _lineage_diff(version: ModelVersion, other: ModelVersion) -> list[tuple[str, object, object, bool]]:
+    rows = []
+    for field in ("artifact_uri", "artifact_sha256", "code_hash", "data_snapshot_id", "training_config_sha256", "seed", "framework"):
+        a, b = getattr(other, field), getattr(version, field)
+        rows.append((field.replace("_", " "), a, b, a != b))
+    metrics_a = (artifacts_current(other).get("metrics") or None)
+    metrics_b = (artifacts_current(version).get("metrics") or None)
+    if metrics_a is not None or metrics_b is not None:
+        da = metrics_a.data if metrics_a and isinstance(metrics_a.data, dict) else {}
+        db = metrics_b.data if metrics_b and isinstance(metrics_b.data, dict) else {}
+        for key in sorted(set(da) | set(db)):
+            if isinstance(da.get(key), (int, float)) or isinstance(db.get(key), (int, float)):
+                rows.append((f"metric {key}", da.get(key), db.get(key), da.get(key) != db.get(key)))
+    return rows
+
+
+@login_required
+@require_POST
+def version_request_promotion(request, name, number):
+    version = _version_for(request.user, name, number, Action.REQUEST)
+    form = forms.PromotionForm(request.POST)
+    form.fields["to_stage"].choices = [(s, s) for s in Stage.values]
+    if form.is_valid():
+        try:
+            promotion = promotions.promotion_request(user=request.user, version=version, **form.cleaned_data)
+            messages.success(request, f"Promotion request #{promotion.pk} filed; gates are running.")
+            return redirect("web:request_detail", pk=promotion.pk)
+        except promotions.PromotionError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, "Check the promotion form: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("web:version_detail", name=name, number=number)
+
+
+@login_required
+@require_POST
+def version_upload_evidence(request, name, number):
+    version = _version_for(request.user, name, number, Action.REGISTER_VERSION)
+    if getattr(request, "upload_too_large", None):
+        messages.error(request, f"The file exceeds the upload limit of {settings.EVIDENCE_MAX_UPLOAD_BYTES:,} bytes.")
+        return redirect("web:version_detail", name=name, number=number)
+    form = forms.EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a kind and a file.")
+        return redirect("web:version_detail", name=name, number=number)
+    upload = form.cleaned_data["file"]
+    try:
+        artifact = evidence_upload(
+            user=request.user,
+            version=version,
+            kind=form.cleaned_data["kind"],
+            path=upload.temporary_file_path(),
+            original_name=upload.name,
+            sha256=getattr(request, "upload_sha256", {}).get("file"),
+        )
+        messages.success(request, f"Accepted {artifact.original_name} as {artifact.get_kind_display().lower()}.")
+    except EvidenceError as exc:
+        messages.error(request, f"{upload.name} was not accepted: {exc}")
+    return redirect("web:version_detail", name=name, number=number)
+
+
+@login_required
+def version_dry_run(request, name, number):
+    from governance.gates.dry_run import dry_run
+
+    version = _version_for(request.user, name, number)
+    form = forms.DryRunForm(request.GET or None)
+    report = None
+    if form.is_valid():
+        report = dry_run(version=version, to_stage=form.cleaned_data["to_stage"])
+        for gate in report.get("gates", []):
+            gate["chart"] = charts.gate_chart_html(gate)
+    return render(request, "web/dry_run.html", {"version": version, "model": version.model, "form": form, "report": report})
+
+
+@login_required
+def artifact_download(request, name, number, artifact_id):
+    version = _version_for(request.user, name, number)
+    artifact = get_object_or_404(Artifact.objects.select_related("blob"), pk=artifact_id, version=version)
+    response = FileResponse(artifact.blob.file.open("rb"), as_attachment=True, filename=artifact.original_name)
+    # Never rendered inline: an uploaded HTML file must not run in our origin.
+    response["Content-Type"] = artifact.content_type if artifact.content_type != "text/html" else "application/octet-stream"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+def artifact_detail(request, name, number, artifact_id):
+    version = _version_for(request.user, name, number)
+    artifact = get_object_or_404(Artifact.objects.select_related("blob", "uploaded_by"), pk=artifact_id, version=version)
+    columns, rows = ([], [])
+    chart_html = []
+    if artifact.blob.columnar_file:
+        try:
+            path = columnar_local_path(artifact.blob)
+            columns, rows = preview_rows(path, 20)
+            chart_html = charts.artifact_charts_html(artifact, path)
+        except (EvidenceError, OSError) as exc:
+            messages.error(request, f"Preview unavailable: {exc}")
+    return render(
+        request,
+        "web/artifact_detail.html",
+        {"model": version.model, "version": version, "artifact": artifact, "columns": columns, "rows": rows, "charts": chart_html},
+    )
+
+
+@login_required
+def document_edit(request, name, number, kind):
+    if kind not in DocumentKind.values:
+        raise Http404("No such document kind.")
+    version = _version_for(request.user, name, number)
+    may_write = user_may(request.user, Action.REGISTER_VERSION, version.model)
+    current = documents_current(version).get(kind)
+    specs = document_fields(kind)
+    errors: dict[str, str] = {}
+    values = dict(current.fields) if current else {}
+    content = current.content if current else ""
+    if request.method == "POST":
+        if not may_write:
+            raise PermissionDenied("Editing documents needs the model_owner or mlops role.")
+        values = {spec.name: request.POST.get(spec.name, "") for spec in specs}
+        content = request.POST.get("content", "")
+        try:
+            document_save(user=request.user, version=version, kind=kind, fields=values, content=content)
+            messages.success(request, f"{DocumentKind(kind).label} saved as a new revision.")
+            return redirect("web:version_detail", name=name, number=number)
+        except DocumentError as exc:
+            errors = exc.errors
+    return render(
+        request,
+        "web/document_edit.html",
+        {
+            "model": version.model,
+            "version": version,
+            "kind": kind,
+            "kind_label": DocumentKind(kind).label,
+            "fields": [(spec, values.get(spec.name, ""), errors.get(spec.name)) for spec in specs],
+            "content": content,
+            "errors": errors,
+            "current": current,
+            "may_write": may_write,
+        },
+    )
+
+
+@login_required
+def model_card(request, name, number):
+    version = _version_for(request.user, name, number)
+    docs = documents_current(version)
+    card = docs.get(DocumentKind.MODEL_CARD)
+    completeness = documents_completeness(version, docs)
+    sections = []
+    for kind, label in DocumentKind.choices:
+        doc = docs.get(kind)
+        if doc is None:
+            continue
+        sections.append(
+            {
+                "kind": kind,
+                "label": label,
+                "doc": doc,
+                "fields": [(spec.label, doc.fields.get(spec.name, "")) for spec in document_fields(kind)],
+                "content_html": render_markdown(doc.content) if doc.content else "",
+                "missing": completeness[kind]["missing_fields"],
+            }
+        )
+    return render(request, "web/model_card.html", {"model": version.model, "version": version, "card": card, "sections": sections, "completeness": completeness})
+
+
+# --- Requests ----------------------------------------------------------------------------
+
+
+def _request_context(request, promotion: PromotionRequest) -> dict:
+    promotion = (
+        PromotionRequest.objects.select_related("version__model__team", "requested_by", "policy_version__policy")
+        .prefetch_related("decisions__user")
+        .get(pk=promotion.pk)
+    )
+    state = slot_states_for([promotion])[promotion.pk]
+    model = promotion.version.model
+    roles = roles_for_model(request.user, model)
+    required_roles = [item["role"] for item in promotion.required_approvals]
+    entitled = [r for r in required_roles if r in roles]
+    already = any(d.user_id == request.user.pk for d in promotion.decisions.all())
+    may_decide = promotion.is_open and bool(entitled) and request.user.pk != promotion.requested_by_id and not already
+    why_not = ""
+    if promotion.is_open and not may_decide:
+        if request.user.pk == promotion.requested_by_id:
+            why_not = "You requested this promotion, so someone else must sign off (separation of duties)."
+        elif already:
+            why_not = "You already decided on this request; one person fills at most one slot."
+        elif not entitled:
+            why_not = "You hold none of the roles this request needs."
+    gate_runs = list(promotion.gate_runs.all())
+    production = model.versions.filter(stage=Stage.PRODUCTION).exclude(pk=promotion.version_id).first()
+    return {
+        "promotion": promotion,
+        "model": model,
+        "version": promotion.version,
+        "slot_state": state,
+        "gate_runs": gate_runs,
+        "gates_running": any(r.status in (GateStatus.PENDING, GateStatus.RUNNING) for r in gate_runs),
+        "gate_charts": {r.pk: charts.gate_chart_html(r.outcome) for r in gate_runs if r.outcome},
+        "may_decide": may_decide,
+        "why_not": why_not,
+        "may_cancel": promotion.is_open
+        and (request.user.pk == promotion.requested_by_id or user_may(request.user, Action.CANCEL, model, roles=roles)),
+        "decision_form": forms.DecisionForm(roles=[r for r in entitled if r in state.open_roles] or entitled),
+        "production": production,
+        "lineage_diff": _lineage_diff(promotion.version, production) if production else [],
+        "completeness": documents_completeness(promotion.version),
+    }
+
+
+@login_required
+def request_detail(request, pk):
+    promotion = _request_for(request.user, pk)
+    return render(request, "web/request_detail.html", _request_context(request, promotion))
+
+
+@login_required
+def request_gates(request, pk):
+    """The live gate panel (htmx polls it while gates run)."""
+    promotion = _request_for(request.user, pk)
+    context = _request_context(request, promotion)
+    return render(request, "web/_gates.html", context)
+
+
+@login_required
+@require_POST
+def request_decide(request, pk):
+    promotion = _request_for(request.user, pk)
+    context = _request_context(request, promotion)
+    form = forms.DecisionForm(request.POST, roles=[item["role"] for item in promotion.required_approvals])
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            promotions.promotion_decide(
+                user=request.user,
+                request=promotion,
+                decision=data["decision"],
+                reason=data["reason"],
+                risk_class=data["risk_class"],
+                ticket_id=data["ticket_id"],
+                role=data["role"] or None,
+            )
+            messages.success(request, "Your decision is recorded.")
+            return redirect("web:request_detail", pk=pk)
+        except promotions.PromotionError as exc:
+            _form_error(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+    context["decision_form"] = form
+    return render(request, "web/request_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def request_cancel(request, pk):
+    promotion = _request_for(request.user, pk)
+    form = forms.CancelForm(request.POST)
+    form.is_valid()
+    try:
+        promotions.promotion_cancel(user=request.user, request=promotion, reason=form.cleaned_data.get("reason", ""))
+        messages.success(request, "Request cancelled.")
+    except promotions.PromotionError as exc:
+        messages.error(request, exc.message)
+    return redirect("web:request_detail", pk=pk)
+
+
+@login_required
+def request_status_json(request, pk):
+    promotion = _request_for(request.user, pk)
+    return JsonResponse({"id": promotion.pk, "status": promotion.status})
+
+
+# --- Audit -------------------------------------------------------------------------------
+
+
+@login_required
+def audit_list(request):
+    qs = AuditEvent.objects.order_by("-seq")
+    if not (request.user.is_staff or request.user.is_superuser):
+        qs = qs.filter(model_name__in=models_visible_to(request.user).values("name"))
+    model_name = request.GET.get("model", "").strip()
+    if model_name:
+        qs = qs.filter(model_name=model_name)
+    action = request.GET.get("action", "").strip()
+    if action:
+        qs = qs.filter(action__startswith=action)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "web/audit_list.html", {"page": page, "model_name": model_name, "action": action})
+
+
+# --- Policies ----------------------------------------------------------------------------
+
+
+@login_required
+def policy_list(request):
+    policies = Policy.objects.select_related("current_version__author").order_by("name")
+    return render(request, "web/policy_list.html", {"policies": policies, "may_manage": user_may_manage_policies(request.user)})
+
+
+@login_required
+def policy_detail(request, name, number=None):
+    policy = get_object_or_404(Policy, name=name)
+    versions = list(policy.versions.select_related("author").order_by("-number"))
+    version = next((v for v in versions if v.number == number), None) if number else policy.current_version
+    if version is None:
+        raise Http404("No such policy version.")
+    previous = next((v for v in versions if v.number == version.number - 1), None)
+    return render(
+        request,
+        "web/policy_detail.html",
+        {"policy": policy, "version": version, "versions": versions, "diff": policy_diff(previous, version), "may_manage": user_may_manage_policies(request.user)},
+    )
+
+
+@login_required
+def policy_edit(request, name=None):
+    if not user_may_manage_policies(request.user):
+        raise PermissionDenied("Editing policies needs the manage-policy permission.")
+    policy = get_object_or_404(Policy, name=name) if name else None
+    initial = {"content": policy.current_version.content} if policy and policy.current_version else {}
+    form = forms.PolicyForm(request.POST or None, initial=initial)
+    issues = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = policy_publish(text=form.cleaned_data["content"], author=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, f"Published {version.policy.name} v{version.number} ({version.sha256[:12]}).")
+            return redirect("web:policy_detail", name=version.policy.name)
+        except PolicyError as exc:
+            issues = [str(issue) for issue in exc.issues]
+            form.add_error("content", f"{len(issues)} problem(s); nothing was saved.")
+    return render(request, "web/policy_edit.html", {"form": form, "policy": policy, "issues": issues})

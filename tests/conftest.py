@@ -1,0 +1,202 @@
+"""Shared fixtures: real PostgreSQL (pytest-django), a real Celery worker on Redis, people.
+
+CI sets CI=true: a missing PostgreSQL, Redis or Chromium is then a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionstart(session):
+    """Fail fast, with a clear message, when a service the suite needs is down."""
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        return
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.exit(f"Redis is not reachable at {settings.REDIS_URL}: {exc}. Start it (make test does).", returncode=3)
+
+
+def _worker_env(db_name: str) -> dict:
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    if db["ENGINE"].endswith("sqlite3"):
+        env["DATABASE_URL"] = f"sqlite:///{db_name}"
+    else:
+        env["DATABASE_URL"] = f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db_name}"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+class WorkerProcess:
+    """A real `celery worker` subprocess on this run's own queue."""
+
+    def __init__(self, db_name: str, log_path: Path, name: str):
+        self.db_name = db_name
+        self.log_path = log_path
+        self.name = name
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30.0) -> WorkerProcess:
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "governance", "worker",
+                "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--pool=solo", "--concurrency=1",
+                "-n", f"{self.name}@%h", "--without-gossip", "--without-mingle", "-l", "info",
+            ],
+            cwd=ROOT, env=_worker_env(self.db_name), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        from governance.celery import app, ping
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                if ping.apply_async(expires=5).get(timeout=2) == "pong":
+                    return self
+            except Exception:
+                time.sleep(0.3)
+        raise RuntimeError(f"celery worker did not answer within {timeout}s; see {self.log_path}")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def _purge_queue() -> None:
+    from governance.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+@pytest.fixture(scope="session")
+def worker_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("worker") / "worker.log"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, worker_log):
+    """One worker for the session, connected to the test database."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        db_name = connection.settings_dict["NAME"]
+    _purge_queue()
+    worker = WorkerProcess(db_name, worker_log, "session-worker").start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def make_worker(django_db_setup, django_db_blocker, tmp_path):
+    """Start extra workers inside a test (e.g. after killing one); all are stopped after."""
+    from django.db import connection
+
+    started: list[WorkerProcess] = []
+    with django_db_blocker.unblock():
+        db_name = connection.settings_dict["NAME"]
+
+    def make(name: str) -> WorkerProcess:
+        worker = WorkerProcess(db_name, tmp_path / f"{name}.log", name).start()
+        started.append(worker)
+        return worker
+
+    yield make
+    for worker in started:
+        worker.stop()
+
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.25, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+# --- People and things -------------------------------------------------------------------
+
+from tests.factories import (  # noqa: E402
+    grant,
+    make_model,
+    make_team,
+    make_user,
+    make_version,
+)
+
+
+@pytest.fixture
+def team(db):
+    return make_team("credit")
+
+
+@pytest.fixture
+def other_team(db):
+    return make_team("marketing")
+
+
+@pytest.fixture
+def alice(team):
+    """Alice owns the team's models (model_owner)."""
+    user = make_user("alice")
+    grant(user, "model_owner", team=team)
+    return user
+
+
+@pytest.fixture
+def bob(team):
+    """Bob is the team's tech lead (reviewer)."""
+    user = make_user("bob")
+    grant(user, "reviewer", team=team)
+    return user
+
+
+@pytest.fixture
+def charlie(db):
+    """Charlie has no role anywhere."""
+    return make_user("charlie")
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def model(team, alice):
+    return make_model("credit-scoring", team=team, risk_tier="medium")
+
+
+@pytest.fixture
+def version(model, alice):
+    return make_version(model, alice)
+
+
+__all__ = ["make_user", "make_team", "make_model", "make_version", "grant", "wait_for"]
