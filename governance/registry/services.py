@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -13,6 +10,7 @@ from governance.accounts.models import Team
 from governance.accounts.permissions import user_may, user_may_on_team
 from governance.accounts.roles import Action
 from governance.audit.services import audit_record
+from governance.gates.stats.reproducibility import canonical_json_sha256
 from governance.registry.models import ModelVersion, RegisteredModel
 
 
@@ -23,11 +21,6 @@ class RegistryError(Exception):
         self.field = field
         self.fields = fields or ({field: [message]} if field else {})
         self.code = code
-
-
-def canonical_json_sha256(value) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _validation_fields(exc: ValidationError) -> dict:

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# `make run`: the product on this machine, with demo data.
+# SQLite under var/ and a local Redis by default; web on http://127.0.0.1:8000, one Celery
+# worker and Celery beat. Ctrl-C stops all of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh run
+
+export DEBUG="${DEBUG:-true}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+export EMAIL_BACKEND="${EMAIL_BACKEND:-file}"
+PORT="${PORT:-8000}"
+case "$REDIS_URL" in
+  redis://127.0.0.1*|redis://localhost*) scripts/ensure_services.sh redis ;;
+esac
+
+PY=.venv/bin/python
+$PY manage.py migrate --noinput
+$PY manage.py seed_demo
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "==> stopping web, worker and beat"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+mkdir -p var/log
+.venv/bin/gunicorn governance.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --timeout 120 \
+  --access-logfile var/log/web-access.log --error-logfile var/log/web.log &
+pids+=($!)
+.venv/bin/celery -A governance worker --concurrency 2 -l info --logfile var/log/worker.log &
+pids+=($!)
+.venv/bin/celery -A governance beat -l info --logfile var/log/beat.log --pidfile var/beat.pid &
+pids+=($!)
+
+for _ in $(seq 1 60); do
+  curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 1
+done
+cat <<MSG
+
+  Model governance dashboard: http://127.0.0.1:$PORT/
+  Health (database, Redis, worker): http://127.0.0.1:$PORT/healthz
+  Demo logins (password: demo-password-2026): see the list printed by seed_demo above,
+  e.g. owner (model owner), risk (risk officer), admin (staff).
+  Logs: var/log/  Emails: var/mail/   Ctrl-C stops everything.
+
+MSG
+wait -n "${pids[@]}"
