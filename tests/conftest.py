@@ -18,6 +18,9 @@ from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Test users need no slow password hashing (production keeps Django's PBKDF2 default).
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 
 def pytest_sessionstart(session):
     """Fail fast, with a clear message, when a service the suite needs is down."""

@@ -179,3 +179,15 @@ def promotion_out(request: PromotionRequest, slot_state, gate_runs) -> dict:
             for d in request.decisions.all()
         ],
     }
+
+
+class RoleGrantIn(serializers.Serializer):
+    user = serializers.CharField(max_length=150)
+    role = serializers.CharField(max_length=30)
+    team = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    model = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if bool(attrs["team"]) == bool(attrs["model"]):
+            raise serializers.ValidationError({"team": ["Give exactly one of team or model."]})
+        return attrs

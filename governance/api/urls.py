@@ -18,4 +18,5 @@ urlpatterns = [
     path("promotions/<int:pk>/decisions/", views.DecisionView.as_view(), name="decisions"),
     path("promotions/<int:pk>/cancel/", views.CancelView.as_view(), name="cancel"),
     path("audit/", views.AuditListView.as_view(), name="audit"),
+    path("roles/", views.RoleView.as_view(), name="roles"),
 ]

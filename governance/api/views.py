@@ -276,3 +276,43 @@ class AuditListView(APIView):
 
 
 __all__ = ["status"]
+
+
+class RoleView(APIView):
+    """Admins grant (POST) and revoke (DELETE) roles per team or per model."""
+
+    @extend_schema(request=s.RoleGrantIn)
+    def post(self, request):
+        return self._apply(request, grant=True)
+
+    @extend_schema(request=s.RoleGrantIn)
+    def delete(self, request):
+        return self._apply(request, grant=False)
+
+    def _apply(self, request, *, grant: bool):
+        from django.contrib.auth import get_user_model
+
+        from governance.accounts.permissions import user_may_manage_roles
+        from governance.accounts.roles import ROLE_NAMES
+        from governance.accounts.services import role_grant, role_revoke
+        from governance.registry.models import RegisteredModel
+
+        if not user_may_manage_roles(request.user):
+            return Response(error_body("forbidden", "Only admins grant or revoke roles."), status=403)
+        data = s.RoleGrantIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if values["role"] not in ROLE_NAMES:
+            return Response(error_body("invalid", f"Unknown role {values['role']!r}.", {"role": [f"One of: {', '.join(ROLE_NAMES)}."]}), status=400)
+        User = get_user_model()
+        user = User.objects.filter(**{User.USERNAME_FIELD: values["user"]}).first()
+        if user is None:
+            return Response(error_body("invalid", f"No user {values['user']!r}.", {"user": ["No such user."]}), status=400)
+        team = Team.objects.filter(name=values["team"]).first() if values["team"] else None
+        model = RegisteredModel.objects.filter(name=values["model"]).first() if values["model"] else None
+        if values["team"] and team is None:
+            return Response(error_body("invalid", f"No team {values['team']!r}.", {"team": ["No such team."]}), status=400)
+        if values["model"] and model is None:
+            return Response(error_body("invalid", f"No model {values['model']!r}.", {"model": ["No such model."]}), status=400)
+        (role_grant if grant else role_revoke)(actor=request.user, user=user, role=values["role"], team=team, model=model)
+        return Response({"user": user.get_username(), "role": values["role"], "team": values["team"] or None, "model": values["model"] or None, "granted": grant})
