@@ -108,11 +108,16 @@ def gates_dispatch(*, request_id: int, run_ids: list[int] | None = None) -> None
     if run_ids is not None:
         runs = runs.filter(pk__in=run_ids)
     ids = list(runs.values_list("pk", flat=True))
-    GateRun.objects.filter(pk__in=ids).update(dispatched_at=timezone.now())
     if not ids:
         gates_finalize(request_id=request_id)
         return
-    chord([gate_run_task.si(run_id) for run_id in ids])(gates_finalize_task.si(request_id))
+    try:
+        chord([gate_run_task.si(run_id) for run_id in ids])(gates_finalize_task.si(request_id))
+    except Exception:
+        # Broker down: the runs stay pending with no dispatch time; the sweeper sends them.
+        log.exception("could not dispatch gates of request %s; the sweeper will retry", request_id)
+        return
+    GateRun.objects.filter(pk__in=ids).update(dispatched_at=timezone.now())
 
 
 def gate_run_claim(run_id: int) -> bool:
