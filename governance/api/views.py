@@ -94,7 +94,8 @@ class EvidenceView(APIView):
     @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {"kind": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}}, responses={201: s.ArtifactOut})
     def post(self, request, name, number):
         version = _version(request.user, name, number, Action.REGISTER_VERSION)
-        if getattr(request._request, "upload_too_large", None) or getattr(request, "upload_too_large", None):
+        request.data  # parse the body now: the upload handler streams, hashes and counts it
+        if getattr(request._request, "upload_too_large", None):
             from django.conf import settings
 
             limit = settings.EVIDENCE_MAX_UPLOAD_BYTES

@@ -238,6 +238,7 @@ def version_request_promotion(request, name, number):
 @require_POST
 def version_upload_evidence(request, name, number):
     version = _version_for(request.user, name, number, Action.REGISTER_VERSION)
+    request.FILES  # parse the body now: the upload handler streams, hashes and counts it
     if getattr(request, "upload_too_large", None):
         messages.error(request, f"The file exceeds the upload limit of {settings.EVIDENCE_MAX_UPLOAD_BYTES:,} bytes.")
         return redirect("web:version_detail", name=name, number=number)
