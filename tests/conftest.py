@@ -38,7 +38,9 @@ def _worker_env(db_name: str) -> dict:
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db_name}"
     else:
-        env["DATABASE_URL"] = f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db_name}"
+        env["DATABASE_URL"] = (
+            f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db_name}"
+        )
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -56,14 +58,30 @@ class WorkerProcess:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "governance", "worker",
-                "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--pool=solo", "--concurrency=1",
-                "-n", f"{self.name}@%h", "--without-gossip", "--without-mingle", "-l", "info",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "governance",
+                "worker",
+                "-Q",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+                "--pool=solo",
+                "--concurrency=1",
+                "-n",
+                f"{self.name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
             ],
-            cwd=ROOT, env=_worker_env(self.db_name), stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=_worker_env(self.db_name),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        from governance.celery import app, ping
+        from governance.celery import ping
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -26,6 +26,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
+
     @factory.post_generation
     def password(obj, create, extracted, **kwargs):
         obj.set_password(extracted or PASSWORD)
@@ -84,7 +85,9 @@ def make_version(model: RegisteredModel, user, **overrides):
     return version_register(user=user, model=model, **values)
 
 
-def predictions_csv(n: int = 2000, *, seed: int = 0, quality: float = 1.2, baseline_quality: float = 1.2, groups: bool = True) -> bytes:
+def predictions_csv(
+    n: int = 2000, *, seed: int = 0, quality: float = 1.2, baseline_quality: float = 1.2, groups: bool = True
+) -> bytes:
     """A predictions table: y_true, y_score, baseline_score and sensitive columns."""
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
@@ -163,11 +166,17 @@ def attach_full_evidence(user, version, *, n: int = 3000) -> None:
 
     rng = np.random.default_rng(1)
     upload(user, version, "predictions", predictions_csv(n, quality=1.4, baseline_quality=1.2), "predictions.csv")
-    latency = "latency_ms,error\n" + "".join(f"{v:.2f},{int(e)}\n" for v, e in zip(rng.gamma(4, 12, n), rng.random(n) < 0.001, strict=True))
+    latency = "latency_ms,error\n" + "".join(
+        f"{v:.2f},{int(e)}\n" for v, e in zip(rng.gamma(4, 12, n), rng.random(n) < 0.001, strict=True)
+    )
     upload(user, version, "latency", latency.encode(), "latency.csv")
     upload(user, version, "cost", json.dumps({"total_cost": 1.2, "predictions": 10000}).encode(), "cost.json")
-    ref = "income,region\n" + "".join(f"{v:.1f},{r}\n" for v, r in zip(rng.normal(50, 10, n), rng.choice(["n", "s"], n), strict=True))
-    cur = "income,region\n" + "".join(f"{v:.1f},{r}\n" for v, r in zip(rng.normal(50, 10, n), rng.choice(["n", "s"], n), strict=True))
+    ref = "income,region\n" + "".join(
+        f"{v:.1f},{r}\n" for v, r in zip(rng.normal(50, 10, n), rng.choice(["n", "s"], n), strict=True)
+    )
+    cur = "income,region\n" + "".join(
+        f"{v:.1f},{r}\n" for v, r in zip(rng.normal(50, 10, n), rng.choice(["n", "s"], n), strict=True)
+    )
     upload(user, version, "feature_reference", ref.encode(), "reference.csv")
     upload(user, version, "feature_current", cur.encode(), "current.csv")
     sbom = {

@@ -93,9 +93,7 @@ def user_may_manage_roles(user) -> bool:
 
 
 def user_may_manage_policies(user) -> bool:
-    return _is_admin(user) or bool(
-        user and user.is_authenticated and user.has_perm("policies.manage_policy")
-    )
+    return _is_admin(user) or bool(user and user.is_authenticated and user.has_perm("policies.manage_policy"))
 
 
 def models_visible_to(user) -> QuerySet[RegisteredModel]:
@@ -105,9 +103,9 @@ def models_visible_to(user) -> QuerySet[RegisteredModel]:
         return qs
     if not (user and user.is_authenticated and user.is_active):
         return qs.none()
-    team_ids = TeamUserObjectPermission.objects.filter(
-        user=user, permission__codename__startswith=ROLE_PREFIX
-    ).values("content_object_id")
+    team_ids = TeamUserObjectPermission.objects.filter(user=user, permission__codename__startswith=ROLE_PREFIX).values(
+        "content_object_id"
+    )
     model_ids = ModelUserObjectPermission.objects.filter(
         user=user, permission__codename__startswith=ROLE_PREFIX
     ).values("content_object_id")
@@ -132,7 +130,9 @@ def require(user, action: str, model: RegisteredModel) -> None:
         raise PermissionDenied(f"You may not {action.replace('_', ' ')} on {model.name}.")
 
 
-def roles_by_user_and_model(user_ids: Iterable[int], models: Iterable[RegisteredModel]) -> dict[tuple[int, int], set[str]]:
+def roles_by_user_and_model(
+    user_ids: Iterable[int], models: Iterable[RegisteredModel]
+) -> dict[tuple[int, int], set[str]]:
     """{(user id, model id): roles} for many users and models in two queries."""
     models = list(models)
     user_ids = list(set(user_ids))

@@ -46,7 +46,12 @@ def role_grant(*, actor, user, role: str, team: Team | None = None, model: Regis
         action="role.granted",
         obj=target,
         model_name=model.name if model else "",
-        data={"user": user.get_username(), "role": role, "scope": "model" if model else "team", "target": str(target.name)},
+        data={
+            "user": user.get_username(),
+            "role": role,
+            "scope": "model" if model else "team",
+            "target": str(target.name),
+        },
     )
 
 
@@ -61,7 +66,12 @@ def role_revoke(*, actor, user, role: str, team: Team | None = None, model: Regi
         action="role.revoked",
         obj=target,
         model_name=model.name if model else "",
-        data={"user": user.get_username(), "role": role, "scope": "model" if model else "team", "target": str(target.name)},
+        data={
+            "user": user.get_username(),
+            "role": role,
+            "scope": "model" if model else "team",
+            "target": str(target.name),
+        },
     )
 
 

@@ -12,7 +12,11 @@ from rest_framework.views import exception_handler
 from governance.approvals.services import PromotionError
 from governance.registry.services import RegistryError
 
-CODE_STATUS = {"conflict": status.HTTP_409_CONFLICT, "invalid_state": status.HTTP_409_CONFLICT, "duplicate": status.HTTP_409_CONFLICT}
+CODE_STATUS = {
+    "conflict": status.HTTP_409_CONFLICT,
+    "invalid_state": status.HTTP_409_CONFLICT,
+    "duplicate": status.HTTP_409_CONFLICT,
+}
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
@@ -42,12 +46,18 @@ def json_exception_handler(exc, context):
     if isinstance(exc, RegistryError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=CODE_STATUS.get(exc.code, 400))
     if isinstance(exc, EvidenceError):
-        return Response(error_body("invalid_evidence", str(exc), {getattr(exc, "field", "file") or "file": [str(exc)]}), status=400)
+        return Response(
+            error_body("invalid_evidence", str(exc), {getattr(exc, "field", "file") or "file": [str(exc)]}), status=400
+        )
     if isinstance(exc, PolicyError):
         issues = [str(i) for i in exc.issues]
         return Response(error_body("invalid_policy", issues[0] if issues else str(exc), {"policy": issues}), status=400)
     if isinstance(exc, DjangoValidationError):
-        fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        fields = (
+            {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+            if hasattr(exc, "error_dict")
+            else {"non_field_errors": exc.messages}
+        )
         return Response(error_body("invalid", "; ".join(m for v in fields.values() for m in v), fields), status=400)
     if isinstance(exc, (Http404, exceptions.NotFound)):
         return Response(error_body("not_found", str(exc) or "Not found."), status=404)

@@ -32,7 +32,9 @@ class ModelOut(serializers.ModelSerializer):
 class VersionCreateIn(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     artifact_uri = serializers.CharField(max_length=1000)
-    artifact_sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", error_messages={"invalid": "Expected 64 hex characters (sha256)."})
+    artifact_sha256 = serializers.RegexField(
+        r"^[0-9a-fA-F]{64}$", error_messages={"invalid": "Expected 64 hex characters (sha256)."}
+    )
     code_hash = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     data_snapshot_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     training_config = serializers.DictField(required=False, default=dict)
@@ -75,13 +77,27 @@ class ArtifactOut(serializers.ModelSerializer):
 
     class Meta:
         model = Artifact
-        fields = ["id", "kind", "original_name", "sha256", "size", "format", "row_count", "columns", "profile", "uploaded_by", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "original_name",
+            "sha256",
+            "size",
+            "format",
+            "row_count",
+            "columns",
+            "profile",
+            "uploaded_by",
+            "created_at",
+        ]
 
 
 class DocumentIn(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DocumentKind.choices)
     content = serializers.CharField(required=False, allow_blank=True, default="", max_length=200_000)
-    fields = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=20_000), required=False, default=dict)
+    fields = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=20_000), required=False, default=dict
+    )
 
 
 class PromotionIn(serializers.Serializer):
@@ -142,9 +158,7 @@ def promotion_out(request: PromotionRequest, slot_state, gate_runs) -> dict:
             }
             for slot in slot_state.slots
         ],
-        "stale_approvals": [
-            {"user": d.user.username, "role": d.role, "reason": why} for d, why in slot_state.stale
-        ],
+        "stale_approvals": [{"user": d.user.username, "role": d.role, "reason": why} for d, why in slot_state.stale],
         "gates": [
             run.outcome
             if run.outcome

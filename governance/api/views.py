@@ -19,8 +19,8 @@ from governance.api.errors import error_body
 from governance.approvals import services as promotions
 from governance.approvals.models import PromotionRequest
 from governance.audit.models import AuditEvent
-from governance.evidence.services import DocumentError, document_save, evidence_upload
 from governance.evidence.models import Artifact
+from governance.evidence.services import DocumentError, document_save, evidence_upload
 from governance.gates.dry_run import dry_run
 from governance.registry import services as registry
 from governance.registry.models import ModelVersion, Stage
@@ -38,10 +38,17 @@ class ModelListView(APIView):
         data.is_valid(raise_exception=True)
         team = Team.objects.filter(name=data.validated_data["team"]).first()
         if team is None:
-            return Response(error_body("invalid", f"No team {data.validated_data['team']!r}.", {"team": ["No such team."]}), status=400)
+            return Response(
+                error_body("invalid", f"No team {data.validated_data['team']!r}.", {"team": ["No such team."]}),
+                status=400,
+            )
         if registry.RegisteredModel.objects.filter(name=data.validated_data["name"]).exists():
             return Response(
-                error_body("conflict", f"A model named {data.validated_data['name']!r} already exists.", {"name": ["Already taken."]}),
+                error_body(
+                    "conflict",
+                    f"A model named {data.validated_data['name']!r} already exists.",
+                    {"name": ["Already taken."]},
+                ),
                 status=409,
             )
         model = registry.model_create(
@@ -57,7 +64,11 @@ class ModelListView(APIView):
     @extend_schema(responses={200: s.ModelOut(many=True)})
     def get(self, request):
         production = ModelVersion.objects.filter(model=OuterRef("pk"), stage=Stage.PRODUCTION).values("version")[:1]
-        qs = models_visible_to(request.user).select_related("team").annotate(production_version_number=Subquery(production))
+        qs = (
+            models_visible_to(request.user)
+            .select_related("team")
+            .annotate(production_version_number=Subquery(production))
+        )
         return Response({"results": s.ModelOut(qs, many=True).data})
 
 
@@ -91,23 +102,42 @@ class VersionDetailView(APIView):
 class EvidenceView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {"kind": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}}, responses={201: s.ArtifactOut})
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"kind": {"type": "string"}, "file": {"type": "string", "format": "binary"}},
+            }
+        },
+        responses={201: s.ArtifactOut},
+    )
     def post(self, request, name, number):
         version = _version(request.user, name, number, Action.REGISTER_VERSION)
-        request.data  # parse the body now: the upload handler streams, hashes and counts it
+        payload = request.data  # parse now: the upload handler streams, hashes and counts the file
         if getattr(request._request, "upload_too_large", None):
             from django.conf import settings
 
             limit = settings.EVIDENCE_MAX_UPLOAD_BYTES
             return Response(
-                error_body("too_large", f"The file exceeds the upload limit of {limit:,} bytes.", {"file": [f"At most {limit:,} bytes."]}),
+                error_body(
+                    "too_large",
+                    f"The file exceeds the upload limit of {limit:,} bytes.",
+                    {"file": [f"At most {limit:,} bytes."]},
+                ),
                 status=413,
             )
-        data = s.EvidenceIn(data=request.data)
+        data = s.EvidenceIn(data=payload)
         data.is_valid(raise_exception=True)
         upload = request.FILES.get("file")
         if upload is None:
-            return Response(error_body("invalid", "Attach the evidence as the multipart field 'file'.", {"file": ["This field is required."]}), status=400)
+            return Response(
+                error_body(
+                    "invalid",
+                    "Attach the evidence as the multipart field 'file'.",
+                    {"file": ["This field is required."]},
+                ),
+                status=400,
+            )
         digest = getattr(request._request, "upload_sha256", {}).get("file")
         artifact = evidence_upload(
             user=request.user,
@@ -143,7 +173,17 @@ class DocumentView(APIView):
                 content=data.validated_data["content"],
             )
         except DocumentError as exc:
-            return Response(error_body("invalid", str(exc), {f"fields.{k}" if k not in ("kind", "content", "fields") else k: [v] for k, v in exc.errors.items()}), status=400)
+            return Response(
+                error_body(
+                    "invalid",
+                    str(exc),
+                    {
+                        f"fields.{k}" if k not in ("kind", "content", "fields") else k: [v]
+                        for k, v in exc.errors.items()
+                    },
+                ),
+                status=400,
+            )
         from governance.evidence.documents import document_missing_fields
 
         return Response(
@@ -172,7 +212,9 @@ class DryRunView(APIView):
         version = _version(request.user, name, number)
         data = s.DryRunIn(data=request.data)
         data.is_valid(raise_exception=True)
-        report = dry_run(version=version, to_stage=data.validated_data["to_stage"], policy_name=data.validated_data["policy"] or None)
+        report = dry_run(
+            version=version, to_stage=data.validated_data["to_stage"], policy_name=data.validated_data["policy"] or None
+        )
         return Response(report)
 
 
@@ -245,7 +287,14 @@ class AuditListView(APIView):
         if since:
             moment = parse_datetime(since)
             if moment is None:
-                return Response(error_body("invalid", "since: expected an ISO 8601 date-time.", {"since": ["Expected an ISO 8601 date-time."]}), status=400)
+                return Response(
+                    error_body(
+                        "invalid",
+                        "since: expected an ISO 8601 date-time.",
+                        {"since": ["Expected an ISO 8601 date-time."]},
+                    ),
+                    status=400,
+                )
             qs = qs.filter(created_at__gte=moment)
         paginator = self.paginator
         page = paginator.paginate_queryset(qs.order_by("seq"), request, view=self)
@@ -304,16 +353,37 @@ class RoleView(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         if values["role"] not in ROLE_NAMES:
-            return Response(error_body("invalid", f"Unknown role {values['role']!r}.", {"role": [f"One of: {', '.join(ROLE_NAMES)}."]}), status=400)
+            return Response(
+                error_body(
+                    "invalid", f"Unknown role {values['role']!r}.", {"role": [f"One of: {', '.join(ROLE_NAMES)}."]}
+                ),
+                status=400,
+            )
         User = get_user_model()
         user = User.objects.filter(**{User.USERNAME_FIELD: values["user"]}).first()
         if user is None:
-            return Response(error_body("invalid", f"No user {values['user']!r}.", {"user": ["No such user."]}), status=400)
+            return Response(
+                error_body("invalid", f"No user {values['user']!r}.", {"user": ["No such user."]}), status=400
+            )
         team = Team.objects.filter(name=values["team"]).first() if values["team"] else None
         model = RegisteredModel.objects.filter(name=values["model"]).first() if values["model"] else None
         if values["team"] and team is None:
-            return Response(error_body("invalid", f"No team {values['team']!r}.", {"team": ["No such team."]}), status=400)
+            return Response(
+                error_body("invalid", f"No team {values['team']!r}.", {"team": ["No such team."]}), status=400
+            )
         if values["model"] and model is None:
-            return Response(error_body("invalid", f"No model {values['model']!r}.", {"model": ["No such model."]}), status=400)
-        (role_grant if grant else role_revoke)(actor=request.user, user=user, role=values["role"], team=team, model=model)
-        return Response({"user": user.get_username(), "role": values["role"], "team": values["team"] or None, "model": values["model"] or None, "granted": grant})
+            return Response(
+                error_body("invalid", f"No model {values['model']!r}.", {"model": ["No such model."]}), status=400
+            )
+        (role_grant if grant else role_revoke)(
+            actor=request.user, user=user, role=values["role"], team=team, model=model
+        )
+        return Response(
+            {
+                "user": user.get_username(),
+                "role": values["role"],
+                "team": values["team"] or None,
+                "model": values["model"] or None,
+                "granted": grant,
+            }
+        )

@@ -83,13 +83,17 @@ def assert_stage_transition(src: str, dst: str) -> None:
     if dst not in STAGE_TRANSITIONS.get(src, frozenset()):
         allowed = ", ".join(sorted(STAGE_TRANSITIONS.get(src, ()))) or "none"
         raise PromotionError(
-            f"A {src} version cannot move to {dst} (allowed from {src}: {allowed}).", field="to_stage", code="invalid_transition"
+            f"A {src} version cannot move to {dst} (allowed from {src}: {allowed}).",
+            field="to_stage",
+            code="invalid_transition",
         )
 
 
 def assert_request_transition(src: str, dst: str) -> None:
     if dst not in REQUEST_TRANSITIONS.get(src, frozenset()):
-        raise PromotionError(f"This request is {src.replace('_', ' ')}; it cannot become {dst.replace('_', ' ')}.", code="invalid_state")
+        raise PromotionError(
+            f"This request is {src.replace('_', ' ')}; it cannot become {dst.replace('_', ' ')}.", code="invalid_state"
+        )
 
 
 # --- Required approvals --------------------------------------------------------------
@@ -102,7 +106,10 @@ def default_required_approvals(*, from_stage: str, to_stage: str, risk_tier: str
     if to_stage == Stage.PRODUCTION:
         slots = [{"role": Role.MODEL_OWNER.value, "count": 1}, {"role": Role.PRODUCT_OWNER.value, "count": 1}]
         if risk_tier in (RiskTier.REGULATED, RiskTier.SAFETY_CRITICAL):
-            slots += [{"role": Role.COMPLIANCE_OFFICER.value, "count": 1}, {"role": Role.RISK_OFFICER.value, "count": 1}]
+            slots += [
+                {"role": Role.COMPLIANCE_OFFICER.value, "count": 1},
+                {"role": Role.RISK_OFFICER.value, "count": 1},
+            ]
         if risk_tier == RiskTier.SAFETY_CRITICAL:
             slots.append({"role": Role.DOMAIN_EXPERT.value, "count": 1})
         return slots
@@ -131,13 +138,17 @@ class SlotState:
         return {slot.role for slot in self.slots if slot.decision is None}
 
 
-def approval_slots(request: PromotionRequest, decisions: list[Decision], roles_by_user: dict[int, set[str]]) -> SlotState:
+def approval_slots(
+    request: PromotionRequest, decisions: list[Decision], roles_by_user: dict[int, set[str]]
+) -> SlotState:
     """Fill the required slots from approvals still backed by the author's current role.
 
     Pure over its inputs: `roles_by_user` maps user id → roles held now on the model.
     One person fills at most one slot (the unique constraint also guarantees it).
     """
-    slots = [Slot(role=item["role"], index=i + 1) for item in request.required_approvals for i in range(item.get("count", 1))]
+    slots = [
+        Slot(role=item["role"], index=i + 1) for item in request.required_approvals for i in range(item.get("count", 1))
+    ]
     state = SlotState(slots=slots)
     used_users: set[int] = set()
     for decision in decisions:
@@ -204,7 +215,9 @@ def promotion_request(
     if not justification:
         raise PromotionError("Say why this version should move (justification is required).", field="justification")
     if change_type not in ChangeType.values:
-        raise PromotionError(f"Unknown change type {change_type!r}; use standard, emergency or experiment.", field="change_type")
+        raise PromotionError(
+            f"Unknown change type {change_type!r}; use standard, emergency or experiment.", field="change_type"
+        )
     if to_stage not in Stage.values:
         raise PromotionError(f"Unknown stage {to_stage!r}.", field="to_stage")
     version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
@@ -215,14 +228,20 @@ def promotion_request(
         raise PromotionError("An emergency change needs the incident ticket ID.", field="ticket_id")
 
     policy_version = policy_for_model(model)
-    block = (policy_version.data.get("transitions") or {}).get(f"{version.stage}->{to_stage}") if policy_version else None
+    block = (
+        (policy_version.data.get("transitions") or {}).get(f"{version.stage}->{to_stage}") if policy_version else None
+    )
     if to_stage == Stage.PRODUCTION and block is None:
         why = (
             f"no policy applies to {model.name} (risk tier {model.risk_tier})"
             if policy_version is None
             else f"policy {policy_version.policy.name} v{policy_version.number} has no {version.stage}->production transition"
         )
-        raise PromotionError(f"Cannot promote to production: {why}. An admin must attach a policy first.", field="to_stage", code="no_policy")
+        raise PromotionError(
+            f"Cannot promote to production: {why}. An admin must attach a policy first.",
+            field="to_stage",
+            code="no_policy",
+        )
     if block is not None:
         approvals = [{"role": a["role"], "count": int(a.get("count", 1))} for a in block.get("approvals", [])]
         gates = list(block.get("gates", []))
@@ -303,7 +322,13 @@ def promotion_gates_completed(*, request_id: int, failed: list[str], errored: li
             parts.append("could not be computed: " + ", ".join(errored))
         reason = "Gates " + "; ".join(parts)
         _set_status(request, RequestStatus.GATES_FAILED, reason)
-        audit_record(actor=None, action="promotion.gates_failed", obj=request, model_name=model.name, data={"failed": failed, "errored": errored})
+        audit_record(
+            actor=None,
+            action="promotion.gates_failed",
+            obj=request,
+            model_name=model.name,
+            data={"failed": failed, "errored": errored},
+        )
         _notify(request, "gates_failed", [request.requested_by], f"{request}: {reason}.")
         return request
     _set_status(request, RequestStatus.AWAITING_APPROVALS, "All gates passed.")
@@ -339,15 +364,15 @@ def promotion_decide(
     if risk_class not in RiskClass.values:
         raise PromotionError("Risk classification must be low, medium or high.", field="risk_class")
     if request.status not in OPEN_STATUSES:
-        raise PromotionError(f"This request is {request.get_status_display().lower()}; it takes no more decisions.", code="invalid_state")
+        raise PromotionError(
+            f"This request is {request.get_status_display().lower()}; it takes no more decisions.", code="invalid_state"
+        )
     if user.pk == request.requested_by_id:
         raise PermissionDenied("You requested this promotion; someone else must decide on it (separation of duties).")
     required_roles = [item["role"] for item in request.required_approvals]
     entitled = [r for r in required_roles if r in held]
     if not entitled:
-        raise PermissionDenied(
-            "You hold none of the roles this request needs (" + ", ".join(required_roles) + ")."
-        )
+        raise PermissionDenied("You hold none of the roles this request needs (" + ", ".join(required_roles) + ").")
     state = request_slot_state(request)
     if role:
         if role not in required_roles:
@@ -356,7 +381,9 @@ def promotion_decide(
             raise PermissionDenied(f"You do not hold the {role} role on {model.name}.")
     if decision == DecisionKind.APPROVE:
         if any(slot.decision is not None and slot.decision.user_id == user.pk for slot in state.slots):
-            raise PromotionError("You already filled a slot on this request; one person fills at most one.", code="duplicate")
+            raise PromotionError(
+                "You already filled a slot on this request; one person fills at most one.", code="duplicate"
+            )
         candidates = [role] if role else [r for r in entitled if r in state.open_roles]
         candidates = [r for r in candidates if r in state.open_roles]
         if not candidates:
@@ -376,13 +403,21 @@ def promotion_decide(
                 risk_class=risk_class,
             )
     except IntegrityError as exc:
-        raise PromotionError("You already approved this request; one person fills at most one slot.", code="duplicate") from exc
+        raise PromotionError(
+            "You already approved this request; one person fills at most one slot.", code="duplicate"
+        ) from exc
     audit_record(
         actor=user,
         action=DECISION_ACTIONS[decision],
         obj=request,
         model_name=model.name,
-        data={"decision_id": made.pk, "role": role, "reason": made.reason, "ticket_id": made.ticket_id, "risk_class": risk_class},
+        data={
+            "decision_id": made.pk,
+            "role": role,
+            "reason": made.reason,
+            "ticket_id": made.ticket_id,
+            "risk_class": risk_class,
+        },
     )
     if decision == DecisionKind.REJECT:
         _set_status(request, RequestStatus.REJECTED, f"Rejected by {user} ({role}): {made.reason}")
@@ -404,9 +439,14 @@ def promotion_cancel(*, user, request: PromotionRequest, reason: str = "") -> Pr
     if user.pk != request.requested_by_id and not user_may(user, Action.CANCEL, model):
         raise PermissionDenied("Only the requester, a model owner or MLOps may cancel this request.")
     if request.status not in OPEN_STATUSES:
-        raise PromotionError(f"This request is {request.get_status_display().lower()}; only an open request can be cancelled.", code="invalid_state")
+        raise PromotionError(
+            f"This request is {request.get_status_display().lower()}; only an open request can be cancelled.",
+            code="invalid_state",
+        )
     _set_status(request, RequestStatus.CANCELLED, reason or f"Cancelled by {user}.")
-    audit_record(actor=user, action="promotion.cancelled", obj=request, model_name=model.name, data={"reason": reason[:1000]})
+    audit_record(
+        actor=user, action="promotion.cancelled", obj=request, model_name=model.name, data={"reason": reason[:1000]}
+    )
     return request
 
 
@@ -415,19 +455,28 @@ def _execute(request: PromotionRequest, *, actor) -> None:
     model = RegisteredModel.objects.select_for_update().get(pk=request.version.model_id)
     version = ModelVersion.objects.select_for_update().get(pk=request.version_id)
     if version.stage != request.from_stage:
-        raise PromotionError(f"{version} is now {version.stage}, not {request.from_stage}; file a new request.", code="invalid_state")
+        raise PromotionError(
+            f"{version} is now {version.stage}, not {request.from_stage}; file a new request.", code="invalid_state"
+        )
     now = timezone.now()
     replaced = None
     if request.to_stage == Stage.PRODUCTION:
         replaced = ModelVersion.objects.select_for_update().filter(model=model, stage=Stage.PRODUCTION).first()
         if replaced is not None:
-            ModelVersion.objects.filter(pk=replaced.pk).update(stage=Stage.DEPRECATED, stage_changed_at=now, traffic_percent=None)
+            ModelVersion.objects.filter(pk=replaced.pk).update(
+                stage=Stage.DEPRECATED, stage_changed_at=now, traffic_percent=None
+            )
             audit_record(
                 actor=actor,
                 action="version.stage_changed",
                 obj=replaced,
                 model_name=model.name,
-                data={"version": replaced.version, "from": Stage.PRODUCTION, "to": Stage.DEPRECATED, "request": request.pk},
+                data={
+                    "version": replaced.version,
+                    "from": Stage.PRODUCTION,
+                    "to": Stage.DEPRECATED,
+                    "request": request.pk,
+                },
             )
     ModelVersion.objects.filter(pk=version.pk).update(stage=request.to_stage, stage_changed_at=now)
     request.replaced_version = replaced
@@ -440,7 +489,13 @@ def _execute(request: PromotionRequest, *, actor) -> None:
         model_name=model.name,
         data={"version": version.version, "from": request.from_stage, "to": request.to_stage, "request": request.pk},
     )
-    audit_record(actor=actor, action="promotion.promoted", obj=request, model_name=model.name, data={"version": version.version, "to": request.to_stage})
+    audit_record(
+        actor=actor,
+        action="promotion.promoted",
+        obj=request,
+        model_name=model.name,
+        data={"version": version.version, "to": request.to_stage},
+    )
     _notify(request, "promoted", [request.requested_by], f"{version} is now in {request.to_stage}.")
 
 
@@ -464,19 +519,30 @@ def promotion_rollback(*, user, model: RegisteredModel, reason: str, ticket_id: 
     )
     previous = last.replaced_version if last else None
     if previous is None:
-        raise PromotionError(f"{current} replaced no earlier version; there is nothing to roll back to.", code="invalid_state")
+        raise PromotionError(
+            f"{current} replaced no earlier version; there is nothing to roll back to.", code="invalid_state"
+        )
     previous = ModelVersion.objects.select_for_update().get(pk=previous.pk)
     if previous.stage != Stage.DEPRECATED:
-        raise PromotionError(f"{previous} is {previous.stage}; only a deprecated version can be restored.", code="invalid_state")
+        raise PromotionError(
+            f"{previous} is {previous.stage}; only a deprecated version can be restored.", code="invalid_state"
+        )
     now = timezone.now()
-    ModelVersion.objects.filter(pk=current.pk).update(stage=Stage.DEPRECATED, stage_changed_at=now, traffic_percent=None)
+    ModelVersion.objects.filter(pk=current.pk).update(
+        stage=Stage.DEPRECATED, stage_changed_at=now, traffic_percent=None
+    )
     ModelVersion.objects.filter(pk=previous.pk).update(stage=Stage.PRODUCTION, stage_changed_at=now)
     audit_record(
         actor=user,
         action="version.rolled_back",
         obj=previous,
         model_name=model.name,
-        data={"from_version": current.version, "to_version": previous.version, "reason": reason.strip()[:1000], "ticket_id": ticket_id[:100]},
+        data={
+            "from_version": current.version,
+            "to_version": previous.version,
+            "reason": reason.strip()[:1000],
+            "ticket_id": ticket_id[:100],
+        },
     )
     previous.refresh_from_db()
     return previous
@@ -500,9 +566,13 @@ def _notify_pending_approvers(request: PromotionRequest, state: SlotState) -> No
     model = request.version.model
     codenames = [f"role_{r}" for r in state.open_roles]
     user_ids = set(
-        TeamUserObjectPermission.objects.filter(content_object_id=model.team_id, permission__codename__in=codenames).values_list("user_id", flat=True)
+        TeamUserObjectPermission.objects.filter(
+            content_object_id=model.team_id, permission__codename__in=codenames
+        ).values_list("user_id", flat=True)
     ) | set(
-        ModelUserObjectPermission.objects.filter(content_object_id=model.pk, permission__codename__in=codenames).values_list("user_id", flat=True)
+        ModelUserObjectPermission.objects.filter(
+            content_object_id=model.pk, permission__codename__in=codenames
+        ).values_list("user_id", flat=True)
     )
     user_ids.discard(request.requested_by_id)
     from django.contrib.auth import get_user_model

@@ -44,7 +44,9 @@ END; $$ LANGUAGE plpgsql;""",
         reverse = [f"DROP TRIGGER IF EXISTS {name} ON {table};", f"DROP FUNCTION IF EXISTS {name}();"]
     elif vendor == "sqlite":
         changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in columns)
-        forward = [f"CREATE TRIGGER {name} BEFORE UPDATE ON {table} WHEN {changed} BEGIN SELECT RAISE(ABORT, '{label} is immutable'); END;"]
+        forward = [
+            f"CREATE TRIGGER {name} BEFORE UPDATE ON {table} WHEN {changed} BEGIN SELECT RAISE(ABORT, '{label} is immutable'); END;"
+        ]
         reverse = [f"DROP TRIGGER IF EXISTS {name};"]
     else:
         return [], []

@@ -14,7 +14,9 @@ from django.db import models
 class AuditEvent(models.Model):
     seq = models.BigIntegerField(unique=True)
     created_at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_label = models.CharField(max_length=200)  # username at the time, or "system"
     action = models.CharField(max_length=100)  # namespaced: promotion.approved
     object_type = models.CharField(max_length=50, blank=True)

@@ -127,7 +127,9 @@ def audit_verify(events: Iterable[AuditEvent] | None = None) -> ChainVerdict:
     checked = 0
     for event in events:
         if event.seq != expected_seq:
-            return ChainVerdict(False, checked, event.seq, f"expected event #{expected_seq}, found #{event.seq} (gap or reorder)")
+            return ChainVerdict(
+                False, checked, event.seq, f"expected event #{expected_seq}, found #{event.seq} (gap or reorder)"
+            )
         if event.prev_hash != prev_hash:
             return ChainVerdict(False, checked, event.seq, "prev_hash does not match the previous event's hash")
         digest = event_digest(
@@ -149,5 +151,7 @@ def audit_verify(events: Iterable[AuditEvent] | None = None) -> ChainVerdict:
         checked += 1
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and head.last_seq != checked:
-        return ChainVerdict(False, checked, checked + 1, f"chain head says {head.last_seq} events, found {checked} (deleted tail)")
+        return ChainVerdict(
+            False, checked, checked + 1, f"chain head says {head.last_seq} events, found {checked} (deleted tail)"
+        )
     return ChainVerdict(True, checked)

@@ -24,7 +24,9 @@ def _logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def credit_predictions(*, seed: int, n: int = 6000, candidate_skill: float = 1.25, baseline_skill: float = 1.2, bias: float = 0.0) -> bytes:
+def credit_predictions(
+    *, seed: int, n: int = 6000, candidate_skill: float = 1.25, baseline_skill: float = 1.2, bias: float = 0.0
+) -> bytes:
     """Default-risk scores with gender and age band; `bias` lowers one group's approval."""
     rng = np.random.default_rng(seed)
     gender = rng.choice(["female", "male"], n)
@@ -112,7 +114,13 @@ def sbom(components: list[tuple[str, str, str]]) -> bytes:
             "version": 1,
             "metadata": {"component": {"type": "application", "name": "model-service", "version": "1.0"}},
             "components": [
-                {"type": "library", "name": name, "version": version, "purl": f"pkg:pypi/{name}@{version}", "licenses": [{"license": {"id": lic}}]}
+                {
+                    "type": "library",
+                    "name": name,
+                    "version": version,
+                    "purl": f"pkg:pypi/{name}@{version}",
+                    "licenses": [{"license": {"id": lic}}],
+                }
                 for name, version, lic in components
             ],
         },
@@ -141,7 +149,9 @@ def model_binary(name: str, version: int) -> bytes:
     return f"demo model weights for {name} v{version}\n".encode() * 64
 
 
-def documents_for(model_name: str, purpose: str, *, human_in_the_loop: str, complete: bool = True) -> dict[str, dict[str, str]]:
+def documents_for(
+    model_name: str, purpose: str, *, human_in_the_loop: str, complete: bool = True
+) -> dict[str, dict[str, str]]:
     docs = {
         "model_card": {
             "intended_use": purpose,

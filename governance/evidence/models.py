@@ -51,9 +51,7 @@ class Blob(models.Model):
 
 
 class Artifact(models.Model):
-    version = models.ForeignKey(
-        ModelVersion, on_delete=models.PROTECT, related_name="artifacts"
-    )
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="artifacts")
     kind = models.CharField(max_length=30, choices=EvidenceKind.choices)
     blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="artifacts")
     original_name = models.CharField(max_length=255)
@@ -62,19 +60,13 @@ class Artifact(models.Model):
     row_count = models.BigIntegerField(null=True, blank=True)
     columns = models.JSONField(default=list)
     profile = models.JSONField(default=dict)
-    data = models.JSONField(
-        null=True, blank=True
-    )  # parsed JSON kinds (metrics, sbom, ...)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    data = models.JSONField(null=True, blank=True)  # parsed JSON kinds (metrics, sbom, ...)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["version_id", "kind", "-created_at"]
-        indexes = [
-            models.Index(fields=["version", "kind", "-created_at"])
-        ]  # latest of a kind
+        indexes = [models.Index(fields=["version", "kind", "-created_at"])]  # latest of a kind
 
     def __str__(self) -> str:
         return f"{self.kind} {self.original_name} ({self.blob_id[:12]})"
@@ -89,25 +81,17 @@ class Artifact(models.Model):
 
 
 class Document(models.Model):
-    version = models.ForeignKey(
-        ModelVersion, on_delete=models.PROTECT, related_name="documents"
-    )
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(max_length=30, choices=DocumentKind.choices)
     revision = models.PositiveIntegerField()
     fields = models.JSONField(default=dict)
     content = models.TextField(blank=True, max_length=200_000)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["version_id", "kind", "-revision"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["version", "kind", "revision"], name="document_revision_unique"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["version", "kind", "revision"], name="document_revision_unique")]
 
     def __str__(self) -> str:
         return f"{self.kind} r{self.revision} of {self.version}"

@@ -20,9 +20,7 @@ def artifacts_current(version: ModelVersion) -> dict[str, Artifact]:
     """Newest artifact per kind (attachments: all of them under their own keys)."""
     current: dict[str, Artifact] = {}
     for artifact in (
-        Artifact.objects.filter(version=version)
-        .select_related("blob")
-        .order_by("kind", "-created_at", "-pk")
+        Artifact.objects.filter(version=version).select_related("blob").order_by("kind", "-created_at", "-pk")
     ):
         current.setdefault(artifact.kind, artifact)
     return current
@@ -30,16 +28,12 @@ def artifacts_current(version: ModelVersion) -> dict[str, Artifact]:
 
 def documents_current(version: ModelVersion) -> dict[str, Document]:
     current: dict[str, Document] = {}
-    for document in Document.objects.filter(version=version).order_by(
-        "kind", "-revision"
-    ):
+    for document in Document.objects.filter(version=version).order_by("kind", "-revision"):
         current.setdefault(document.kind, document)
     return current
 
 
-def documents_completeness(
-    version: ModelVersion, current: dict[str, Document] | None = None
-) -> dict[str, dict]:
+def documents_completeness(version: ModelVersion, current: dict[str, Document] | None = None) -> dict[str, dict]:
     """{kind: {"present": bool, "missing_fields": [...], "revision": n}} for every document kind.
 
     The documentation gate and the version page read this same answer.
@@ -54,9 +48,7 @@ def documents_completeness(
         else:
             result[kind] = {
                 "present": True,
-                "missing_fields": document_missing_fields(
-                    kind, doc.fields, doc.content
-                ),
+                "missing_fields": document_missing_fields(kind, doc.fields, doc.content),
                 "revision": doc.revision,
             }
     return result

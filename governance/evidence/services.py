@@ -77,9 +77,7 @@ def evidence_upload(
     if not user_may(user, Action.VIEW, model):
         raise PermissionDenied("No such model.")
     if not user_may(user, Action.REGISTER_VERSION, model):
-        raise PermissionDenied(
-            f"Uploading evidence for {model.name} needs the model_owner or mlops role."
-        )
+        raise PermissionDenied(f"Uploading evidence for {model.name} needs the model_owner or mlops role.")
     if kind not in EvidenceKind.values:
         raise EvidenceError(
             f"unknown evidence kind {kind!r}; use one of: {', '.join(EvidenceKind.values)}",
@@ -91,9 +89,7 @@ def evidence_upload(
     workdir = tempfile.mkdtemp(prefix="evidence-")
     created_names: list[str] = []
     try:
-        parsed: ParsedEvidence = parse_evidence(
-            kind, path, original_name=original_name, columnar_dir=workdir
-        )
+        parsed: ParsedEvidence = parse_evidence(kind, path, original_name=original_name, columnar_dir=workdir)
         with transaction.atomic():
             blob = Blob.objects.select_for_update().filter(sha256=sha256).first()
             if blob is None:
@@ -113,9 +109,7 @@ def evidence_upload(
                 kind=kind,
                 blob=blob,
                 original_name=original_name,
-                content_type=SAFE_CONTENT_TYPES.get(
-                    parsed.format, "application/octet-stream"
-                ),
+                content_type=SAFE_CONTENT_TYPES.get(parsed.format, "application/octet-stream"),
                 format=parsed.format,
                 row_count=parsed.row_count,
                 columns=list(parsed.columns),
@@ -170,22 +164,14 @@ def columnar_local_path(blob: Blob) -> str:
 
 
 @transaction.atomic
-def document_save(
-    *, user, version: ModelVersion, kind: str, fields: dict, content: str = ""
-) -> Document:
+def document_save(*, user, version: ModelVersion, kind: str, fields: dict, content: str = "") -> Document:
     model = version.model
     if not user_may(user, Action.VIEW, model):
         raise PermissionDenied("No such model.")
     if not user_may(user, Action.REGISTER_VERSION, model):
-        raise PermissionDenied(
-            f"Editing documents of {model.name} needs the model_owner or mlops role."
-        )
+        raise PermissionDenied(f"Editing documents of {model.name} needs the model_owner or mlops role.")
     if kind not in DocumentKind.values:
-        raise DocumentError(
-            {
-                "kind": f"unknown document kind {kind!r}; use one of: {', '.join(DocumentKind.values)}"
-            }
-        )
+        raise DocumentError({"kind": f"unknown document kind {kind!r}; use one of: {', '.join(DocumentKind.values)}"})
     if not isinstance(fields, dict):
         raise DocumentError({"fields": "expected an object of field name to text"})
     if not isinstance(content, str):
@@ -195,15 +181,8 @@ def document_save(
     errors = validate_document(kind, fields)
     if errors:
         raise DocumentError(errors)
-    ModelVersion.objects.select_for_update().filter(
-        pk=version.pk
-    ).first()  # serialise revisions
-    latest = (
-        Document.objects.filter(version=version, kind=kind).aggregate(
-            n=Max("revision")
-        )["n"]
-        or 0
-    )
+    ModelVersion.objects.select_for_update().filter(pk=version.pk).first()  # serialise revisions
+    latest = Document.objects.filter(version=version, kind=kind).aggregate(n=Max("revision"))["n"] or 0
     document = Document.objects.create(
         version=version,
         kind=kind,

@@ -19,7 +19,13 @@ def dry_run(*, version: ModelVersion, to_stage: str, policy_name: str | None = N
         policy = Policy.objects.select_related("current_version").filter(name=policy_name).first()
         policy_version = policy.current_version if policy else None
         if policy_version is None:
-            return {"transition": transition, "policy": policy_name, "would_pass": False, "gates": [], "problems": [f"No policy named {policy_name!r}."]}
+            return {
+                "transition": transition,
+                "policy": policy_name,
+                "would_pass": False,
+                "gates": [],
+                "problems": [f"No policy named {policy_name!r}."],
+            }
     else:
         policy_version = policy_for_model(model)
     if policy_version is None:
@@ -29,7 +35,9 @@ def dry_run(*, version: ModelVersion, to_stage: str, policy_name: str | None = N
             "would_pass": False,
             "gates": [],
             "approvals": [],
-            "problems": [f"No policy applies to {model.name} (risk tier {model.risk_tier}); it cannot be promoted beyond staging."],
+            "problems": [
+                f"No policy applies to {model.name} (risk tier {model.risk_tier}); it cannot be promoted beyond staging."
+            ],
         }
     block = (policy_version.data.get("transitions") or {}).get(transition)
     if block is None:
@@ -40,7 +48,9 @@ def dry_run(*, version: ModelVersion, to_stage: str, policy_name: str | None = N
             "would_pass": False,
             "gates": [],
             "approvals": [],
-            "problems": [f"Policy {policy_version.policy.name} v{policy_version.number} has no {transition} transition."],
+            "problems": [
+                f"Policy {policy_version.policy.name} v{policy_version.number} has no {transition} transition."
+            ],
         }
     gates = []
     for spec in block.get("gates", []):

@@ -37,7 +37,11 @@ def replay_request(request: PromotionRequest) -> ReplayReport:
         except GateInputError as exc:
             result = {"status": "error", "explanation": str(exc)}
         report.compared += 1
-        diffs = [f"{name}: stored {stored.get(name)!r}, recomputed {result.get(name)!r}" for name in COMPARED_FIELDS if stored.get(name) != result.get(name)]
+        diffs = [
+            f"{name}: stored {stored.get(name)!r}, recomputed {result.get(name)!r}"
+            for name in COMPARED_FIELDS
+            if stored.get(name) != result.get(name)
+        ]
         if diffs:
             report.differences += 1
             report.lines.append(f"{run.gate_id}: DIFFERENT — " + "; ".join(diffs))

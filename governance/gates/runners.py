@@ -18,13 +18,38 @@ from governance.evidence.parsers import load_columns
 from governance.evidence.selectors import artifacts_current, documents_completeness, documents_current
 from governance.evidence.services import columnar_local_path
 from governance.gates.stats import cost as cost_stats
-from governance.gates.stats import documentation, drift, fairness, latency, performance, reproducibility, robustness, security, threshold
+from governance.gates.stats import (
+    documentation,
+    drift,
+    fairness,
+    latency,
+    performance,
+    reproducibility,
+    robustness,
+    security,
+    threshold,
+)
 from governance.gates.stats.outcome import FAILED, GateInputError
 from governance.registry.models import ModelVersion
 
 PII_SAMPLE_ROWS = 2000
 TEXT_SCAN_MAX_BYTES = 5 * 1024 * 1024
-TEXT_SUFFIXES = (".txt", ".json", ".yaml", ".yml", ".cfg", ".ini", ".toml", ".env", ".py", ".md", ".csv", ".conf", ".properties", ".sh")
+TEXT_SUFFIXES = (
+    ".txt",
+    ".json",
+    ".yaml",
+    ".yml",
+    ".cfg",
+    ".ini",
+    ".toml",
+    ".env",
+    ".py",
+    ".md",
+    ".csv",
+    ".conf",
+    ".properties",
+    ".sh",
+)
 
 
 class GateUnavailable(Exception):
@@ -103,7 +128,20 @@ def _run_performance(spec: dict, inputs: Inputs):
         cols["y_score"],
         cols.get("baseline_score"),
         y_pred=cols.get("y_pred"),
-        **_params(spec, "metric", "compare", "mode", "max_drop", "min_improvement", "min_relative_improvement", "confidence", "threshold", "bootstrap_samples", "seed", "top_fraction"),
+        **_params(
+            spec,
+            "metric",
+            "compare",
+            "mode",
+            "max_drop",
+            "min_improvement",
+            "min_relative_improvement",
+            "confidence",
+            "threshold",
+            "bootstrap_samples",
+            "seed",
+            "top_fraction",
+        ),
     )
 
 
@@ -136,14 +174,19 @@ def _run_cost_weighted(spec: dict, inputs: Inputs):
         cols["y_score"],
         cols["baseline_score"],
         y_pred=cols.get("y_pred"),
-        **_params(spec, "fp_cost", "fn_cost", "threshold", "max_relative_increase", "confidence", "bootstrap_samples", "seed"),
+        **_params(
+            spec, "fp_cost", "fn_cost", "threshold", "max_relative_increase", "confidence", "bootstrap_samples", "seed"
+        ),
     )
 
 
 def _run_latency(spec: dict, inputs: Inputs):
     cols = inputs.columns(EvidenceKind.LATENCY, ["latency_ms"])
     return latency.latency_gate(
-        cols["latency_ms"], **_params(spec, "max_ms", "percentile", "confidence", "use_upper_confidence_bound", "bootstrap_samples", "seed")
+        cols["latency_ms"],
+        **_params(
+            spec, "max_ms", "percentile", "confidence", "use_upper_confidence_bound", "bootstrap_samples", "seed"
+        ),
     )
 
 
@@ -163,7 +206,11 @@ def _run_drift(spec: dict, inputs: Inputs):
     wanted = spec.get("features") or [c for c in reference.columns if c in current.columns]
     ref_cols = load_columns(columnar_local_path(reference.blob), [c for c in wanted if c in reference.columns])
     cur_cols = load_columns(columnar_local_path(current.blob), [c for c in wanted if c in current.columns])
-    return drift.drift_gate(ref_cols, cur_cols, **_params(spec, "method", "max_p_value_drift", "psi_max", "bins", "features", "max_drifted_features"))
+    return drift.drift_gate(
+        ref_cols,
+        cur_cols,
+        **_params(spec, "method", "max_p_value_drift", "psi_max", "bins", "features", "max_drifted_features"),
+    )
 
 
 def _run_robustness(spec: dict, inputs: Inputs):
@@ -202,9 +249,12 @@ def _text_files(inputs: Inputs) -> dict[str, str]:
     if version.training_config:
         files["training_config (registered)"] = json.dumps(version.training_config, indent=2, sort_keys=True)
     for artifact in Artifact.objects.filter(version=version).select_related("blob"):
-        is_text = artifact.kind in (EvidenceKind.TRAINING_CONFIG, EvidenceKind.METRICS, EvidenceKind.ROBUSTNESS, EvidenceKind.COST) or (
-            artifact.kind == EvidenceKind.ATTACHMENT and artifact.original_name.lower().endswith(TEXT_SUFFIXES)
-        )
+        is_text = artifact.kind in (
+            EvidenceKind.TRAINING_CONFIG,
+            EvidenceKind.METRICS,
+            EvidenceKind.ROBUSTNESS,
+            EvidenceKind.COST,
+        ) or (artifact.kind == EvidenceKind.ATTACHMENT and artifact.original_name.lower().endswith(TEXT_SUFFIXES))
         if not is_text or artifact.blob.size > TEXT_SCAN_MAX_BYTES:
             continue
         with artifact.blob.file.open("rb") as fh:
@@ -221,7 +271,10 @@ def _feature_samples(inputs: Inputs) -> dict[str, list]:
         if artifact is None or not artifact.blob.columnar_file:
             continue
         string_cols = [
-            c for c in artifact.columns if (artifact.profile.get("columns", {}).get(c, {}) or {}).get("type") not in ("float", "int", "numeric", "bool")
+            c
+            for c in artifact.columns
+            if (artifact.profile.get("columns", {}).get(c, {}) or {}).get("type")
+            not in ("float", "int", "numeric", "bool")
         ]
         if not string_cols:
             continue
@@ -253,7 +306,9 @@ def _run_documentation(spec: dict, inputs: Inputs):
     completeness = documents_completeness(inputs.version, current)
     for kind, doc in current.items():
         digest = hashlib.sha256(
-            json.dumps({"fields": doc.fields, "content": doc.content}, sort_keys=True, ensure_ascii=False).encode("utf-8")
+            json.dumps({"fields": doc.fields, "content": doc.content}, sort_keys=True, ensure_ascii=False).encode(
+                "utf-8"
+            )
         ).hexdigest()
         inputs.used[f"document:{kind}"] = digest
     return documentation.documentation_gate(required=spec.get("require"), documents=completeness)
@@ -275,7 +330,9 @@ RUNNERS: dict[str, Callable] = {
 }
 
 
-def evaluate_gate(*, version: ModelVersion, spec: dict, pinned_inputs: dict[str, str] | None = None) -> tuple[dict, dict]:
+def evaluate_gate(
+    *, version: ModelVersion, spec: dict, pinned_inputs: dict[str, str] | None = None
+) -> tuple[dict, dict]:
     """(result dict with status/metric/value/... , inputs). Raises GateInputError on bad data."""
     runner = RUNNERS.get(spec["type"])
     if runner is None:
@@ -284,7 +341,12 @@ def evaluate_gate(*, version: ModelVersion, spec: dict, pinned_inputs: dict[str,
     try:
         result = runner(spec, inputs).to_dict()
     except MissingEvidence as exc:
-        result = {"status": FAILED, "metric": spec.get("metric"), "explanation": str(exc), "details": {"missing_evidence": exc.kind}}
+        result = {
+            "status": FAILED,
+            "metric": spec.get("metric"),
+            "explanation": str(exc),
+            "details": {"missing_evidence": exc.kind},
+        }
     return result, dict(inputs.used)
 
 
@@ -294,4 +356,8 @@ def run_gate(run) -> tuple[dict, dict]:
     try:
         return evaluate_gate(version=run.request.version, spec=spec)
     except GateInputError as exc:
-        return {"status": "error", "metric": spec.get("metric"), "explanation": f"The evidence cannot be evaluated: {exc}"}, {}
+        return {
+            "status": "error",
+            "metric": spec.get("metric"),
+            "explanation": f"The evidence cannot be evaluated: {exc}",
+        }, {}

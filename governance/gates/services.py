@@ -52,14 +52,13 @@ def gate_runs_create(*, request: PromotionRequest) -> list[GateRun]:
 
 
 def _bypass_outcome(request: PromotionRequest, spec: dict) -> dict:
-    until = request.bypass_expires_at.isoformat() if request.bypass_expires_at else None
+    until = request.bypass_expires_at.strftime("%Y-%m-%d %H:%M UTC") if request.bypass_expires_at else "unknown"
     return outcome_envelope(
         run_gate_id=spec["id"],
         run_type=spec["type"],
         status=GateStatus.BYPASSED,
         explanation=(
-            f"Bypassed by emergency change (ticket {request.ticket_id}) until {until}; "
-            "a post-incident review is due."
+            f"Bypassed by emergency change (ticket {request.ticket_id}) until {until}; a post-incident review is due."
         ),
         inputs={},
         policy_sha256=request.policy_sha256,
@@ -192,9 +191,9 @@ def gate_sweep(*, now=None) -> int:
     stale = now - timedelta(seconds=settings.GATE_STALE_AFTER_SECONDS)
     # A run "running" longer than the hard time limit lost its worker: make it pending again.
     dead = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    GateRun.objects.filter(status=GateStatus.RUNNING, started_at__lt=dead, request__status=RequestStatus.AWAITING_GATES).update(
-        status=GateStatus.PENDING
-    )
+    GateRun.objects.filter(
+        status=GateStatus.RUNNING, started_at__lt=dead, request__status=RequestStatus.AWAITING_GATES
+    ).update(status=GateStatus.PENDING)
     pending = GateRun.objects.filter(
         Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale),
         status=GateStatus.PENDING,

@@ -24,11 +24,17 @@ class RegistryError(Exception):
 
 
 def _validation_fields(exc: ValidationError) -> dict:
-    return {k: [str(m) for m in v] for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    return (
+        {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+        if hasattr(exc, "error_dict")
+        else {"non_field_errors": exc.messages}
+    )
 
 
 @transaction.atomic
-def model_create(*, user, name: str, team: Team, risk_tier: str, domain: str = "", description: str = "") -> RegisteredModel:
+def model_create(
+    *, user, name: str, team: Team, risk_tier: str, domain: str = "", description: str = ""
+) -> RegisteredModel:
     if not user_may_on_team(user, Action.CREATE_MODEL, team):
         raise PermissionDenied(f"Creating a model in team {team.name} needs the model_owner or mlops role on it.")
     model = RegisteredModel(name=name, team=team, risk_tier=risk_tier, domain=domain, description=description)
@@ -38,7 +44,13 @@ def model_create(*, user, name: str, team: Team, risk_tier: str, domain: str = "
         fields = _validation_fields(exc)
         raise RegistryError("; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()), fields=fields) from exc
     model.save()
-    audit_record(actor=user, action="model.created", obj=model, model_name=model.name, data={"team": team.name, "risk_tier": risk_tier, "domain": domain})
+    audit_record(
+        actor=user,
+        action="model.created",
+        obj=model,
+        model_name=model.name,
+        data={"team": team.name, "risk_tier": risk_tier, "domain": domain},
+    )
     return model
 
 
@@ -73,7 +85,11 @@ def version_register(
     elif version < 1:
         raise RegistryError("version must be a positive integer.", field="version")
     elif model.versions.filter(version=version).exists():
-        raise RegistryError(f"{model.name} v{version} already exists; lineage is immutable, register a new version.", field="version", code="conflict")
+        raise RegistryError(
+            f"{model.name} v{version} already exists; lineage is immutable, register a new version.",
+            field="version",
+            code="conflict",
+        )
     mv = ModelVersion(
         model=model,
         version=version,

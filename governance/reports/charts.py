@@ -54,12 +54,19 @@ def performance_figure(outcome: dict) -> go.Figure | None:
             y=[compared],
             mode="markers",
             marker=dict(size=12, color=colour),
-            error_x=dict(type="data", symmetric=False, array=[ci[1] - value], arrayminus=[value - ci[0]], thickness=2, width=8),
+            error_x=dict(
+                type="data", symmetric=False, array=[ci[1] - value], arrayminus=[value - ci[0]], thickness=2, width=8
+            ),
             name=f"{compared} with {int(round(100 * d.get('confidence', 0.95)))}% CI",
         )
     )
     if margin is not None:
-        fig.add_vline(x=margin, line=dict(color=NEUTRAL, dash="dash"), annotation_text=f"limit {margin:g}", annotation_position="top")
+        fig.add_vline(
+            x=margin,
+            line=dict(color=NEUTRAL, dash="dash"),
+            annotation_text=f"limit {margin:g}",
+            annotation_position="top",
+        )
     fig.add_vline(x=0, line=dict(color=BASELINE, width=1))
     _title(fig, f"{outcome.get('metric', '').upper()}: {compared} vs limit")
     fig.update_layout(height=200, yaxis=dict(showticklabels=False))
@@ -86,18 +93,26 @@ def fairness_figure(outcome: dict) -> go.Figure | None:
         )
     )
     if "equalized_odds" in metric:
-        fig.add_trace(go.Bar(x=labels, y=[r.get("fpr") for r in rows], marker_color="#f79009", name="false positive rate"))
+        fig.add_trace(
+            go.Bar(x=labels, y=[r.get("fpr") for r in rows], marker_color="#f79009", name="false positive rate")
+        )
     included = [r.get(rate_key) for r in rows if r.get("included", True) and r.get(rate_key) is not None]
     band = d.get("band") or {}
     if included and "min" in band:
         # Ratio metrics: every group's rate must be at least min × the highest rate.
         top = max(included)
         fig.add_hrect(y0=band["min"] * top, y1=top, fillcolor=PASS_COLOUR, opacity=0.08, line_width=0)
-        fig.add_hline(y=band["min"] * top, line=dict(color=NEUTRAL, dash="dash"), annotation_text=f"{band['min']:g} × highest rate")
+        fig.add_hline(
+            y=band["min"] * top,
+            line=dict(color=NEUTRAL, dash="dash"),
+            annotation_text=f"{band['min']:g} × highest rate",
+        )
     elif included and "max" in band:
         low = min(included)
         fig.add_hrect(y0=low, y1=low + band["max"], fillcolor=PASS_COLOUR, opacity=0.08, line_width=0)
-        fig.add_hline(y=low + band["max"], line=dict(color=NEUTRAL, dash="dash"), annotation_text=f"lowest + {band['max']:g}")
+        fig.add_hline(
+            y=low + band["max"], line=dict(color=NEUTRAL, dash="dash"), annotation_text=f"lowest + {band['max']:g}"
+        )
     _title(fig, f"{rate_key.replace('_', ' ')} per group (grey: excluded small groups)")
     fig.update_layout(barmode="group", yaxis=dict(rangemode="tozero"))
     return fig
@@ -110,13 +125,33 @@ def latency_figure(outcome: dict) -> go.Figure | None:
         return None
     edges = hist["edges"]
     centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=False)]
-    fig = go.Figure(go.Bar(x=centres, y=hist["counts"], width=[b - a for a, b in zip(edges[:-1], edges[1:], strict=False)], marker_color=ACCENT, name="requests"))
+    fig = go.Figure(
+        go.Bar(
+            x=centres,
+            y=hist["counts"],
+            width=[b - a for a, b in zip(edges[:-1], edges[1:], strict=False)],
+            marker_color=ACCENT,
+            name="requests",
+        )
+    )
     p = d.get("percentile", 95)
     if d.get("percentile_value") is not None:
-        fig.add_vline(x=d["percentile_value"], line=dict(color=FAIL_COLOUR if outcome.get("status") != "passed" else PASS_COLOUR), annotation_text=f"p{p:g} {d['percentile_value']:.1f} ms")
+        fig.add_vline(
+            x=d["percentile_value"],
+            line=dict(color=FAIL_COLOUR if outcome.get("status") != "passed" else PASS_COLOUR),
+            annotation_text=f"p{p:g} {d['percentile_value']:.1f} ms",
+        )
     if outcome.get("threshold") is not None:
-        fig.add_vline(x=outcome["threshold"], line=dict(color=NEUTRAL, dash="dash"), annotation_text=f"limit {outcome['threshold']:g} ms", annotation_position="bottom right")
-    _title(fig, "Latency distribution (ms)" + (f"; {hist.get('overflow', 0)} above the axis" if hist.get("overflow") else ""))
+        fig.add_vline(
+            x=outcome["threshold"],
+            line=dict(color=NEUTRAL, dash="dash"),
+            annotation_text=f"limit {outcome['threshold']:g} ms",
+            annotation_position="bottom right",
+        )
+    _title(
+        fig,
+        "Latency distribution (ms)" + (f"; {hist.get('overflow', 0)} above the axis" if hist.get("overflow") else ""),
+    )
     fig.update_layout(showlegend=False)
     return fig
 
@@ -156,14 +191,22 @@ def threshold_figure(outcome: dict) -> go.Figure | None:
     colour = PASS_COLOUR if outcome.get("status") == "passed" else FAIL_COLOUR
     fig = go.Figure(
         go.Scatter(
-            x=[value], y=[outcome.get("metric")], mode="markers", marker=dict(size=12, color=colour),
-            error_x=dict(type="data", symmetric=False, array=[hi - value], arrayminus=[value - lo]), name="estimate with Wilson CI",
+            x=[value],
+            y=[outcome.get("metric")],
+            mode="markers",
+            marker=dict(size=12, color=colour),
+            error_x=dict(type="data", symmetric=False, array=[hi - value], arrayminus=[value - lo]),
+            name="estimate with Wilson CI",
         )
     )
     if limit is not None:
         fig.add_vline(x=limit, line=dict(color=NEUTRAL, dash="dash"), annotation_text=f"limit {limit:g}")
     _title(fig, f"{outcome.get('metric')} vs limit")
-    fig.update_layout(height=200, yaxis=dict(showticklabels=False), xaxis=dict(range=[min(lo, limit or lo) - 0.02, min(1.0, max(hi, limit or hi) + 0.02)]))
+    fig.update_layout(
+        height=200,
+        yaxis=dict(showticklabels=False),
+        xaxis=dict(range=[min(lo, limit or lo) - 0.02, min(1.0, max(hi, limit or hi) + 0.02)]),
+    )
     return fig
 
 
@@ -195,15 +238,23 @@ def gate_chart_html(outcome: dict | None) -> str:
 # --- Evidence figures ------------------------------------------------------------------
 
 
-def score_distribution_figure(y_true: np.ndarray, y_score: np.ndarray, *, by: np.ndarray | None = None, by_name: str = "") -> go.Figure:
+def score_distribution_figure(
+    y_true: np.ndarray, y_score: np.ndarray, *, by: np.ndarray | None = None, by_name: str = ""
+) -> go.Figure:
     fig = go.Figure()
     if by is None:
         for label, name in ((0, "y_true = 0"), (1, "y_true = 1")):
-            fig.add_trace(go.Histogram(x=y_score[y_true == label], name=name, opacity=0.6, nbinsx=40, histnorm="probability"))
+            fig.add_trace(
+                go.Histogram(x=y_score[y_true == label], name=name, opacity=0.6, nbinsx=40, histnorm="probability")
+            )
         _title(fig, "Score distribution per class")
     else:
         for group in np.unique(by)[:8]:
-            fig.add_trace(go.Histogram(x=y_score[by == group], name=f"{by_name}={group}", opacity=0.5, nbinsx=40, histnorm="probability"))
+            fig.add_trace(
+                go.Histogram(
+                    x=y_score[by == group], name=f"{by_name}={group}", opacity=0.5, nbinsx=40, histnorm="probability"
+                )
+            )
         _title(fig, f"Score distribution per {by_name}")
     fig.update_layout(barmode="overlay")
     return fig
@@ -217,10 +268,25 @@ def calibration_figure(y_true: np.ndarray, y_score: np.ndarray, bins: int = 10) 
     frac_pos = np.bincount(idx, weights=y_true, minlength=bins) / np.maximum(counts, 1)
     keep = counts > 0
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color=BASELINE), name="perfectly calibrated"))
-    fig.add_trace(go.Scatter(x=mean_score[keep], y=frac_pos[keep], mode="lines+markers", marker_color=ACCENT, name="model", text=[f"n={c}" for c in counts[keep]]))
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color=BASELINE), name="perfectly calibrated"
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=mean_score[keep],
+            y=frac_pos[keep],
+            mode="lines+markers",
+            marker_color=ACCENT,
+            name="model",
+            text=[f"n={c}" for c in counts[keep]],
+        )
+    )
     _title(fig, "Calibration (mean score vs observed positive rate)")
-    fig.update_layout(xaxis=dict(range=[0, 1], title="mean predicted score"), yaxis=dict(range=[0, 1], title="observed positive rate"))
+    fig.update_layout(
+        xaxis=dict(range=[0, 1], title="mean predicted score"), yaxis=dict(range=[0, 1], title="observed positive rate")
+    )
     return fig
 
 
@@ -236,8 +302,16 @@ def latency_histogram_figure(latency_ms: np.ndarray, percentile: float = 95) -> 
 def feature_comparison_figure(name: str, reference: np.ndarray, current: np.ndarray) -> go.Figure:
     fig = go.Figure()
     if reference.dtype.kind in "fiub" and current.dtype.kind in "fiub":
-        fig.add_trace(go.Histogram(x=reference[np.isfinite(reference)], name="reference", opacity=0.55, nbinsx=40, histnorm="probability"))
-        fig.add_trace(go.Histogram(x=current[np.isfinite(current)], name="current", opacity=0.55, nbinsx=40, histnorm="probability"))
+        fig.add_trace(
+            go.Histogram(
+                x=reference[np.isfinite(reference)], name="reference", opacity=0.55, nbinsx=40, histnorm="probability"
+            )
+        )
+        fig.add_trace(
+            go.Histogram(
+                x=current[np.isfinite(current)], name="current", opacity=0.55, nbinsx=40, histnorm="probability"
+            )
+        )
         fig.update_layout(barmode="overlay")
     else:
         cats = sorted(set(reference.tolist()) | set(current.tolist()), key=str)[:30]

@@ -52,5 +52,7 @@ class DryRunForm(forms.Form):
 
 
 class PolicyForm(forms.Form):
-    content = forms.CharField(widget=forms.Textarea(attrs={"rows": 30, "class": "mono", "spellcheck": "false"}), max_length=256 * 1024)
+    content = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 30, "class": "mono", "spellcheck": "false"}), max_length=256 * 1024
+    )
     reason = forms.CharField(max_length=500, help_text="Why this change (kept in the audit trail).")

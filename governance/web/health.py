@@ -47,7 +47,11 @@ def _check_worker(redis_ok: bool) -> dict:
         result = ping.apply_async(expires=10)
         answer = result.get(timeout=5)
         result.forget()
-        return {"ok": answer == "pong", "workers": workers, "roundtrip_ms": round((time.monotonic() - started) * 1000, 1)}
+        return {
+            "ok": answer == "pong",
+            "workers": workers,
+            "roundtrip_ms": round((time.monotonic() - started) * 1000, 1),
+        }
     except Exception as exc:
         return {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
 

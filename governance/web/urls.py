@@ -13,7 +13,11 @@ urlpatterns = [
     path("models/<str:name>/v<int:number>/promote/", views.version_request_promotion, name="version_request_promotion"),
     path("models/<str:name>/v<int:number>/evidence/", views.version_upload_evidence, name="version_upload_evidence"),
     path("models/<str:name>/v<int:number>/evidence/<int:artifact_id>/", views.artifact_detail, name="artifact_detail"),
-    path("models/<str:name>/v<int:number>/evidence/<int:artifact_id>/download/", views.artifact_download, name="artifact_download"),
+    path(
+        "models/<str:name>/v<int:number>/evidence/<int:artifact_id>/download/",
+        views.artifact_download,
+        name="artifact_download",
+    ),
     path("models/<str:name>/v<int:number>/documents/<str:kind>/", views.document_edit, name="document_edit"),
     path("models/<str:name>/v<int:number>/model-card/", views.model_card, name="model_card"),
     path("models/<str:name>/v<int:number>/dry-run/", views.version_dry_run, name="version_dry_run"),

@@ -8,9 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from governance.accounts.models import Team
@@ -35,7 +34,7 @@ from governance.evidence.selectors import artifacts_current, documents_completen
 from governance.evidence.services import DocumentError, columnar_local_path, document_save, evidence_upload
 from governance.gates.models import GateStatus
 from governance.policies.loader import PolicyError
-from governance.policies.models import Policy, PolicyVersion
+from governance.policies.models import Policy
 from governance.policies.services import policy_diff, policy_for_model, policy_publish
 from governance.registry.models import ModelVersion, RiskTier, Stage
 from governance.reports import charts
@@ -55,12 +54,18 @@ def server_error(request):
         from governance.api.errors import api_server_error
 
         return api_server_error(request)
-    return render(request, "errors/500.html", status=500)
+    # No context processors: the database may be what failed.
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    return HttpResponseServerError(loader.get_template("errors/500.html").render())
 
 
 def _version_for(user, name: str, number: int, action: str = Action.VIEW) -> ModelVersion:
     model = get_model_for_user(user, name, action)
-    return get_object_or_404(ModelVersion.objects.select_related("model__team", "created_by"), model=model, version=number)
+    return get_object_or_404(
+        ModelVersion.objects.select_related("model__team", "created_by"), model=model, version=number
+    )
 
 
 def _request_for(user, pk: int) -> PromotionRequest:
@@ -116,7 +121,11 @@ def model_list(request):
             qs = qs.filter(Q(name__icontains=data["q"]) | Q(description__icontains=data["q"]))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     teams = Team.objects.filter(pk__in=models_visible_to(request.user).values("team_id"))
-    return render(request, "web/model_list.html", {"page": page, "form": form, "teams": teams, "tiers": RiskTier.choices, "stages": Stage.choices})
+    return render(
+        request,
+        "web/model_list.html",
+        {"page": page, "form": form, "teams": teams, "tiers": RiskTier.choices, "stages": Stage.choices},
+    )
 
 
 @login_required
@@ -169,12 +178,17 @@ def version_detail(request, name, number):
     version = _version_for(request.user, name, number)
     model = version.model
     roles = roles_for_model(request.user, model)
-    artifacts = list(Artifact.objects.filter(version=version).select_related("blob", "uploaded_by").order_by("kind", "-created_at"))
+    artifacts = list(
+        Artifact.objects.filter(version=version).select_related("blob", "uploaded_by").order_by("kind", "-created_at")
+    )
     current_docs = documents_current(version)
     completeness = documents_completeness(version, current_docs)
     production = model.versions.filter(stage=Stage.PRODUCTION).exclude(pk=version.pk).first()
     policy = policy_for_model(model)
-    next_stages = sorted(promotions.STAGE_TRANSITIONS.get(version.stage, ()))
+    lifecycle = list(Stage.values)  # forward stages first, archiving last
+    next_stages = sorted(
+        promotions.STAGE_TRANSITIONS.get(version.stage, ()), key=lambda s: (s == Stage.ARCHIVED, lifecycle.index(s))
+    )
     promotion_form = forms.PromotionForm(initial={"to_stage": next_stages[0] if next_stages else None})
     promotion_form.fields["to_stage"].choices = [(s, s) for s in next_stages]
     open_request = version.promotion_requests.filter(status__in=["awaiting_gates", "awaiting_approvals"]).first()
@@ -185,12 +199,16 @@ def version_detail(request, name, number):
             "model": model,
             "version": version,
             "artifacts": artifacts,
-            "documents": [(kind, label, current_docs.get(kind), completeness[kind]) for kind, label in DocumentKind.choices],
+            "documents": [
+                (kind, label, current_docs.get(kind), completeness[kind]) for kind, label in DocumentKind.choices
+            ],
             "production": production,
             "lineage_diff": _lineage_diff(version, production) if production else [],
             "policy": policy,
             "may_write": user_may(request.user, Action.REGISTER_VERSION, model, roles=roles),
-            "may_request": user_may(request.user, Action.REQUEST, model, roles=roles) and bool(next_stages) and open_request is None,
+            "may_request": user_may(request.user, Action.REQUEST, model, roles=roles)
+            and bool(next_stages)
+            and open_request is None,
             "open_request": open_request,
             "promotion_form": promotion_form,
             "evidence_form": forms.EvidenceForm(),
@@ -202,11 +220,19 @@ def version_detail(request, name, number):
 
 def _lineage_diff(version: ModelVersion, other: ModelVersion) -> list[tuple[str, object, object, bool]]:
     rows = []
-    for field in ("artifact_uri", "artifact_sha256", "code_hash", "data_snapshot_id", "training_config_sha256", "seed", "framework"):
+    for field in (
+        "artifact_uri",
+        "artifact_sha256",
+        "code_hash",
+        "data_snapshot_id",
+        "training_config_sha256",
+        "seed",
+        "framework",
+    ):
         a, b = getattr(other, field), getattr(version, field)
         rows.append((field.replace("_", " "), a, b, a != b))
-    metrics_a = (artifacts_current(other).get("metrics") or None)
-    metrics_b = (artifacts_current(version).get("metrics") or None)
+    metrics_a = artifacts_current(other).get("metrics") or None
+    metrics_b = artifacts_current(version).get("metrics") or None
     if metrics_a is not None or metrics_b is not None:
         da = metrics_a.data if metrics_a and isinstance(metrics_a.data, dict) else {}
         db = metrics_b.data if metrics_b and isinstance(metrics_b.data, dict) else {}
@@ -230,7 +256,9 @@ def version_request_promotion(request, name, number):
         except promotions.PromotionError as exc:
             messages.error(request, exc.message)
     else:
-        messages.error(request, "Check the promotion form: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(
+            request, "Check the promotion form: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        )
     return redirect("web:version_detail", name=name, number=number)
 
 
@@ -238,11 +266,11 @@ def version_request_promotion(request, name, number):
 @require_POST
 def version_upload_evidence(request, name, number):
     version = _version_for(request.user, name, number, Action.REGISTER_VERSION)
-    request.FILES  # parse the body now: the upload handler streams, hashes and counts it
+    files = request.FILES  # parse now: the upload handler streams, hashes and counts the file
     if getattr(request, "upload_too_large", None):
         messages.error(request, f"The file exceeds the upload limit of {settings.EVIDENCE_MAX_UPLOAD_BYTES:,} bytes.")
         return redirect("web:version_detail", name=name, number=number)
-    form = forms.EvidenceForm(request.POST, request.FILES)
+    form = forms.EvidenceForm(request.POST, files)
     if not form.is_valid():
         messages.error(request, "Choose a kind and a file.")
         return redirect("web:version_detail", name=name, number=number)
@@ -273,7 +301,9 @@ def version_dry_run(request, name, number):
         report = dry_run(version=version, to_stage=form.cleaned_data["to_stage"])
         for gate in report.get("gates", []):
             gate["chart"] = charts.gate_chart_html(gate)
-    return render(request, "web/dry_run.html", {"version": version, "model": version.model, "form": form, "report": report})
+    return render(
+        request, "web/dry_run.html", {"version": version, "model": version.model, "form": form, "report": report}
+    )
 
 
 @login_required
@@ -282,7 +312,9 @@ def artifact_download(request, name, number, artifact_id):
     artifact = get_object_or_404(Artifact.objects.select_related("blob"), pk=artifact_id, version=version)
     response = FileResponse(artifact.blob.file.open("rb"), as_attachment=True, filename=artifact.original_name)
     # Never rendered inline: an uploaded HTML file must not run in our origin.
-    response["Content-Type"] = artifact.content_type if artifact.content_type != "text/html" else "application/octet-stream"
+    response["Content-Type"] = (
+        artifact.content_type if artifact.content_type != "text/html" else "application/octet-stream"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
@@ -291,7 +323,9 @@ def artifact_download(request, name, number, artifact_id):
 @login_required
 def artifact_detail(request, name, number, artifact_id):
     version = _version_for(request.user, name, number)
-    artifact = get_object_or_404(Artifact.objects.select_related("blob", "uploaded_by"), pk=artifact_id, version=version)
+    artifact = get_object_or_404(
+        Artifact.objects.select_related("blob", "uploaded_by"), pk=artifact_id, version=version
+    )
     columns, rows = ([], [])
     chart_html = []
     if artifact.blob.columnar_file:
@@ -304,7 +338,14 @@ def artifact_detail(request, name, number, artifact_id):
     return render(
         request,
         "web/artifact_detail.html",
-        {"model": version.model, "version": version, "artifact": artifact, "columns": columns, "rows": rows, "charts": chart_html},
+        {
+            "model": version.model,
+            "version": version,
+            "artifact": artifact,
+            "columns": columns,
+            "rows": rows,
+            "charts": chart_html,
+        },
     )
 
 
@@ -368,7 +409,11 @@ def model_card(request, name, number):
                 "missing": completeness[kind]["missing_fields"],
             }
         )
-    return render(request, "web/model_card.html", {"model": version.model, "version": version, "card": card, "sections": sections, "completeness": completeness})
+    return render(
+        request,
+        "web/model_card.html",
+        {"model": version.model, "version": version, "card": card, "sections": sections, "completeness": completeness},
+    )
 
 
 # --- Requests ----------------------------------------------------------------------------
@@ -427,7 +472,14 @@ def request_gates(request, pk):
     """The live gate panel (htmx polls it while gates run)."""
     promotion = _request_for(request.user, pk)
     context = _request_context(request, promotion)
-    return render(request, "web/_gates.html", context)
+    response = render(request, "web/_gates.html", context)
+    if (
+        request.headers.get("HX-Request")
+        and not context["gates_running"]
+        and context["promotion"].status != "awaiting_gates"
+    ):
+        response["HX-Refresh"] = "true"  # gates done: reload so approvals and the decision form are current
+    return response
 
 
 @login_required
@@ -502,7 +554,9 @@ def audit_list(request):
 @login_required
 def policy_list(request):
     policies = Policy.objects.select_related("current_version__author").order_by("name")
-    return render(request, "web/policy_list.html", {"policies": policies, "may_manage": user_may_manage_policies(request.user)})
+    return render(
+        request, "web/policy_list.html", {"policies": policies, "may_manage": user_may_manage_policies(request.user)}
+    )
 
 
 @login_required
@@ -516,7 +570,13 @@ def policy_detail(request, name, number=None):
     return render(
         request,
         "web/policy_detail.html",
-        {"policy": policy, "version": version, "versions": versions, "diff": policy_diff(previous, version), "may_manage": user_may_manage_policies(request.user)},
+        {
+            "policy": policy,
+            "version": version,
+            "versions": versions,
+            "diff": policy_diff(previous, version),
+            "may_manage": user_may_manage_policies(request.user),
+        },
     )
 
 
@@ -530,7 +590,9 @@ def policy_edit(request, name=None):
     issues = []
     if request.method == "POST" and form.is_valid():
         try:
-            version = policy_publish(text=form.cleaned_data["content"], author=request.user, reason=form.cleaned_data["reason"])
+            version = policy_publish(
+                text=form.cleaned_data["content"], author=request.user, reason=form.cleaned_data["reason"]
+            )
             messages.success(request, f"Published {version.policy.name} v{version.number} ({version.sha256[:12]}).")
             return redirect("web:policy_detail", name=version.policy.name)
         except PolicyError as exc:

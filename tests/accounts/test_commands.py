@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
 def test_create_team_grant_and_revoke(capsys):
     call_command("create_team", "risk")
     user = make_user("rita")
-    model = make_model("pd", team=__import__("governance.accounts.models", fromlist=["Team"]).Team.objects.get(name="risk"))
+    model = make_model(
+        "pd", team=__import__("governance.accounts.models", fromlist=["Team"]).Team.objects.get(name="risk")
+    )
     call_command("grant_role", "rita", "risk_officer", "--team", "risk")
     call_command("grant_role", "rita", "auditor", "--model", "pd")
     assert roles_for_model(user, model) == {"risk_officer", "auditor"}

@@ -57,9 +57,13 @@ def _world(scope_team_is_mine: bool, role: str):
     v1, v2, v3 = (make_version(model, requester) for _ in range(3))
     ModelVersion.objects.filter(pk__in=[v1.pk, v2.pk]).update(stage="staging")
     for v in (v1, v2):  # v2 in production replacing v1: something to roll back
-        req = promotion_request(user=requester, version=ModelVersion.objects.get(pk=v.pk), to_stage="production", justification="x")
+        req = promotion_request(
+            user=requester, version=ModelVersion.objects.get(pk=v.pk), to_stage="production", justification="x"
+        )
         promotion_decide(user=approver, request=req, decision="approve", reason="ok", risk_class="low")
-    pending = promotion_request(user=requester, version=ModelVersion.objects.get(pk=v3.pk), to_stage="staging", justification="x")
+    pending = promotion_request(
+        user=requester, version=ModelVersion.objects.get(pk=v3.pk), to_stage="staging", justification="x"
+    )
     actor = make_user(f"actor-{role}")
     grant(actor, role, team=mine)
     _, key = ApiToken.issue(user=actor)
@@ -73,13 +77,23 @@ def _do(action: str, client: APIClient, model, pending, v3):
     if action == "view":
         return client.get(f"/api/v1/models/{name}/")
     if action == "request":  # retire the deprecated v1
-        return client.post(f"/api/v1/models/{name}/versions/1/promotions/", {"to_stage": "archived", "justification": "retire"}, format="json")
+        return client.post(
+            f"/api/v1/models/{name}/versions/1/promotions/",
+            {"to_stage": "archived", "justification": "retire"},
+            format="json",
+        )
     if action == "register_version":
         return client.post(
-            f"/api/v1/models/{name}/versions/", {"artifact_uri": "s3://x", "artifact_sha256": hashlib.sha256(b"z").hexdigest()}, format="json"
+            f"/api/v1/models/{name}/versions/",
+            {"artifact_uri": "s3://x", "artifact_sha256": hashlib.sha256(b"z").hexdigest()},
+            format="json",
         )
     if action == "decide":
-        return client.post(f"/api/v1/promotions/{pending.pk}/decisions/", {"decision": "approve", "reason": "ok", "risk_class": "low"}, format="json")
+        return client.post(
+            f"/api/v1/promotions/{pending.pk}/decisions/",
+            {"decision": "approve", "reason": "ok", "risk_class": "low"},
+            format="json",
+        )
     if action == "cancel":
         return client.post(f"/api/v1/promotions/{pending.pk}/cancel/", {"reason": "no"}, format="json")
     if action == "rollback":

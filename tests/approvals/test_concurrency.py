@@ -40,7 +40,9 @@ transitions:
     approvals: [{role: risk_officer}, {role: compliance_officer}]
 """,
     )
-    request = promotion_request(user=owner, version=ModelVersion.objects.get(pk=new.pk), to_stage="production", justification="x")
+    request = promotion_request(
+        user=owner, version=ModelVersion.objects.get(pk=new.pk), to_stage="production", justification="x"
+    )
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from governance.accounts.services import role_revoke
 from governance.approvals.models import Decision, PromotionRequest, RequestStatus
 from governance.approvals.services import (
     PromotionError,
@@ -15,7 +16,6 @@ from governance.approvals.services import (
     promotion_request,
     promotion_rollback,
 )
-from governance.accounts.services import role_revoke
 from governance.audit.models import AuditEvent
 from governance.registry.models import ModelVersion
 from tests.factories import grant, make_user, make_version
@@ -24,11 +24,15 @@ pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
 
 
 def _request(user, version, to_stage="staging", **kw):
-    return promotion_request(user=user, version=version, to_stage=to_stage, justification="better AUC", ticket_id="RISK-1", **kw)
+    return promotion_request(
+        user=user, version=version, to_stage=to_stage, justification="better AUC", ticket_id="RISK-1", **kw
+    )
 
 
 def _approve(user, request, role=None):
-    return promotion_decide(user=user, request=request, decision="approve", reason="looks good", risk_class="low", role=role)
+    return promotion_decide(
+        user=user, request=request, decision="approve", reason="looks good", risk_class="low", role=role
+    )
 
 
 def test_it_refuses_transitions_not_in_the_table():

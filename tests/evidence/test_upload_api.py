@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,11 @@ def api(alice):
 def _post(api, version, kind, data: bytes, name: str):
     upload = io.BytesIO(data)
     upload.name = name
-    return api.post(f"/api/v1/models/{version.model.name}/versions/{version.version}/evidence/", {"kind": kind, "file": upload}, format="multipart")
+    return api.post(
+        f"/api/v1/models/{version.model.name}/versions/{version.version}/evidence/",
+        {"kind": kind, "file": upload},
+        format="multipart",
+    )
 
 
 def _stored_files() -> list[Path]:
@@ -41,14 +44,33 @@ def _stored_files() -> list[Path]:
 VALID = {
     "predictions": (predictions_csv(500), "p.csv"),
     "metrics": (json.dumps({"auc": 0.8, "ks": {"train": 0.4, "test": 0.39}}).encode(), "metrics.json"),
-    "latency": (b"latency_ms,error\n" + b"".join(f"{10 + i % 7},{int(i % 97 == 0)}\n".encode() for i in range(300)), "latency.csv"),
+    "latency": (
+        b"latency_ms,error\n" + b"".join(f"{10 + i % 7},{int(i % 97 == 0)}\n".encode() for i in range(300)),
+        "latency.csv",
+    ),
     "cost": (json.dumps({"cost_per_1k": 0.2}).encode(), "cost.json"),
-    "sbom": (json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [{"type": "library", "name": "numpy", "version": "2.0"}]}).encode(), "sbom.json"),
-    "licenses": (json.dumps([{"name": "numpy", "version": "2.0", "license": "BSD-3-Clause"}]).encode(), "licenses.json"),
+    "sbom": (
+        json.dumps(
+            {
+                "bomFormat": "CycloneDX",
+                "specVersion": "1.5",
+                "version": 1,
+                "components": [{"type": "library", "name": "numpy", "version": "2.0"}],
+            }
+        ).encode(),
+        "sbom.json",
+    ),
+    "licenses": (
+        json.dumps([{"name": "numpy", "version": "2.0", "license": "BSD-3-Clause"}]).encode(),
+        "licenses.json",
+    ),
     "training_config": (b"learning_rate: 0.1\nmax_depth: 6\n", "config.yaml"),
     "feature_reference": (b"income,region\n" + b"".join(f"{i},n\n".encode() for i in range(100)), "ref.csv"),
     "feature_current": (b"income,region\n" + b"".join(f"{i + 3},s\n".encode() for i in range(100)), "cur.csv"),
-    "robustness": (json.dumps({"tests": [{"name": "noise", "metric": "auc", "baseline": 0.8, "perturbed": 0.78}]}).encode(), "rob.json"),
+    "robustness": (
+        json.dumps({"tests": [{"name": "noise", "metric": "auc", "baseline": 0.8, "perturbed": 0.78}]}).encode(),
+        "rob.json",
+    ),
     "attachment": (b"%PDF-1.4 fake validation report", "validation.pdf"),
 }
 

@@ -57,8 +57,12 @@ def _request(change_type="standard", ticket="CHG-1"):
     ModelVersion.objects.filter(pk=version.pk).update(stage="staging")
     policy_publish(text=POLICY)
     return owner, promotion_request(
-        user=owner, version=ModelVersion.objects.get(pk=version.pk), to_stage="production",
-        justification="x", change_type=change_type, ticket_id=ticket,
+        user=owner,
+        version=ModelVersion.objects.get(pk=version.pk),
+        to_stage="production",
+        justification="x",
+        change_type=change_type,
+        ticket_id=ticket,
     )
 
 
@@ -85,7 +89,9 @@ def test_a_run_lost_with_its_worker_can_be_claimed_again_after_the_time_limit():
     _, request = _request()
     run = GateRun.objects.filter(request=request).first()
     assert gate_run_claim(run.pk)
-    GateRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1))
+    GateRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1)
+    )
     assert gate_run_claim(run.pk)
 
 
@@ -95,7 +101,22 @@ def test_outcomes_follow_the_contract_and_replay_is_identical(capsys):
     request.refresh_from_db()
     assert request.status == RequestStatus.AWAITING_APPROVALS
     for run in GateRun.objects.filter(request=request):
-        assert set(run.outcome) >= {"gate_id", "type", "status", "metric", "value", "threshold", "ci_low", "ci_high", "p_value", "n", "groups", "explanation", "inputs", "computed_at"}
+        assert set(run.outcome) >= {
+            "gate_id",
+            "type",
+            "status",
+            "metric",
+            "value",
+            "threshold",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "n",
+            "groups",
+            "explanation",
+            "inputs",
+            "computed_at",
+        }
         assert run.outcome["policy_sha256"] == request.policy_sha256
     parity = GateRun.objects.get(request=request, gate_id="parity").outcome
     assert "gender & age_band" in parity["groups"]
@@ -126,7 +147,9 @@ def test_missing_evidence_fails_the_gate_and_says_what_to_upload():
     version = make_version(model, owner)
     ModelVersion.objects.filter(pk=version.pk).update(stage="staging")
     policy_publish(text=POLICY)
-    request = promotion_request(user=owner, version=ModelVersion.objects.get(pk=version.pk), to_stage="production", justification="x")
+    request = promotion_request(
+        user=owner, version=ModelVersion.objects.get(pk=version.pk), to_stage="production", justification="x"
+    )
     _run_all(request)
     run = GateRun.objects.get(request=request, gate_id="auc")
     assert run.status == "failed" and "upload it (kind=predictions)" in run.outcome["explanation"]
@@ -154,8 +177,17 @@ def test_sweeper_redispatches_runs_left_pending():
 
 def test_editing_the_policy_while_a_request_is_in_flight_changes_nothing_for_it():
     _, request = _request()
-    frozen_gates, frozen_approvals, frozen_sha = request.required_gates, request.required_approvals, request.policy_sha256
-    policy_publish(text=POLICY.replace("max_ms: 150", "max_ms: 1").replace("{role: risk_officer}", "{role: risk_officer}, {role: compliance_officer}"), reason="tighter")
+    frozen_gates, frozen_approvals, frozen_sha = (
+        request.required_gates,
+        request.required_approvals,
+        request.policy_sha256,
+    )
+    policy_publish(
+        text=POLICY.replace("max_ms: 150", "max_ms: 1").replace(
+            "{role: risk_officer}", "{role: risk_officer}, {role: compliance_officer}"
+        ),
+        reason="tighter",
+    )
     _run_all(request)
     request = PromotionRequest.objects.get(pk=request.pk)
     assert request.required_gates == frozen_gates and request.required_approvals == frozen_approvals

@@ -94,7 +94,12 @@ def test_killing_the_worker_mid_gate_still_gives_one_outcome_per_gate(celery_wor
     celery_worker.kill()
     victim = make_worker("victim")
     request = promotion_request(user=owner, version=version, to_stage="production", justification="refresh")
-    wait_for(lambda: GateRun.objects.filter(request=request, status="running").exists() or _final(request.pk), timeout=60, interval=0.02, message="a gate to start")
+    wait_for(
+        lambda: GateRun.objects.filter(request=request, status="running").exists() or _final(request.pk),
+        timeout=60,
+        interval=0.02,
+        message="a gate to start",
+    )
     victim.kill()
     rescuer = make_worker("rescuer")
     final = wait_for(lambda: _final(request.pk), timeout=120, message="gates to finish after the kill")
@@ -107,6 +112,8 @@ def test_killing_the_worker_mid_gate_still_gives_one_outcome_per_gate(celery_wor
     import time
 
     time.sleep(3)
-    assert {r.gate_id: (r.status, r.outcome["computed_at"]) for r in GateRun.objects.filter(request=request)} == snapshot
+    assert {
+        r.gate_id: (r.status, r.outcome["computed_at"]) for r in GateRun.objects.filter(request=request)
+    } == snapshot
     rescuer.stop()
     celery_worker.start()

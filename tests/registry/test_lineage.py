@@ -27,7 +27,10 @@ def test_the_model_layer_refuses_lineage_edits(version):
         version.save()
 
 
-@pytest.mark.parametrize("column,value", [("artifact_sha256", "'" + "d" * 64 + "'"), ("seed", "7"), ("code_hash", "'x'"), ("training_config", "'{}'")])
+@pytest.mark.parametrize(
+    "column,value",
+    [("artifact_sha256", "'" + "d" * 64 + "'"), ("seed", "7"), ("code_hash", "'x'"), ("training_config", "'{}'")],
+)
 def test_the_database_refuses_lineage_edits(version, column, value):
     with pytest.raises(DatabaseError, match="immutable"):
         with transaction.atomic(), connection.cursor() as cursor:

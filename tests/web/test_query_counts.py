@@ -31,7 +31,7 @@ def test_inbox_query_count_is_constant(client, django_assert_max_num_queries, ro
     with django_assert_max_num_queries(14):
         response = client.get("/")
     assert response.status_code == 200
-    assert response.content.count(b'data-inbox-item') == rows
+    assert response.content.count(b"data-inbox-item") == rows
 
 
 @pytest.mark.parametrize("rows", [10, 200])
@@ -41,4 +41,4 @@ def test_model_list_query_count_is_constant(client, django_assert_max_num_querie
     with django_assert_max_num_queries(14):
         response = client.get("/models/?page=1")
     assert response.status_code == 200
-    assert min(rows, 50) == response.content.count(b'data-model-row')
+    assert min(rows, 50) == response.content.count(b"data-model-row")
