@@ -1,0 +1,106 @@
+"""Documentation gate: are the required documents present and complete?
+
+Pure: completeness (which required fields of a document are missing) is computed by the
+evidence app; this module only judges its summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .outcome import FAILED, PASSED, GateInputError, GateResult
+
+__all__ = ["DOCUMENT_KINDS", "documentation_gate"]
+
+DOCUMENT_KINDS = ("model_card", "evaluation_report", "monitoring_plan", "rollback_plan")
+
+
+def _required(required: Iterable[str] | None) -> list[str]:
+    if required is None:
+        return list(DOCUMENT_KINDS)
+    if isinstance(required, str) or not isinstance(required, Iterable):
+        raise GateInputError("require must be a list of document kinds")
+    wanted = list(dict.fromkeys(required))
+    unknown = [r for r in wanted if r not in DOCUMENT_KINDS]
+    if unknown:
+        raise GateInputError(
+            f"unknown document kinds {unknown}; expected a subset of {list(DOCUMENT_KINDS)}"
+        )
+    return wanted
+
+
+def _summary(kind: str, doc: Any) -> tuple[bool, list[str]]:
+    """(present, missing_fields) of one document summary, validated."""
+    if doc is None:
+        return False, []
+    if not isinstance(doc, Mapping):
+        raise GateInputError(f"documents.{kind}: must be an object")
+    present = doc.get("present", True)
+    if not isinstance(present, bool):
+        raise GateInputError(f"documents.{kind}.present: must be true or false")
+    missing = doc.get("missing_fields", [])
+    if missing is None:
+        missing = []
+    if isinstance(missing, str) or not isinstance(missing, Iterable):
+        raise GateInputError(
+            f"documents.{kind}.missing_fields: must be a list of field names"
+        )
+    fields = list(missing)
+    for i, f in enumerate(fields):
+        if not isinstance(f, str) or not f:
+            raise GateInputError(
+                f"documents.{kind}.missing_fields[{i}]: must be a non-empty string"
+            )
+    return present, list(dict.fromkeys(fields))
+
+
+def documentation_gate(
+    *,
+    required: Iterable[str] | None,
+    documents: Mapping[str, Mapping[str, Any]],
+) -> GateResult:
+    """Failed when any required document is absent or has missing fields.
+
+    required: subset of model_card, evaluation_report, monitoring_plan, rollback_plan
+    (None = all four). documents: kind → {"present": bool (default true when the entry
+    exists), "missing_fields": [names]}; a kind absent from `documents` is missing.
+    Value = number of required documents not complete, threshold 0; groups per kind
+    {"status": complete|incomplete|missing, "missing_fields": [...]}.
+    """
+    wanted = _required(required)
+    if documents is None:
+        documents = {}
+    if not isinstance(documents, Mapping):
+        raise GateInputError("documents must be an object keyed by document kind")
+
+    groups: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
+    for kind in wanted:
+        present, missing = _summary(kind, documents.get(kind))
+        if not present:
+            groups[kind] = {"status": "missing", "missing_fields": []}
+            problems.append(f"{kind} missing")
+        elif missing:
+            groups[kind] = {"status": "incomplete", "missing_fields": missing}
+            problems.append(f"{kind} incomplete (missing: {', '.join(missing)})")
+        else:
+            groups[kind] = {"status": "complete", "missing_fields": []}
+
+    status = FAILED if problems else PASSED
+    if problems:
+        explanation = "; ".join(problems) + " → failed"
+    elif wanted:
+        explanation = f"all {len(wanted)} required documents complete ({', '.join(wanted)}) → passed"
+    else:
+        explanation = "no documents required → passed"
+    return GateResult(
+        status=status,
+        metric="documents_incomplete",
+        value=float(len(problems)),
+        threshold=0.0,
+        n=len(wanted),
+        groups=groups,
+        explanation=explanation,
+        details={"required": wanted},
+    )

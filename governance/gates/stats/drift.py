@@ -1,0 +1,263 @@
+"""Drift gate: feature distributions of the current data against the reference data.
+
+Per feature, both a test and the population stability index (PSI) are computed and
+reported; `method` picks which one decides whether the feature drifted:
+* method="ks" (default): numeric features use the two-sample Kolmogorov-Smirnov test
+  (scipy.stats.ks_2samp), categorical ones the chi-square test of homogeneity on the
+  2 x K table of category counts (scipy.stats.chi2_contingency, categories of both
+  samples aligned; Yates' correction applies when K == 2, as scipy does by default).
+  A feature drifts when its p-value is below `max_p_value_drift`.
+* method="psi": a feature drifts when its PSI exceeds `psi_max`.
+The gate passes when at most `max_drifted_features` features drifted.
+
+KS method: scipy's "exact" distribution is quadratic in the sample sizes and explodes on
+large samples, so the exact method is allowed only while n_ref * n_cur <= 1e6
+(scipy's method="auto"), above that method="asymp" is forced.
+
+PSI binning (numeric): `bins` quantile bins *of the reference sample*
+(np.quantile, linear interpolation, at 0, 1/bins, ..., 1); the interior edges are
+deduplicated (np.unique), so heavily tied or discrete features get fewer, non-empty
+reference bins; the outer bins are open (-inf, e1) and [e_last, +inf) so current values
+outside the reference range are counted; a value equal to an edge belongs to the bin
+above it (np.searchsorted side="right"). Categorical PSI uses one bin per category seen
+in either sample. Proportions are floored at PSI_EPS = 1e-4 (no renormalisation) before
+PSI = sum((cur - ref) * ln(cur / ref)), so an empty bin contributes a finite amount.
+
+Feature kinds: a feature is numeric when both samples have an integer or float dtype,
+otherwise categorical (bool, strings, objects). Numeric NaN/inf are rejected
+(GateInputError naming the feature); in categorical features None/NaN form the category
+"(missing)".
+
+Pure: numpy and scipy only, no Django, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy.stats import chi2_contingency, ks_2samp
+
+from governance.gates.stats.fairness import encode_groups
+from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
+from governance.gates.stats.threshold import as_numeric, check_fraction, fmt
+
+PSI_EPS = 1e-4
+EXACT_KS_MAX_PRODUCT = 1_000_000
+DRIFT_METHODS = ("ks", "psi")
+
+
+def ks_method_for(n_ref: int, n_cur: int) -> str:
+    """'auto' (scipy may use the exact distribution) for small samples, else 'asymp'."""
+    return "auto" if n_ref * n_cur <= EXACT_KS_MAX_PRODUCT else "asymp"
+
+
+def ks_test(reference: Any, current: Any) -> tuple[float, float, str]:
+    """(statistic, p_value, method) of the two-sample KS test."""
+    ref = as_numeric("reference", reference)
+    cur = as_numeric("current", current)
+    method = ks_method_for(ref.size, cur.size)
+    res = ks_2samp(ref, cur, method=method)
+    return float(res.statistic), float(res.pvalue), method
+
+
+def category_table(reference: Any, current: Any) -> tuple[list[str], np.ndarray]:
+    """(categories, 2 x K counts) with the categories of both samples aligned."""
+    ref = np.asarray(reference)
+    cur = np.asarray(current)
+    if ref.size == 0 or cur.size == 0:
+        raise GateInputError("categorical drift needs non-empty reference and current samples")
+    both = np.concatenate([ref.astype(object), cur.astype(object)])
+    labels, codes = encode_groups("feature", both)
+    k = len(labels)
+    table = np.vstack(
+        [
+            np.bincount(codes[: ref.size], minlength=k),
+            np.bincount(codes[ref.size :], minlength=k),
+        ]
+    )
+    return labels, table
+
+
+def chi2_test(reference: Any, current: Any) -> tuple[float, float, int]:
+    """(statistic, p_value, dof) of the chi-square test of homogeneity.
+
+    A single category in both samples means no difference can be seen: (0, 1, 0)."""
+    _, table = category_table(reference, current)
+    if table.shape[1] < 2:
+        return 0.0, 1.0, 0
+    res = chi2_contingency(table)
+    return float(res.statistic), float(res.pvalue), int(res.dof)
+
+
+def _psi_from_counts(ref_counts: np.ndarray, cur_counts: np.ndarray, eps: float) -> float:
+    r = np.maximum(ref_counts / ref_counts.sum(), eps)
+    c = np.maximum(cur_counts / cur_counts.sum(), eps)
+    return float(np.sum((c - r) * np.log(c / r)))
+
+
+def psi_edges(reference: np.ndarray, bins: int) -> np.ndarray:
+    """Interior bin edges: reference quantiles at 1/bins .. (bins-1)/bins, deduplicated."""
+    q = np.quantile(reference, np.linspace(0.0, 1.0, bins + 1))
+    return np.unique(q[1:-1])
+
+
+def psi(reference: Any, current: Any, *, bins: int = 10, eps: float = PSI_EPS) -> float:
+    """Population stability index of a numeric feature (binning in the module docstring)."""
+    ref = as_numeric("reference", reference)
+    cur = as_numeric("current", current)
+    edges = psi_edges(ref, bins)
+    k = edges.size + 1
+    rc = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=k)
+    cc = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=k)
+    return _psi_from_counts(rc, cc, eps)
+
+
+def psi_categorical(reference: Any, current: Any, *, eps: float = PSI_EPS) -> float:
+    """Population stability index over the categories seen in either sample."""
+    _, table = category_table(reference, current)
+    return _psi_from_counts(table[0], table[1], eps)
+
+
+def _is_numeric(arr: np.ndarray) -> bool:
+    return arr.dtype.kind in "iuf"
+
+
+def drift_gate(
+    reference: dict[str, Any],
+    current: dict[str, Any],
+    *,
+    method: str = "ks",
+    max_p_value_drift: float = 0.05,
+    psi_max: float = 0.2,
+    bins: int = 10,
+    features: list[str] | None = None,
+    max_drifted_features: int = 0,
+) -> GateResult:
+    """Gate `drift` over the feature tables.
+
+    Evidence: `reference` = feature_reference table and `current` = feature_current table,
+    each {feature name: 1-D array}. `features` defaults to the columns present in both.
+    `value` = number of drifted features, `threshold` = max_drifted_features, `p_value` =
+    the smallest test p-value over the features (method ks; None for psi), `n` = rows of
+    the current table; `details["features"]` has one row per feature
+    {feature, kind, test, statistic, p_value, psi, drifted, n_reference, n_current}.
+    """
+    if method not in DRIFT_METHODS:
+        raise GateInputError(f"drift method must be ks or psi, got {method!r}")
+    max_p = check_fraction("max_p_value_drift", max_p_value_drift)
+    psi_max = float(psi_max)
+    if not psi_max > 0:
+        raise GateInputError(f"psi_max must be > 0, got {psi_max}")
+    if int(bins) != bins or not (2 <= bins <= 100):
+        raise GateInputError(f"bins must be an integer 2..100, got {bins}")
+    bins = int(bins)
+    if int(max_drifted_features) != max_drifted_features or max_drifted_features < 0:
+        raise GateInputError(f"max_drifted_features must be an integer >= 0, got {max_drifted_features}")
+    if not isinstance(reference, dict) or not isinstance(current, dict):
+        raise GateInputError("reference and current must be {feature name: array} mappings")
+    if features is None:
+        names = [f for f in reference if f in current]
+        if not names:
+            raise GateInputError("the reference and current tables share no feature column")
+    else:
+        names = list(features)
+        if not names:
+            raise GateInputError("features is empty")
+        missing = [f for f in names if f not in reference or f not in current]
+        if missing:
+            raise GateInputError(f"feature(s) missing from the reference or current table: {', '.join(missing)}")
+
+    rows: list[dict[str, Any]] = []
+    n_current = None
+    for name in names:
+        ref = np.asarray(reference[name])
+        cur = np.asarray(current[name])
+        for label, arr in (("reference", ref), ("current", cur)):
+            if arr.ndim != 1:
+                raise GateInputError(f"feature {name!r} ({label}): expected a 1-D array")
+            if arr.size == 0:
+                raise GateInputError(f"feature {name!r} ({label}) is empty")
+        if n_current is None:
+            n_current = int(cur.size)
+        if _is_numeric(ref) and _is_numeric(cur):
+            ref = as_numeric(f"feature {name!r} (reference)", ref)
+            cur = as_numeric(f"feature {name!r} (current)", cur)
+            ks_method = ks_method_for(ref.size, cur.size)
+            res = ks_2samp(ref, cur, method=ks_method)
+            stat, p = float(res.statistic), float(res.pvalue)
+            value_psi = psi(ref, cur, bins=bins)
+            kind, test = "numeric", "ks"
+        else:
+            _, table = category_table(ref, cur)
+            if table.shape[1] < 2:
+                stat, p = 0.0, 1.0
+            else:
+                res = chi2_contingency(table)
+                stat, p = float(res.statistic), float(res.pvalue)
+            value_psi = _psi_from_counts(table[0], table[1], PSI_EPS)
+            kind, test, ks_method = "categorical", "chi2", None
+        drifted = p < max_p if method == "ks" else value_psi > psi_max
+        rows.append(
+            {
+                "feature": str(name),
+                "kind": kind,
+                "test": test,
+                "statistic": stat,
+                "p_value": p,
+                "psi": value_psi,
+                "drifted": bool(drifted),
+                "n_reference": int(ref.size),
+                "n_current": int(cur.size),
+                **({"ks_method": ks_method} if ks_method else {}),
+            }
+        )
+
+    drifted_rows = [r for r in rows if r["drifted"]]
+    count = len(drifted_rows)
+    passed = count <= max_drifted_features
+    if method == "ks":
+        rule = f"KS/chi-square p-value below {fmt(max_p)}"
+        worst = sorted(drifted_rows, key=lambda r: r["p_value"])
+        p_min = float(np.min([r["p_value"] for r in rows]))
+    else:
+        rule = f"PSI above {fmt(psi_max)}"
+        worst = sorted(drifted_rows, key=lambda r: -r["psi"])
+        p_min = None
+    listed = "; ".join(f"{r['feature']} (p={_fmt_p(r['p_value'])}, PSI {fmt(r['psi'])})" for r in worst[:3])
+    if len(worst) > 3:
+        listed += f"; and {len(worst) - 3} more"
+    text = f"{count} of {len(rows)} feature(s) drifted ({rule})"
+    if listed:
+        text += f": {listed}"
+    text += f"; at most {int(max_drifted_features)} allowed"
+    text += " → passed" if passed else " → failed"
+    return GateResult(
+        status=PASSED if passed else FAILED,
+        metric=f"drifted_features_{method}",
+        value=float(count),
+        threshold=float(max_drifted_features),
+        ci_low=None,
+        ci_high=None,
+        p_value=p_min,
+        n=n_current,
+        groups=None,
+        explanation=text,
+        details={
+            "method": method,
+            "max_p_value_drift": max_p,
+            "psi_max": psi_max,
+            "bins": bins,
+            "psi_eps": PSI_EPS,
+            "features": rows,
+        },
+    )
+
+
+def _fmt_p(p: float) -> str:
+    if p == 0:
+        return "0"
+    if p < 1e-4:
+        return f"{p:.1e}"
+    return f"{p:.{max(3, 1 - math.floor(math.log10(p)))}f}" if p < 0.01 else f"{p:.3f}"

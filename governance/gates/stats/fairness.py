@@ -1,0 +1,442 @@
+"""Fairness gate: group rates of the model's decisions across sensitive attributes.
+
+Definitions (the same as fairlearn.metrics, method="between_groups"):
+* selection rate of a group: share of its rows with decision 1;
+* demographic_parity_difference: max - min selection rate over the groups;
+* disparate_impact_ratio (alias demographic_parity_ratio): min / max selection rate;
+* equal_opportunity_difference: max - min true positive rate (TPR) over the groups;
+* equalized_odds_difference: the larger of the TPR difference and the false positive
+  rate (FPR) difference (fairlearn's default agg="worst_case").
+
+Implementation: each sensitive column is turned into integer group codes (np.unique with
+return_inverse for numeric and fixed-width string arrays; for object arrays - what pandas
+and pyarrow hand over for strings - a hash-based factorisation, because np.unique on
+object arrays sorts with Python comparisons and is ~6x slower); an intersection is the
+mixed-radix combination of the codes. One np.bincount of group*4 + y_true*2 + y_pred gives
+every group's confusion matrix in a single pass over the rows, from which all rates
+follow. Missing values (None, NaN) in a sensitive column form their own group
+"(missing)"; group labels are strings.
+
+Small groups: a group with fewer than `min_group_size` rows is *small*. A group whose rate
+is undefined for the metric (no positives for TPR, no negatives for FPR) is treated the
+same way. `small_groups`:
+* warn (default): excluded from the metric and named in the explanation;
+* ignore: excluded silently (still listed in `groups`);
+* fail: the gate fails if any group is small (or has an undefined rate).
+When fewer than two groups of an attribute remain, disparity cannot be measured and a
+GateInputError is raised.
+
+Several sensitive columns are evaluated one by one (plus their intersection when
+`intersectional`); the gate value is the worst: the smallest ratio or largest difference.
+Pure: numpy only, no Django, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
+from governance.gates.stats.threshold import (
+    as_binary,
+    check_fraction,
+    check_same_length,
+    fmt,
+    fmt_vs,
+    predictions_from,
+)
+
+RATIO_METRICS = ("disparate_impact_ratio", "demographic_parity_ratio")
+DIFFERENCE_METRICS = (
+    "demographic_parity_difference",
+    "equal_opportunity_difference",
+    "equalized_odds_difference",
+)
+FAIRNESS_METRICS = RATIO_METRICS + DIFFERENCE_METRICS
+SMALL_GROUP_POLICIES = ("warn", "ignore", "fail")
+MISSING_LABEL = "(missing)"
+MAX_DETAIL_ROWS = 500
+
+_DISPLAY = {
+    "disparate_impact_ratio": "Disparate impact ratio",
+    "demographic_parity_ratio": "Demographic parity ratio",
+    "demographic_parity_difference": "Demographic parity difference",
+    "equal_opportunity_difference": "Equal opportunity difference",
+    "equalized_odds_difference": "Equalized odds difference",
+}
+
+
+# ======================================================================================
+# Group codes
+# ======================================================================================
+
+
+def _label(v: Any) -> str:
+    if v is None:
+        return MISSING_LABEL
+    if isinstance(v, float) and math.isnan(v):
+        return MISSING_LABEL
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    if isinstance(v, np.generic):
+        v = v.item()
+        if isinstance(v, float) and math.isnan(v):
+            return MISSING_LABEL
+    return str(v)
+
+
+def encode_groups(name: str, values: Any) -> tuple[list[str], np.ndarray]:
+    """(labels, codes): the group labels (strings, in sorted value order) and each row's
+    group index.
+
+    Accepts numeric, bool, fixed-width str/bytes and object arrays (strings, numbers,
+    None). None and NaN become the group "(missing)".
+    """
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise GateInputError(f"sensitive column {name!r}: expected a 1-D array, got {arr.shape}")
+    if arr.size == 0:
+        raise GateInputError(f"sensitive column {name!r} is empty")
+    kind = arr.dtype.kind
+    if kind == "O":
+        items = arr.tolist()
+        try:
+            uniq = list(dict.fromkeys(items))
+        except TypeError as exc:
+            raise GateInputError(f"sensitive column {name!r} holds unhashable values ({exc})") from exc
+        labels = sorted({_label(v) for v in uniq})
+        pos = {lab: i for i, lab in enumerate(labels)}
+        lookup = {v: pos[_label(v)] for v in uniq}
+        codes = np.fromiter(map(lookup.__getitem__, items), dtype=np.intp, count=len(items))
+        return labels, codes
+    if kind in "USbiuf":
+        uniq, codes = np.unique(arr, return_inverse=True)
+        labels = [_label(u) for u in uniq.tolist()]
+        codes = codes.astype(np.intp, copy=False).reshape(-1)
+        if len(set(labels)) != len(labels):  # several NaN payloads -> one "(missing)"
+            return _merge_labels(labels, codes)
+        return labels, codes
+    raise GateInputError(f"sensitive column {name!r} has unsupported dtype {arr.dtype}")
+
+
+def _merge_labels(labels: list[str], codes: np.ndarray) -> tuple[list[str], np.ndarray]:
+    merged = sorted(set(labels))
+    pos = {lab: i for i, lab in enumerate(merged)}
+    remap = np.array([pos[lab] for lab in labels], dtype=np.intp)
+    return merged, remap[codes]
+
+
+def intersect_groups(encoded: list[tuple[list[str], np.ndarray]], sep: str = " & ") -> tuple[list[str], np.ndarray]:
+    """Intersection groups of several encoded columns (only combinations that occur)."""
+    labels, codes = encoded[0]
+    for other_labels, other_codes in encoded[1:]:
+        k = len(other_labels)
+        combined = codes * k + other_codes
+        present = np.flatnonzero(np.bincount(combined, minlength=len(labels) * k))
+        remap = np.full(len(labels) * k, -1, dtype=np.intp)
+        remap[present] = np.arange(present.size)
+        labels = [f"{labels[c // k]}{sep}{other_labels[c % k]}" for c in present.tolist()]
+        codes = remap[combined]
+    return labels, codes
+
+
+# ======================================================================================
+# Group rates
+# ======================================================================================
+
+
+def group_rates(y_true: np.ndarray, y_pred: np.ndarray, codes: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
+    """Per-group n, positives, negatives, tn/fp/fn/tp and the rates, in one bincount.
+
+    TPR is NaN for a group without positives, FPR NaN for a group without negatives.
+    """
+    c = np.bincount(codes * 4 + y_true.astype(np.intp) * 2 + y_pred, minlength=4 * n_groups).reshape(n_groups, 4)
+    tn, fp, fn, tp = c[:, 0], c[:, 1], c[:, 2], c[:, 3]
+    n = c.sum(axis=1)
+    pos = fn + tp
+    neg = tn + fp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        selection = (fp + tp) / n
+        tpr = np.where(pos > 0, tp / pos, np.nan)
+        fpr = np.where(neg > 0, fp / neg, np.nan)
+        accuracy = (tp + tn) / n
+    return {
+        "n": n,
+        "positives": pos,
+        "negatives": neg,
+        "tn": tn,
+        "fp": fp,
+        "fn": fn,
+        "tp": tp,
+        "selection_rate": selection,
+        "tpr": tpr,
+        "fpr": fpr,
+        "accuracy": accuracy,
+    }
+
+
+def _canonical(metric: str) -> str:
+    return "disparate_impact_ratio" if metric == "demographic_parity_ratio" else metric
+
+
+def _spread(values: np.ndarray, mask: np.ndarray) -> tuple[float, int, int]:
+    """(max - min, index of min, index of max) over mask."""
+    idx = np.flatnonzero(mask)
+    sub = values[idx]
+    i_lo = int(idx[int(np.argmin(sub))])
+    i_hi = int(idx[int(np.argmax(sub))])
+    return float(values[i_hi] - values[i_lo]), i_lo, i_hi
+
+
+def _metric_over(metric: str, rates: dict[str, np.ndarray], included: np.ndarray) -> dict[str, Any]:
+    """The disparity over the included groups and which groups define it."""
+    metric = _canonical(metric)
+    if metric in ("disparate_impact_ratio", "demographic_parity_difference"):
+        diff, i_lo, i_hi = _spread(rates["selection_rate"], included)
+        if metric == "demographic_parity_difference":
+            return {"value": diff, "rate": "selection_rate", "low": i_lo, "high": i_hi}
+        top = float(rates["selection_rate"][i_hi])
+        if top == 0:
+            raise GateInputError("disparate impact ratio is undefined: no compared group has any positive decision")
+        return {
+            "value": float(rates["selection_rate"][i_lo]) / top,
+            "rate": "selection_rate",
+            "low": i_lo,
+            "high": i_hi,
+        }
+    if metric == "equal_opportunity_difference":
+        diff, i_lo, i_hi = _spread(rates["tpr"], included)
+        return {"value": diff, "rate": "tpr", "low": i_lo, "high": i_hi}
+    if metric == "equalized_odds_difference":
+        d_tpr, t_lo, t_hi = _spread(rates["tpr"], included)
+        d_fpr, f_lo, f_hi = _spread(rates["fpr"], included)
+        if d_fpr > d_tpr:
+            return {
+                "value": d_fpr,
+                "rate": "fpr",
+                "low": f_lo,
+                "high": f_hi,
+                "other": d_tpr,
+            }
+        return {
+            "value": d_tpr,
+            "rate": "tpr",
+            "low": t_lo,
+            "high": t_hi,
+            "other": d_fpr,
+        }
+    raise GateInputError(f"unknown fairness metric {metric!r}")
+
+
+def _undefined(metric: str, rates: dict[str, np.ndarray]) -> np.ndarray:
+    metric = _canonical(metric)
+    if metric == "equal_opportunity_difference":
+        return rates["positives"] == 0
+    if metric == "equalized_odds_difference":
+        return (rates["positives"] == 0) | (rates["negatives"] == 0)
+    return np.zeros(rates["n"].shape, dtype=bool)
+
+
+def fairness_metric(metric: str, y_true: Any, y_pred: Any, sensitive: Any) -> float:
+    """The disparity over all groups of `sensitive` (one array, or a list of arrays whose
+    intersection defines the groups, as fairlearn does with several sensitive features),
+    without any small-group handling: comparable with fairlearn.metrics functions."""
+    yt = as_binary("y_true", y_true)
+    yp = as_binary("y_pred", y_pred)
+    cols = sensitive if isinstance(sensitive, (list, tuple)) else [sensitive]
+    encoded = [encode_groups(f"column {i}", c) for i, c in enumerate(cols)]
+    labels, codes = encoded[0] if len(encoded) == 1 else intersect_groups(encoded)
+    check_same_length(y_true=yt, y_pred=yp, sensitive=codes)
+    rates = group_rates(yt, yp, codes, len(labels))
+    included = ~_undefined(metric, rates)
+    return _metric_over(metric, rates, included)["value"]
+
+
+# ======================================================================================
+# The gate
+# ======================================================================================
+
+
+def fairness_gate(
+    y_true: Any,
+    y_score: Any,
+    sensitive: dict[str, Any],
+    *,
+    metric: str,
+    min: float | None = None,  # the policy parameter is called `min`
+    max: float | None = None,  # the policy parameter is called `max`
+    intersectional: bool = False,
+    min_group_size: int = 30,
+    small_groups: str = "warn",
+    threshold: float = 0.5,
+    y_pred: Any = None,
+) -> GateResult:
+    """Gate `fairness` over the sensitive columns of the predictions table.
+
+    Evidence: `y_true` (0/1), `y_score` (decisions `y_score >= threshold`) or `y_pred`
+    (0/1, used when given), and `sensitive`: {column name: array} for the columns the
+    policy names (strings, numbers or objects). Ratio metrics take `min`, difference
+    metrics take `max`. `value` is the worst disparity over the evaluated attributes
+    (each column, plus the intersection of all of them when `intersectional`), `groups`
+    holds every attribute's per-group n / selection rate / TPR / FPR, `n` the row count.
+    """
+    metric = str(metric).lower()
+    if metric not in FAIRNESS_METRICS:
+        raise GateInputError(f"unknown fairness metric {metric!r}; expected one of {', '.join(FAIRNESS_METRICS)}")
+    is_ratio = metric in RATIO_METRICS
+    if (min is None) == (max is None):
+        raise GateInputError("fairness needs exactly one of min (ratios) or max (differences)")
+    if is_ratio and min is None:
+        raise GateInputError(f"{metric} is a ratio: give a min (e.g. 0.8), not a max")
+    if not is_ratio and max is None:
+        raise GateInputError(f"{metric} is a difference: give a max (e.g. 0.1), not a min")
+    limit = check_fraction("min" if is_ratio else "max", min if is_ratio else max)
+    if small_groups not in SMALL_GROUP_POLICIES:
+        raise GateInputError(f"small_groups must be one of warn, ignore, fail; got {small_groups!r}")
+    if int(min_group_size) != min_group_size or min_group_size < 1:
+        raise GateInputError(f"min_group_size must be an integer >= 1, got {min_group_size}")
+    min_group_size = int(min_group_size)
+    threshold = check_fraction("threshold", threshold)
+    if not isinstance(sensitive, dict) or not sensitive:
+        raise GateInputError("fairness needs at least one sensitive column")
+
+    yt = as_binary("y_true", y_true)
+    yp = predictions_from(y_score, y_pred, threshold)
+    n_rows = check_same_length(y_true=yt, y_pred=yp)
+
+    encoded: dict[str, tuple[list[str], np.ndarray]] = {}
+    for name, col in sensitive.items():
+        encoded[str(name)] = encode_groups(str(name), col)
+        if encoded[str(name)][1].size != n_rows:
+            raise GateInputError(
+                f"sensitive column {name!r} has {encoded[str(name)][1].size} rows, predictions have {n_rows}"
+            )
+    attributes = list(encoded.items())
+    if intersectional and len(encoded) > 1:
+        attributes.append((" & ".join(encoded), intersect_groups(list(encoded.values()))))
+
+    groups: dict[str, Any] = {}
+    summaries: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    insufficient: list[str] = []  # "attr=group (n=..)" for the fail policy
+    for attr, (labels, codes) in attributes:
+        rates = group_rates(yt, yp, codes, len(labels))
+        small = rates["n"] < min_group_size
+        undefined = _undefined(metric, rates)
+        included = ~(small | undefined)
+        attr_groups: dict[str, Any] = {}
+        excluded: list[str] = []
+        for i, lab in enumerate(labels):
+            info = {
+                "n": int(rates["n"][i]),
+                "positives": int(rates["positives"][i]),
+                "selection_rate": float(rates["selection_rate"][i]),
+                "tpr": float(rates["tpr"][i]),
+                "fpr": float(rates["fpr"][i]),
+                "small": bool(small[i]),
+                "included": bool(included[i]),
+            }
+            attr_groups[lab] = info
+            if not included[i]:
+                why = f"n={info['n']}" if small[i] else "rate undefined"
+                excluded.append(f"{attr}={lab} ({why})")
+            if len(rows) < MAX_DETAIL_ROWS:
+                rows.append({"attribute": attr, "group": lab, **info})
+        groups[attr] = attr_groups
+        insufficient.extend(excluded)
+        summary: dict[str, Any] = {
+            "attribute": attr,
+            "excluded": excluded,
+            "value": None,
+        }
+        if not (small_groups == "fail" and excluded):
+            if np.count_nonzero(included) < 2:
+                raise GateInputError(
+                    f"sensitive attribute {attr!r}: fewer than two groups with at least "
+                    f"{min_group_size} rows and a defined rate ({len(labels)} group(s) in "
+                    "total), so groups cannot be compared"
+                )
+            res = _metric_over(metric, rates, included)
+            summary.update(
+                value=res["value"],
+                rate=res["rate"],
+                low_group=labels[res["low"]],
+                low_rate=float(rates[res["rate"]][res["low"]]),
+                high_group=labels[res["high"]],
+                high_rate=float(rates[res["rate"]][res["high"]]),
+            )
+            if "other" in res:
+                summary["other_difference"] = res["other"]
+        summaries.append(summary)
+
+    details: dict[str, Any] = {
+        "band": {"min": limit} if is_ratio else {"max": limit},
+        "threshold": threshold if y_pred is None else None,
+        "min_group_size": min_group_size,
+        "small_groups": small_groups,
+        "attributes": summaries,
+        "rows": rows,
+        "rows_truncated": sum(len(g) for g in groups.values()) > len(rows),
+    }
+    name = _DISPLAY[metric]
+
+    if small_groups == "fail" and insufficient:
+        shown = ", ".join(insufficient[:3]) + (" ..." if len(insufficient) > 3 else "")
+        text = (
+            f"{name} not evaluated: {len(insufficient)} group(s) have fewer than "
+            f"{min_group_size} rows or an undefined rate ({shown}) and small_groups is fail → failed"
+        )
+        return GateResult(
+            status=FAILED,
+            metric=metric,
+            value=None,
+            threshold=limit,
+            n=n_rows,
+            groups=groups,
+            explanation=text,
+            details=details,
+        )
+    values = np.array([s["value"] for s in summaries], dtype=np.float64)
+    worst_i = int(np.argmin(values)) if is_ratio else int(np.argmax(values))
+    worst = summaries[worst_i]
+    for i, s in enumerate(summaries):
+        s["worst"] = i == worst_i
+    value = float(worst["value"])
+    passed = value >= limit if is_ratio else value <= limit
+
+    rate_name = {"selection_rate": "selection rate", "tpr": "TPR", "fpr": "FPR"}[worst["rate"]]
+    v_s, lim_s = fmt_vs(value, limit)
+    where = f"for {worst['attribute']}"
+    if len(summaries) > 1:
+        where += f" (worst of {len(summaries)} attributes)"
+    text = (
+        f"{name} {v_s} {where}: {rate_name} {fmt(worst['low_rate'])} for '{worst['low_group']}' "
+        f"vs {fmt(worst['high_rate'])} for '{worst['high_group']}'"
+    )
+    if "other_difference" in worst:
+        other = "FPR" if worst["rate"] == "tpr" else "TPR"
+        text += f" ({other} difference {fmt(worst['other_difference'])})"
+    if is_ratio:
+        text += f"; {v_s} {'meets the minimum' if passed else 'is below the minimum'} {lim_s}"
+    else:
+        text += f"; {v_s} {'is within the maximum' if passed else 'exceeds the maximum'} {lim_s}"
+    if small_groups == "warn" and insufficient:
+        shown = ", ".join(insufficient[:3]) + (" ..." if len(insufficient) > 3 else "")
+        text += f" ({len(insufficient)} small group(s) excluded: {shown})"
+    text += " → passed" if passed else " → failed"
+
+    return GateResult(
+        status=PASSED if passed else FAILED,
+        metric=metric,
+        value=value,
+        threshold=limit,
+        ci_low=None,
+        ci_high=None,
+        p_value=None,
+        n=n_rows,
+        groups=groups,
+        explanation=text,
+        details=details,
+    )

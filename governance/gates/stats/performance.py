@@ -1,0 +1,813 @@
+"""Performance gate: the candidate's metric against the production baseline on the same rows.
+
+Metrics (`metric`): auc, ks, accuracy, precision, recall, f1, ctr (higher is better) and
+mae, rmse (lower is better). Both models are scored on the same rows, so every interval is
+for the *paired* difference.
+
+How the confidence interval of the difference is obtained
+---------------------------------------------------------
+* auc: DeLong's test for two correlated ROC curves, in the fast midrank formulation of
+  Sun & Xu (2014, IEEE Signal Processing Letters 21(11)): one O(n log n) sort per model
+  gives the structural components V10 (per positive: share of negatives scored below it,
+  ties 1/2) and V01 (per negative: share of positives scored above it, ties 1/2);
+  Var(AUC_a - AUC_b) = Var(V10_a - V10_b)/m + Var(V01_a - V01_b)/n (ddof=1), i.e.
+  L (S10/m + S01/n) L' with L = [1, -1]. CI: diff +- z * se. Never the O(n^2) pairwise
+  kernel.
+* accuracy, precision, recall, f1, ctr: a seeded paired bootstrap that is *exact* and
+  O(B) whatever n: these metrics depend on the rows only through the 8 counts of
+  (y_true, candidate decision, baseline decision), and resampling n rows with replacement
+  draws those counts from Multinomial(n, counts / n). So 1,000 resamples of 1,000,000
+  rows cost one `Generator.multinomial` call (well under a millisecond).
+* ks, mae, rmse: a seeded paired *row* bootstrap (the same resampled rows for both
+  models), vectorised in chunks, while n * bootstrap_samples <= MAX_ROW_BOOTSTRAP_DRAWS
+  (10 million row draws, e.g. 10,000 rows x 1,000 resamples; a few hundred ms). Above
+  that budget an exact row bootstrap costs >= 10 ms per resample at 1M rows (drawing
+  and gathering 1M indices), i.e. >= 10 s for 1,000 resamples, so we switch to a large-n
+  approximation and say so in `details["ci_method"]`:
+    - mae: normal interval of the mean paired difference |e_cand| - |e_base|
+      (CLT; for n > 10,000 / B rows this is what the bootstrap converges to);
+    - rmse: delta method on (mean e_cand^2, mean e_base^2) with their sample covariance;
+    - ks: the 8-cell multinomial bootstrap with each model's KS threshold held at its
+      full-sample argmax. This is the bootstrap of the first-order (influence-function)
+      expansion of the KS statistic, valid when the maximum is attained at one point and
+      n is large - the only regime where it is used. It ignores the re-selection of the
+      argmax in each resample, whose effect shrinks faster than the standard error.
+  Bootstrap intervals are percentile intervals of the B resampled differences; the
+  bootstrap standard error (ddof=1) gives the p-value.
+
+Decisions
+---------
+* non_inferiority (default): the worsening of the candidate (drop of a higher-is-better
+  metric, increase of mae/rmse) has a two-sided `confidence` interval whose *upper* bound
+  must be <= `max_drop`. `value`/`ci_low`/`ci_high`/`threshold` are the worsening, its
+  interval and `max_drop`.
+* superiority: the improvement's interval *lower* bound must be >= `min_improvement`, or
+  >= `min_relative_improvement` * baseline value (exactly one of them). `value`,
+  `ci_low`/`ci_high`, `threshold` are the improvement, its interval and the required
+  improvement.
+* `p_value` is the two-sided test of "no difference" (DeLong z for auc; difference over
+  its bootstrap or normal standard error otherwise). `details["p_value_margin"]` is the
+  one-sided p-value of the gate's own null hypothesis (worse than the margin / not
+  better by the required amount).
+* Ratios with an empty denominator (precision with no predicted positive, ...) count as
+  0, like scikit-learn's `zero_division=0`, in the estimate and in every resample.
+
+Pure: numpy and scipy only; no Django, no I/O, no clock. Randomness only from
+`numpy.random.default_rng(seed)`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import ndtr
+
+from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
+from governance.gates.stats.threshold import (
+    as_binary,
+    as_numeric,
+    check_bootstrap_samples,
+    check_confidence,
+    check_fraction,
+    check_same_length,
+    fmt,
+    fmt_vs,
+    pct_level,
+    predictions_from,
+    z_value,
+)
+
+PERFORMANCE_METRICS = (
+    "auc",
+    "ks",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "ctr",
+    "mae",
+    "rmse",
+)
+LOWER_IS_BETTER = frozenset({"mae", "rmse"})
+CELL_METRICS = frozenset({"accuracy", "precision", "recall", "f1", "ctr"})
+MAX_ROW_BOOTSTRAP_DRAWS = 10_000_000
+_CHUNK_ELEMENTS = 2_000_000  # resample rows held in memory at once by row bootstraps
+
+_DISPLAY = {
+    "auc": "AUC",
+    "ks": "KS",
+    "accuracy": "Accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+    "ctr": "CTR",
+    "mae": "MAE",
+    "rmse": "RMSE",
+}
+
+
+# ======================================================================================
+# AUC and DeLong (Sun & Xu 2014 midrank formulation)
+# ======================================================================================
+
+
+def _check_two_classes(y: np.ndarray, what: str) -> tuple[int, int]:
+    pos = int(np.count_nonzero(y))
+    neg = int(y.size - pos)
+    if pos == 0 or neg == 0:
+        only = "1" if neg == 0 else "0"
+        raise GateInputError(f"{what} needs both classes in y_true, but every row has y_true = {only}")
+    return pos, neg
+
+
+def delong_components(y_true: Any, y_score: Any) -> tuple[float, np.ndarray, np.ndarray]:
+    """AUC and DeLong's structural components from one sort (Sun & Xu 2014).
+
+    Returns (auc, v10, v01): v10[i] = (1/n0) sum_j psi(x_i, y_j) for the i-th positive
+    (original row order), v01[j] = (1/n1) sum_i psi(x_i, y_j) for the j-th negative,
+    psi = 1 if the positive scores higher, 1/2 on ties, 0 otherwise. With midranks
+    T_Z (all rows), T_X (positives), T_Y (negatives): v10 = (T_Z - T_X) / n0 and
+    v01 = 1 - (T_Z - T_Y) / n1; both are read off tie blocks of the sorted scores.
+    AUC = mean(v10) = mean(v01).
+    """
+    y = as_binary("y_true", y_true)
+    s = as_numeric("y_score", y_score)
+    check_same_length(y_true=y, y_score=s)
+    _check_two_classes(y, "AUC")
+    return _delong_components(y, s)
+
+
+def _delong_components(y: np.ndarray, s: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    n = s.size
+    order = np.argsort(s)
+    ss = s[order]
+    ys = y[order]
+    starts = np.flatnonzero(np.concatenate(([True], ss[1:] != ss[:-1])))
+    ends = np.append(starts[1:], n)
+    size = ends - starts
+    cpos = np.concatenate(([0], np.cumsum(ys, dtype=np.int64)))
+    n_pos = int(cpos[-1])
+    n_neg = n - n_pos
+    pos_before = cpos[starts]
+    pos_in = cpos[ends] - pos_before
+    neg_before = starts - pos_before
+    neg_in = size - pos_in
+    # per tie block: value of a positive / of a negative in that block
+    v_pos_block = (neg_before + 0.5 * neg_in) / n_neg
+    v_neg_block = (n_pos - pos_before - 0.5 * pos_in) / n_pos
+    block_vals = np.where(ys == 1, np.repeat(v_pos_block, size), np.repeat(v_neg_block, size))
+    v = np.empty(n, dtype=np.float64)
+    v[order] = block_vals
+    is_pos = y == 1
+    v10 = v[is_pos]
+    v01 = v[~is_pos]
+    return float(v10.mean()), v10, v01
+
+
+def roc_auc(y_true: Any, y_score: Any) -> float:
+    """ROC AUC (equals sklearn.metrics.roc_auc_score, ties counted 1/2)."""
+    return delong_components(y_true, y_score)[0]
+
+
+@dataclass(frozen=True)
+class DeLongResult:
+    auc_a: float
+    auc_b: float
+    var_a: float
+    var_b: float
+    cov_ab: float
+    diff: float  # auc_a - auc_b
+    se: float  # standard error of diff
+    z: float
+    p_value: float  # two-sided, H0: auc_a == auc_b
+
+
+def delong_paired_test(y_true: Any, score_a: Any, score_b: Any) -> DeLongResult:
+    """DeLong test for two correlated AUCs on the same rows (fast midrank version)."""
+    y = as_binary("y_true", y_true)
+    a = as_numeric("score_a", score_a)
+    b = as_numeric("score_b", score_b)
+    check_same_length(y_true=y, score_a=a, score_b=b)
+    return _delong_paired(y, a, b)
+
+
+def _delong_paired(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> DeLongResult:
+    m, k = _check_two_classes(y, "AUC")
+    if m < 2 or k < 2:
+        raise GateInputError(f"DeLong's variance needs at least 2 positives and 2 negatives (got {m} and {k})")
+    auc_a, a10, a01 = _delong_components(y, a)
+    auc_b, b10, b01 = _delong_components(y, b)
+    s10 = np.cov(np.vstack([a10, b10]), ddof=1)
+    s01 = np.cov(np.vstack([a01, b01]), ddof=1)
+    var_a = s10[0, 0] / m + s01[0, 0] / k
+    var_b = s10[1, 1] / m + s01[1, 1] / k
+    cov_ab = s10[0, 1] / m + s01[0, 1] / k
+    # variance of the difference from the differenced components (numerically safer than
+    # var_a + var_b - 2 cov when the two models are nearly identical)
+    var_d = np.var(a10 - b10, ddof=1) / m + np.var(a01 - b01, ddof=1) / k
+    diff = auc_a - auc_b
+    se = math.sqrt(max(float(var_d), 0.0))
+    z, p = z_and_p(diff, se)
+    return DeLongResult(
+        float(auc_a),
+        float(auc_b),
+        float(var_a),
+        float(var_b),
+        float(cov_ab),
+        diff,
+        se,
+        z,
+        p,
+    )
+
+
+def z_and_p(diff: float, se: float) -> tuple[float, float]:
+    if se > 0:
+        z = diff / se
+        return z, float(2.0 * ndtr(-abs(z)))
+    if diff == 0:
+        return 0.0, 1.0
+    return math.copysign(math.inf, diff), 0.0
+
+
+# ======================================================================================
+# KS
+# ======================================================================================
+
+
+def _ks_with_cut(y: np.ndarray, s: np.ndarray) -> tuple[float, float]:
+    """KS statistic max_t |F1(t) - F0(t)| and the score t where it is attained."""
+    order = np.argsort(s)
+    ss = s[order]
+    ys = y[order]
+    last = np.flatnonzero(np.append(ss[1:] != ss[:-1], True))
+    cpos = np.cumsum(ys, dtype=np.int64)[last]
+    n_pos = int(cpos[-1])
+    n_neg = s.size - n_pos
+    cneg = (last + 1) - cpos
+    gap = np.abs(cpos / n_pos - cneg / n_neg)
+    i = int(np.argmax(gap))
+    return float(gap[i]), float(ss[last[i]])
+
+
+def ks_statistic(y_true: Any, y_score: Any) -> float:
+    """Kolmogorov-Smirnov separation of the score distributions of positives and
+    negatives: equals scipy.stats.ks_2samp(score[y==1], score[y==0]).statistic."""
+    y = as_binary("y_true", y_true)
+    s = as_numeric("y_score", y_score)
+    check_same_length(y_true=y, y_score=s)
+    _check_two_classes(y, "KS")
+    return _ks_with_cut(y, s)[0]
+
+
+# ======================================================================================
+# Counts-based metrics
+# ======================================================================================
+
+
+def _safe_div(num: Any, den: Any) -> Any:
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    out = np.zeros(np.broadcast(num, den).shape)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def metric_from_counts(metric: str, tn: Any, fp: Any, fn: Any, tp: Any) -> Any:
+    """accuracy / precision / recall / f1 / ctr from confusion counts (arrays allowed).
+
+    ctr uses the decision "shown" as the positive prediction: tp / (tp + fp).
+    Empty denominators give 0 (scikit-learn's zero_division=0).
+    """
+    if metric == "accuracy":
+        return _safe_div(np.add(tp, tn), np.add(np.add(tp, tn), np.add(fp, fn)))
+    if metric in ("precision", "ctr"):
+        return _safe_div(tp, np.add(tp, fp))
+    if metric == "recall":
+        return _safe_div(tp, np.add(tp, fn))
+    if metric == "f1":
+        return _safe_div(np.multiply(tp, 2), np.add(np.multiply(tp, 2), np.add(fp, fn)))
+    raise GateInputError(f"{metric!r} is not a counts metric")
+
+
+def paired_cell_counts(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Counts of the 8 cells y*4 + a*2 + b for 0/1 arrays (one bincount pass)."""
+    code = y.astype(np.intp) * 4 + a.astype(np.intp) * 2 + b
+    return np.bincount(code, minlength=8)
+
+
+def bootstrap_cell_counts(cells: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Paired row bootstrap of cell counts, drawn exactly as Multinomial(n, cells / n).
+
+    Resampling n rows with replacement and counting them per cell has exactly this
+    distribution, so this *is* the row bootstrap for any statistic of the cell counts.
+    Returns an int array of shape (n_resamples, len(cells)).
+    """
+    cells = np.asarray(cells, dtype=np.int64)
+    n = int(cells.sum())
+    return rng.multinomial(n, cells / n, size=n_resamples)
+
+
+def confusion_from_cells(cells: np.ndarray, model: str) -> tuple[Any, Any, Any, Any]:
+    """(tn, fp, fn, tp) of model 'a' (candidate) or 'b' (baseline) from 8-cell counts
+    (last axis), where a cell index is y*4 + a*2 + b."""
+    c = np.asarray(cells)
+    if model == "a":
+        return (
+            c[..., 0] + c[..., 1],
+            c[..., 2] + c[..., 3],
+            c[..., 4] + c[..., 5],
+            c[..., 6] + c[..., 7],
+        )
+    return (
+        c[..., 0] + c[..., 2],
+        c[..., 1] + c[..., 3],
+        c[..., 4] + c[..., 6],
+        c[..., 5] + c[..., 7],
+    )
+
+
+def _score_cut_for_top(s: np.ndarray, top_fraction: float) -> float:
+    """Score of the k-th highest row, k = ceil(top_fraction * n) (at least 1)."""
+    k = max(1, math.ceil(top_fraction * s.size - 1e-9))
+    return float(np.partition(s, s.size - k)[s.size - k])
+
+
+def ctr(
+    y_true: Any,
+    y_score: Any,
+    *,
+    threshold: float = 0.5,
+    top_fraction: float | None = None,
+) -> float:
+    """Click-through rate: share of y_true == 1 among the rows the model would show.
+
+    Shown: score >= threshold, or (with `top_fraction`) the top ceil(top_fraction * n)
+    scores - all rows tied with the k-th highest score are shown too, so the shown set
+    never depends on row order. 0 when nothing is shown.
+    """
+    y = as_binary("y_true", y_true)
+    s = as_numeric("y_score", y_score)
+    check_same_length(y_true=y, y_score=s)
+    cut = threshold if top_fraction is None else _score_cut_for_top(s, top_fraction)
+    shown = s >= cut
+    return float(_safe_div(np.count_nonzero(y[shown]), np.count_nonzero(shown)))
+
+
+def mae(y_true: Any, y_pred: Any) -> float:
+    """Mean absolute error (equals sklearn.metrics.mean_absolute_error)."""
+    t = as_numeric("y_true", y_true)
+    p = as_numeric("y_pred", y_pred)
+    check_same_length(y_true=t, y_pred=p)
+    return float(np.mean(np.abs(p - t)))
+
+
+def rmse(y_true: Any, y_pred: Any) -> float:
+    """Root mean squared error (equals sklearn.metrics.root_mean_squared_error)."""
+    t = as_numeric("y_true", y_true)
+    p = as_numeric("y_pred", y_pred)
+    check_same_length(y_true=t, y_pred=p)
+    return float(np.sqrt(np.mean((p - t) ** 2)))
+
+
+# ======================================================================================
+# Row bootstraps (small n) and large-n approximations
+# ======================================================================================
+
+
+def _chunks(n: int, n_resamples: int) -> list[int]:
+    per = max(1, _CHUNK_ELEMENTS // max(n, 1))
+    sizes = [per] * (n_resamples // per)
+    if n_resamples % per:
+        sizes.append(n_resamples % per)
+    return sizes
+
+
+def _ks_presorted(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    order = np.argsort(s)
+    rank_of_row = np.empty(s.size, dtype=np.intp)
+    rank_of_row[order] = np.arange(s.size)
+    ss = s[order]
+    block = np.cumsum(np.concatenate(([0], ss[1:] != ss[:-1])), dtype=np.intp)
+    return rank_of_row, y[order], block
+
+
+def _ks_rows(r: np.ndarray, y_sorted: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """KS of each resample; r holds each resample's rows as positions in score order."""
+    r = np.sort(r, axis=1)
+    n = r.shape[1]
+    cpos = np.cumsum(y_sorted[r], axis=1, dtype=np.int64)
+    n_pos = cpos[:, -1:]
+    n_neg = n - n_pos
+    b = block[r]
+    is_end = np.empty(r.shape, dtype=bool)
+    is_end[:, :-1] = b[:, 1:] != b[:, :-1]
+    is_end[:, -1] = True
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.abs(cpos / n_pos - (np.arange(1, n + 1) - cpos) / n_neg)
+    gap = np.where(is_end, gap, 0.0)
+    out = gap.max(axis=1)
+    out[(n_pos[:, 0] == 0) | (n_neg[:, 0] == 0)] = np.nan
+    return out
+
+
+def _row_bootstrap_ks(
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    n_resamples: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    n = y.size
+    ra, ya, ba = _ks_presorted(y, a)
+    rb, yb, bb = _ks_presorted(y, b)
+    out_a, out_b = [], []
+    for size in _chunks(n, n_resamples):
+        idx = rng.integers(0, n, size=(size, n))
+        out_a.append(_ks_rows(ra[idx], ya, ba))
+        out_b.append(_ks_rows(rb[idx], yb, bb))
+    return np.concatenate(out_a), np.concatenate(out_b)
+
+
+def _row_bootstrap_errors(
+    err_a: np.ndarray,
+    err_b: np.ndarray,
+    metric: str,
+    n_resamples: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Paired bootstrap of mae/rmse; err_* are |e| for mae and e^2 for rmse."""
+    n = err_a.size
+    out_a, out_b = [], []
+    for size in _chunks(n, n_resamples):
+        idx = rng.integers(0, n, size=(size, n))
+        out_a.append(err_a[idx].mean(axis=1))
+        out_b.append(err_b[idx].mean(axis=1))
+    ma, mb = np.concatenate(out_a), np.concatenate(out_b)
+    if metric == "rmse":
+        ma, mb = np.sqrt(ma), np.sqrt(mb)
+    return ma, mb
+
+
+def _normal_error_diff(err_a: np.ndarray, err_b: np.ndarray, metric: str) -> float:
+    """Standard error of (metric_a - metric_b) for mae (paired means) or rmse (delta)."""
+    n = err_a.size
+    if n < 2:
+        return 0.0
+    if metric == "mae":
+        return float(np.std(err_a - err_b, ddof=1) / math.sqrt(n))
+    ma, mb = float(err_a.mean()), float(err_b.mean())
+    ga = 0.5 / math.sqrt(ma) if ma > 0 else 0.0
+    gb = -0.5 / math.sqrt(mb) if mb > 0 else 0.0
+    cov = np.cov(np.vstack([err_a, err_b]), ddof=1)
+    var = ga * ga * cov[0, 0] + gb * gb * cov[1, 1] + 2 * ga * gb * cov[0, 1]
+    return math.sqrt(max(float(var), 0.0) / n)
+
+
+# ======================================================================================
+# The gate
+# ======================================================================================
+
+
+@dataclass
+class _Estimate:
+    candidate: float
+    baseline: float
+    improvement: float  # > 0 means the candidate is better
+    ci: tuple[float, float]  # interval of the improvement
+    se: float
+    method: str
+    extra: dict[str, Any]
+
+
+def _percentile_ci(boot: np.ndarray, confidence: float, metric: str) -> tuple[tuple[float, float], float, int]:
+    finite = boot[np.isfinite(boot)]
+    dropped = int(boot.size - finite.size)
+    if finite.size < 0.5 * boot.size:
+        raise GateInputError(
+            f"{metric}: more than half of the bootstrap resamples were degenerate "
+            "(a resample with one class only); the sample is too small"
+        )
+    alpha = 1.0 - confidence
+    lo, hi = np.quantile(finite, [alpha / 2.0, 1.0 - alpha / 2.0])
+    se = float(np.std(finite, ddof=1)) if finite.size > 1 else 0.0
+    return (float(lo), float(hi)), se, dropped
+
+
+def _estimate(
+    metric: str,
+    y_true: Any,
+    y_score: Any,
+    baseline_score: Any,
+    *,
+    y_pred: Any,
+    threshold: float,
+    top_fraction: float | None,
+    confidence: float,
+    n_resamples: int,
+    seed: int,
+) -> tuple[_Estimate, int]:
+    z = z_value(confidence)
+    rng = np.random.default_rng(seed)
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+
+    if metric in LOWER_IS_BETTER:
+        t = as_numeric("y_true", y_true)
+        a = as_numeric("y_score", y_score)
+        b = as_numeric("baseline_score", baseline_score)
+        n = check_same_length(y_true=t, y_score=a, baseline_score=b)
+        if metric == "mae":
+            ea, eb = np.abs(a - t), np.abs(b - t)
+            va, vb = float(ea.mean()), float(eb.mean())
+        else:
+            ea, eb = (a - t) ** 2, (b - t) ** 2
+            va, vb = float(np.sqrt(ea.mean())), float(np.sqrt(eb.mean()))
+        imp = sign * (va - vb)
+        if n * n_resamples <= MAX_ROW_BOOTSTRAP_DRAWS:
+            ba, bb = _row_bootstrap_errors(ea, eb, metric, n_resamples, rng)
+            ci, se, _ = _percentile_ci(sign * (ba - bb), confidence, metric)
+            method = "paired_row_bootstrap"
+        else:
+            se = _normal_error_diff(ea, eb, metric)
+            ci = (imp - z * se, imp + z * se)
+            method = "normal_paired_mean" if metric == "mae" else "normal_delta_method"
+        return _Estimate(va, vb, imp, ci, se, method, {}), n
+
+    y = as_binary("y_true", y_true)
+    if metric in ("auc", "ks"):
+        a = as_numeric("y_score", y_score)
+        b = as_numeric("baseline_score", baseline_score)
+        n = check_same_length(y_true=y, y_score=a, baseline_score=b)
+        n_pos, n_neg = _check_two_classes(y, metric.upper())
+        extra: dict[str, Any] = {"n_positives": n_pos, "n_negatives": n_neg}
+        if metric == "auc":
+            d = _delong_paired(y, a, b)
+            extra.update(
+                var_candidate=d.var_a,
+                var_baseline=d.var_b,
+                covariance=d.cov_ab,
+                correlation=(d.cov_ab / math.sqrt(d.var_a * d.var_b)) if d.var_a > 0 and d.var_b > 0 else None,
+                z=d.z,
+            )
+            ci = (d.diff - z * d.se, d.diff + z * d.se)
+            return _Estimate(d.auc_a, d.auc_b, d.diff, ci, d.se, "delong", extra), n
+        ka, cut_a = _ks_with_cut(y, a)
+        kb, cut_b = _ks_with_cut(y, b)
+        if n * n_resamples <= MAX_ROW_BOOTSTRAP_DRAWS:
+            ba, bb = _row_bootstrap_ks(y, a, b, n_resamples, rng)
+            method = "paired_row_bootstrap"
+        else:
+            cells = paired_cell_counts(y, a <= cut_a, b <= cut_b)
+            boot = bootstrap_cell_counts(cells, n_resamples, rng)
+            ba = _ks_from_cells(boot, "a")
+            bb = _ks_from_cells(boot, "b")
+            method = "multinomial_cells_bootstrap_fixed_ks_threshold"
+            extra.update(ks_threshold_candidate=cut_a, ks_threshold_baseline=cut_b)
+        ci, se, dropped = _percentile_ci(ba - bb, confidence, metric)
+        extra["degenerate_resamples"] = dropped
+        return _Estimate(ka, kb, ka - kb, ci, se, method, extra), n
+
+    # counts metrics: accuracy, precision, recall, f1, ctr
+    extra = {}
+    if metric == "ctr" and top_fraction is not None:
+        a = as_numeric("y_score", y_score)
+        b = as_numeric("baseline_score", baseline_score)
+        check_same_length(y_true=y, y_score=a, baseline_score=b)
+        cut_a = _score_cut_for_top(a, top_fraction)
+        cut_b = _score_cut_for_top(b, top_fraction)
+        pa = (a >= cut_a).astype(np.int8)
+        pb = (b >= cut_b).astype(np.int8)
+        extra.update(
+            top_fraction=top_fraction,
+            score_cut_candidate=cut_a,
+            score_cut_baseline=cut_b,
+        )
+    else:
+        pa = predictions_from(y_score, y_pred, threshold)
+        if baseline_score is None:
+            raise GateInputError("baseline_score is missing")
+        pb = predictions_from(baseline_score, None, threshold, score_name="baseline_score")
+        extra["threshold"] = threshold
+    n = check_same_length(y_true=y, candidate=pa, baseline_score=pb)
+    if metric == "recall" and not y.any():
+        raise GateInputError("recall needs at least one positive in y_true (all rows are 0)")
+    cells = paired_cell_counts(y, pa, pb)
+    va = float(metric_from_counts(metric, *confusion_from_cells(cells, "a")))
+    vb = float(metric_from_counts(metric, *confusion_from_cells(cells, "b")))
+    boot = bootstrap_cell_counts(cells, n_resamples, rng)
+    ba = metric_from_counts(metric, *confusion_from_cells(boot, "a"))
+    bb = metric_from_counts(metric, *confusion_from_cells(boot, "b"))
+    ci, se, _ = _percentile_ci(ba - bb, confidence, metric)
+    tn, fp, fn, tp = confusion_from_cells(cells, "a")
+    extra["confusion_candidate"] = {
+        "tn": int(tn),
+        "fp": int(fp),
+        "fn": int(fn),
+        "tp": int(tp),
+    }
+    tn, fp, fn, tp = confusion_from_cells(cells, "b")
+    extra["confusion_baseline"] = {
+        "tn": int(tn),
+        "fp": int(fp),
+        "fn": int(fn),
+        "tp": int(tp),
+    }
+    return _Estimate(va, vb, va - vb, ci, se, "multinomial_cells_bootstrap", extra), n
+
+
+def _ks_from_cells(boot: np.ndarray, model: str) -> np.ndarray:
+    """|F1(t) - F0(t)| per resample at the fixed threshold; the cell flag is score <= t."""
+    tn, fp, fn, tp = confusion_from_cells(boot, model)
+    n_pos = fn + tp
+    n_neg = tn + fp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.abs(tp / n_pos - fp / n_neg)
+    out[(n_pos == 0) | (n_neg == 0)] = np.nan
+    return out
+
+
+def performance_gate(
+    y_true: Any,
+    y_score: Any,
+    baseline_score: Any = None,
+    *,
+    metric: str,
+    compare: str = "baseline",
+    mode: str = "non_inferiority",
+    max_drop: float = 0.0,
+    min_improvement: float | None = None,
+    min_relative_improvement: float | None = None,
+    confidence: float = 0.95,
+    threshold: float = 0.5,
+    bootstrap_samples: int = 1000,
+    seed: int = 0,
+    top_fraction: float | None = None,
+    y_pred: Any = None,
+) -> GateResult:
+    """Gate `performance`: candidate (`y_score`, or `y_pred` for decisions) against the
+    baseline (`baseline_score`) on the same rows of the predictions table.
+
+    Evidence: `y_true` (0/1; numeric for mae/rmse), `y_score` (candidate score, or its
+    prediction for mae/rmse), `baseline_score`, optional `y_pred` (candidate 0/1
+    decisions; else `y_score >= threshold`; the baseline always uses
+    `baseline_score >= threshold`). See the module docstring for intervals and decisions.
+    """
+    metric = str(metric).lower()
+    if metric not in PERFORMANCE_METRICS:
+        raise GateInputError(f"unknown performance metric {metric!r}; expected one of {', '.join(PERFORMANCE_METRICS)}")
+    if compare != "baseline":
+        raise GateInputError(f"compare must be 'baseline', got {compare!r}")
+    if mode not in ("non_inferiority", "superiority"):
+        raise GateInputError(f"mode must be non_inferiority or superiority, got {mode!r}")
+    if baseline_score is None:
+        raise GateInputError(
+            "compare=baseline needs a baseline_score column (the production model's scores "
+            "on the same rows), but none was given"
+        )
+    confidence = check_confidence(confidence)
+    threshold = check_fraction("threshold", threshold)
+    n_resamples = check_bootstrap_samples(bootstrap_samples)
+    if top_fraction is not None and metric == "ctr":
+        top_fraction = check_fraction("top_fraction", top_fraction)
+        if top_fraction == 0:
+            raise GateInputError("top_fraction must be greater than 0")
+    else:
+        top_fraction = None
+    if mode == "non_inferiority":
+        max_drop = float(max_drop)
+        if not max_drop >= 0:
+            raise GateInputError(f"max_drop must be >= 0, got {max_drop}")
+    else:
+        if (min_improvement is None) == (min_relative_improvement is None):
+            raise GateInputError("superiority needs exactly one of min_improvement or min_relative_improvement")
+        if min_improvement is not None and not float(min_improvement) > 0:
+            raise GateInputError(f"min_improvement must be > 0, got {min_improvement}")
+        if min_relative_improvement is not None and not float(min_relative_improvement) > 0:
+            raise GateInputError(f"min_relative_improvement must be > 0, got {min_relative_improvement}")
+
+    est, n = _estimate(
+        metric,
+        y_true,
+        y_score,
+        baseline_score,
+        y_pred=y_pred,
+        threshold=threshold,
+        top_fraction=top_fraction,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        seed=seed,
+    )
+    return _decide(
+        metric,
+        est,
+        n,
+        mode=mode,
+        max_drop=max_drop,
+        min_improvement=min_improvement,
+        min_relative_improvement=min_relative_improvement,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        seed=seed,
+    )
+
+
+def _decide(
+    metric: str,
+    est: _Estimate,
+    n: int,
+    *,
+    mode: str,
+    max_drop: float,
+    min_improvement: float | None,
+    min_relative_improvement: float | None,
+    confidence: float,
+    n_resamples: int,
+    seed: int,
+) -> GateResult:
+    name = _DISPLAY[metric]
+    lower_better = metric in LOWER_IS_BETTER
+    _, p_equal = z_and_p(est.improvement, est.se)
+    level = pct_level(confidence)
+    head = f"{name} {fmt(est.candidate)} vs baseline {fmt(est.baseline)}"
+
+    if mode == "non_inferiority":
+        worse_word = "increase" if lower_better else "drop"
+        value = -est.improvement
+        lo, hi = -est.ci[1], -est.ci[0]
+        limit = max_drop
+        passed = hi <= limit
+        p_margin = _one_sided_p(limit - value, est.se)
+        hi_s, lim_s = fmt_vs(hi, limit)
+        gain = " (a gain)" if value < 0 else ""
+        text = (
+            f"{head}: {worse_word} {fmt(value)}{gain}, {level} CI of the {worse_word} "
+            f"[{fmt(lo)}, {fmt(hi)}], margin {fmt(limit)}: "
+        )
+        if passed:
+            text += f"upper bound {hi_s} ≤ margin {lim_s}, not worse beyond the margin → passed"
+        else:
+            text += f"upper bound {hi_s} exceeds the margin {lim_s}, so it may be worse beyond the margin → failed"
+        compared = worse_word
+    else:
+        value = est.improvement
+        lo, hi = est.ci
+        if min_improvement is not None:
+            limit = float(min_improvement)
+            req_text = f"required at least {fmt(limit)}"
+        else:
+            limit = float(min_relative_improvement) * abs(est.baseline)
+            req_text = f"required at least {fmt(limit)} ({float(min_relative_improvement) * 100:g}% of the baseline)"
+        passed = lo >= limit
+        p_margin = _one_sided_p(value - limit, est.se)
+        lo_s, lim_s = fmt_vs(lo, limit)
+        text = f"{head}: improvement {fmt(value)}, {level} CI of the improvement [{fmt(lo)}, {fmt(hi)}], {req_text}: "
+        if passed:
+            text += f"lower bound {lo_s} reaches the required {lim_s} → passed"
+        else:
+            text += f"lower bound {lo_s} is below the required {lim_s} → failed"
+        compared = "improvement"
+
+    details: dict[str, Any] = {
+        "candidate": est.candidate,
+        "baseline": est.baseline,
+        "difference": est.candidate - est.baseline,
+        "compared": compared,
+        "ci": [lo, hi],
+        "margin": limit,
+        "mode": mode,
+        "higher_is_better": not lower_better,
+        "confidence": confidence,
+        "ci_method": est.method,
+        "se": est.se,
+        "p_value_margin": p_margin,
+    }
+    if est.method != "delong":
+        details["bootstrap_samples"] = n_resamples
+        details["seed"] = seed
+    if mode == "superiority" and min_relative_improvement is not None:
+        details["min_relative_improvement"] = float(min_relative_improvement)
+    details.update(est.extra)
+    return GateResult(
+        status=PASSED if passed else FAILED,
+        metric=metric,
+        value=value,
+        threshold=limit,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p_equal,
+        n=n,
+        groups=None,
+        explanation=text,
+        details=details,
+    )
+
+
+def _one_sided_p(distance: float, se: float) -> float:
+    """P-value of H0 'the margin is not cleared' given the signed distance by which the
+    estimate clears it (> 0 means on the passing side)."""
+    if se > 0:
+        return float(ndtr(-distance / se))
+    return 0.0 if distance > 0 else 1.0

@@ -1,0 +1,266 @@
+"""Reproducibility gate: is the version's lineage complete and well formed?
+
+Pure: no Django, no I/O. The caller hashes the artifact file (it has the bytes) and passes
+`artifact_sha256_matches`; this module only judges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .outcome import FAILED, PASSED, GateInputError, GateResult
+
+__all__ = [
+    "LINEAGE_FIELDS",
+    "MAX_SEED",
+    "MAX_SNAPSHOT_ID_LENGTH",
+    "canonical_json",
+    "canonical_json_sha256",
+    "reproducibility_gate",
+]
+
+LINEAGE_FIELDS = (
+    "code_hash",
+    "data_snapshot_id",
+    "training_config",
+    "seed",
+    "artifact_sha256",
+)
+MAX_SEED = 2**32 - 1
+MAX_SNAPSHOT_ID_LENGTH = 200
+
+_GIT_SHA = re.compile(r"(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|sha256:[0-9a-fA-F]{64})")
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def canonical_json(obj: Any) -> bytes:
+    """The canonical JSON bytes of `obj` (sorted keys, no spaces, UTF-8, non-ASCII kept)."""
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+def canonical_json_sha256(obj: Any) -> str:
+    """Lower-case hex sha256 of `canonical_json(obj)`: how training configs are hashed."""
+    return hashlib.sha256(canonical_json(obj)).hexdigest()
+
+
+def _is_placeholder_hash(value: str) -> bool:
+    digits = value.split(":", 1)[-1]
+    return len(set(digits.lower())) == 1  # 000...0, fff...f
+
+
+def _check_code_hash(value: Any) -> tuple[str, str]:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "missing", "code_hash missing"
+    if not isinstance(value, str) or not _GIT_SHA.fullmatch(value.strip()):
+        return (
+            "malformed",
+            (
+                "code_hash malformed (expected a git SHA: 40 or 64 hex characters, "
+                "or sha256:<64 hex>)"
+            ),
+        )
+    if _is_placeholder_hash(value.strip()):
+        return (
+            "malformed",
+            "code_hash malformed (a placeholder: all one repeated digit)",
+        )
+    return "ok", ""
+
+
+def _check_snapshot(value: Any) -> tuple[str, str]:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "missing", "data_snapshot_id missing"
+    if not isinstance(value, str):
+        return "malformed", "data_snapshot_id malformed (must be a string)"
+    if any(ch.isspace() for ch in value):
+        return "malformed", "data_snapshot_id malformed (contains whitespace)"
+    if len(value) > MAX_SNAPSHOT_ID_LENGTH:
+        return (
+            "malformed",
+            (
+                f"data_snapshot_id malformed ({len(value)} characters, "
+                f"at most {MAX_SNAPSHOT_ID_LENGTH})"
+            ),
+        )
+    return "ok", ""
+
+
+def _check_config(config: Any, recorded: Any) -> tuple[str, str, str | None]:
+    """(status, reason, computed sha256 or None)."""
+    if config is None:
+        return "missing", "training_config missing", None
+    if not isinstance(config, Mapping):
+        return "malformed", "training_config malformed (must be a JSON object)", None
+    if not config:
+        return "missing", "training_config missing (empty object)", None
+    try:
+        computed = canonical_json_sha256(config)
+    except (TypeError, ValueError):
+        return "malformed", "training_config malformed (not JSON-serialisable)", None
+    if recorded is None or (isinstance(recorded, str) and not recorded.strip()):
+        return (
+            "missing",
+            (
+                "training_config_sha256 missing (cannot verify the stored config is "
+                "the one recorded)"
+            ),
+            computed,
+        )
+    if not isinstance(recorded, str):
+        return (
+            "malformed",
+            "training_config_sha256 malformed (must be a string)",
+            computed,
+        )
+    digest = recorded.strip()
+    if digest.lower().startswith("sha256:"):
+        digest = digest[len("sha256:") :]
+    if not _SHA256_HEX.fullmatch(digest):
+        return (
+            "malformed",
+            "training_config_sha256 malformed (expected 64 hex characters)",
+            computed,
+        )
+    if digest.lower() != computed:
+        return (
+            "mismatch",
+            (
+                f"training_config_sha256 does not match the config (recorded "
+                f"{digest.lower()[:12]}…, canonical sha256 {computed[:12]}…)"
+            ),
+            computed,
+        )
+    return "ok", "", computed
+
+
+def _check_seed(value: Any) -> tuple[str, str]:
+    if value is None:
+        return "missing", "seed missing"
+    if isinstance(value, bool) or not isinstance(value, int):
+        return (
+            "malformed",
+            f"seed malformed (must be an integer, got {type(value).__name__})",
+        )
+    if not 0 <= value <= MAX_SEED:
+        return "malformed", f"seed malformed (must be in 0..{MAX_SEED})"
+    return "ok", ""
+
+
+def _check_artifact(value: Any, matches: bool | None) -> tuple[str, str]:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "missing", "artifact_sha256 missing"
+    if not isinstance(value, str) or not _SHA256_HEX.fullmatch(value.strip()):
+        return "malformed", "artifact_sha256 malformed (expected 64 hex characters)"
+    if _is_placeholder_hash(value.strip()):
+        return (
+            "malformed",
+            "artifact_sha256 malformed (a placeholder: all one repeated digit)",
+        )
+    if matches is None:
+        return "unverified", "artifact file not available to verify artifact_sha256"
+    if not matches:
+        return "mismatch", "artifact file's sha256 does not match artifact_sha256"
+    return "ok", ""
+
+
+def _require(require: Iterable[str] | None) -> list[str]:
+    if require is None:
+        return list(LINEAGE_FIELDS)
+    if isinstance(require, str) or not isinstance(require, Iterable):
+        raise GateInputError("require must be a list of lineage field names")
+    wanted = list(dict.fromkeys(require))
+    unknown = [r for r in wanted if r not in LINEAGE_FIELDS]
+    if unknown:
+        raise GateInputError(
+            f"unknown reproducibility fields {unknown}; expected a subset of "
+            f"{list(LINEAGE_FIELDS)}"
+        )
+    return [f for f in LINEAGE_FIELDS if f in wanted]
+
+
+def reproducibility_gate(
+    *,
+    lineage: Mapping[str, Any],
+    require: Iterable[str] | None = None,
+    artifact_sha256_matches: bool | None = None,
+) -> GateResult:
+    """Failed unless every required lineage field is present and well formed.
+
+    lineage: code_hash (git SHA: 40 or 64 hex, or sha256:<64 hex>), data_snapshot_id
+    (non-empty, no whitespace, <= 200 chars), training_config (non-empty object) with
+    training_config_sha256 (must equal `canonical_json_sha256(training_config)`;
+    an optional "sha256:" prefix and upper case are accepted), seed (int in
+    0..2**32-1, not bool), artifact_sha256 (64 hex). All-one-digit hashes (000…0) are
+    placeholders and rejected.
+    require: subset of LINEAGE_FIELDS (default all). Fields not required are not judged.
+    artifact_sha256_matches: computed by the caller by hashing the artifact file; False
+    fails, None (file not available) fails as "unverified" when artifact_sha256 is
+    required.
+    Value = number of required fields with a problem, threshold 0; groups per field
+    {"status": ok|missing|malformed|mismatch|unverified, "reason"}.
+    """
+    if not isinstance(lineage, Mapping):
+        raise GateInputError("lineage must be an object")
+    if artifact_sha256_matches is not None and not isinstance(
+        artifact_sha256_matches, bool
+    ):
+        raise GateInputError("artifact_sha256_matches must be true, false or null")
+    wanted = _require(require)
+
+    groups: dict[str, dict[str, Any]] = {}
+    computed_config_sha: str | None = None
+    for name in wanted:
+        if name == "code_hash":
+            status, reason = _check_code_hash(lineage.get("code_hash"))
+        elif name == "data_snapshot_id":
+            status, reason = _check_snapshot(lineage.get("data_snapshot_id"))
+        elif name == "training_config":
+            status, reason, computed_config_sha = _check_config(
+                lineage.get("training_config"), lineage.get("training_config_sha256")
+            )
+        elif name == "seed":
+            status, reason = _check_seed(lineage.get("seed"))
+        else:
+            status, reason = _check_artifact(
+                lineage.get("artifact_sha256"), artifact_sha256_matches
+            )
+        groups[name] = {"status": status, "reason": reason or None}
+
+    problems = [g["reason"] for g in groups.values() if g["status"] != "ok"]
+    status = FAILED if problems else PASSED
+    if problems:
+        explanation = "; ".join(problems) + " → failed"
+    elif wanted:
+        verified = (
+            "; artifact sha256 verified against the file"
+            if "artifact_sha256" in wanted
+            else ""
+        )
+        explanation = (
+            f"all {len(wanted)} required lineage fields present and well formed "
+            f"({', '.join(wanted)}){verified} → passed"
+        )
+    else:
+        explanation = "no lineage fields required → passed"
+    not_required = [f for f in LINEAGE_FIELDS if f not in wanted]
+    return GateResult(
+        status=status,
+        metric="lineage_problems",
+        value=float(len(problems)),
+        threshold=0.0,
+        n=len(wanted),
+        groups=groups,
+        explanation=explanation,
+        details={
+            "required": wanted,
+            "not_required": not_required,
+            "training_config_sha256_computed": computed_config_sha,
+            "artifact_sha256_matches": artifact_sha256_matches,
+        },
+    )

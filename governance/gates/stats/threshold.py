@@ -1,0 +1,349 @@
+"""Threshold metrics with a Wilson score interval, and the input checks shared by all gates.
+
+`threshold_metric_gate` compares one confusion-matrix proportion (recall, specificity,
+precision, npv, accuracy, f1, fpr, fnr) with a fixed limit (`min` or `max`). With
+`use_lower_confidence_bound` the comparison uses the Wilson score interval instead of the
+point estimate: its lower bound for `min`, its upper bound for `max`, so a small sample
+has to clear the limit with room to spare.
+
+This module is the leaf of the package: the other gate modules import its input checks
+(`as_numeric`, `as_binary`, `check_same_length`, ...) and the number formatting used in
+explanations. Pure: numpy and scipy only, no Django, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy.special import ndtri
+
+from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
+
+# --------------------------------------------------------------------------------------
+# Shared input checks
+# --------------------------------------------------------------------------------------
+
+
+def as_numeric(name: str, values: Any) -> np.ndarray:
+    """Return `values` as a 1-D float64 array; reject empty, non-numeric, NaN and inf."""
+    try:
+        arr = np.asarray(values)
+    except Exception as exc:  # pragma: no cover - exotic inputs
+        raise GateInputError(f"{name}: cannot be read as an array ({exc})") from exc
+    if arr.ndim != 1:
+        raise GateInputError(f"{name}: expected a 1-D array, got shape {arr.shape}")
+    if arr.size == 0:
+        raise GateInputError(f"{name}: is empty")
+    if arr.dtype.kind not in "biuf":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise GateInputError(f"{name}: must be numeric (got dtype {arr.dtype})") from exc
+    arr = arr.astype(np.float64, copy=False)
+    if not np.isfinite(arr).all():
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        raise GateInputError(f"{name}: contains {bad} NaN or infinite value(s)")
+    return arr
+
+
+def as_binary(name: str, values: Any) -> np.ndarray:
+    """Return `values` as a 1-D int8 array of 0/1; reject anything else (NaN, 2, -1, 0.5)."""
+    arr = np.asarray(values)
+    if arr.dtype == np.bool_:
+        if arr.ndim != 1:
+            raise GateInputError(f"{name}: expected a 1-D array, got shape {arr.shape}")
+        if arr.size == 0:
+            raise GateInputError(f"{name}: is empty")
+        return arr.astype(np.int8)
+    num = as_numeric(name, arr)
+    is_one = num == 1.0
+    if not (is_one | (num == 0.0)).all():
+        bad = np.unique(num[~(is_one | (num == 0.0))])[:5]
+        raise GateInputError(f"{name}: must contain only 0 and 1 (found e.g. {', '.join(fmt(b) for b in bad)})")
+    return is_one.astype(np.int8)
+
+
+def check_same_length(**arrays: np.ndarray | None) -> int:
+    """All given (non-None) arrays have the same length; return it."""
+    lengths = {k: len(v) for k, v in arrays.items() if v is not None}
+    if len(set(lengths.values())) > 1:
+        listed = ", ".join(f"{k}={n}" for k, n in lengths.items())
+        raise GateInputError(f"arrays have different lengths: {listed}")
+    return next(iter(lengths.values()))
+
+
+def check_confidence(confidence: float) -> float:
+    """The spec allows confidence levels 0.5..0.999."""
+    c = float(confidence)
+    if not (0.5 <= c <= 0.999):
+        raise GateInputError(f"confidence must be between 0.5 and 0.999, got {confidence}")
+    return c
+
+
+def check_fraction(name: str, value: float, *, low: float = 0.0, high: float = 1.0) -> float:
+    v = float(value)
+    if not (low <= v <= high) or math.isnan(v):
+        raise GateInputError(f"{name} must be between {low:g} and {high:g}, got {value}")
+    return v
+
+
+def check_bootstrap_samples(value: int) -> int:
+    b = int(value)
+    if b != value or not (100 <= b <= 10000):
+        raise GateInputError(f"bootstrap_samples must be an integer 100..10000, got {value}")
+    return b
+
+
+def z_value(confidence: float) -> float:
+    """Two-sided normal quantile: 1.959964 for confidence 0.95."""
+    return float(ndtri(0.5 + 0.5 * confidence))
+
+
+def predictions_from(y_score: Any, y_pred: Any, threshold: float, *, score_name: str = "y_score") -> np.ndarray:
+    """The 0/1 decision: `y_pred` when given, else `y_score >= threshold` (the contract)."""
+    if y_pred is not None:
+        return as_binary("y_pred", y_pred)
+    if y_score is None:
+        raise GateInputError(f"{score_name} is missing (and no y_pred was given)")
+    return (as_numeric(score_name, y_score) >= threshold).astype(np.int8)
+
+
+# --------------------------------------------------------------------------------------
+# Formatting numbers for one-sentence explanations
+# --------------------------------------------------------------------------------------
+
+
+def fmt(x: float | None, digits: int = 3) -> str:
+    """A compact number: 3 decimals by default, significant digits for tiny/huge values."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    x = float(x)
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0:
+        return f"{0:.{digits}f}"
+    ax = abs(x)
+    if ax >= 1e5:
+        return f"{x:,.0f}"
+    if ax < 1e-6:
+        return f"{x:.{digits - 1}e}"
+    if ax < 10 ** (-digits):
+        # keep two significant digits: 0.00082, not 0.001 or 8.2e-04
+        return f"{x:.{1 - math.floor(math.log10(ax))}f}"
+    return f"{x:.{digits}f}"
+
+
+def fmt_vs(x: float, limit: float, digits: int = 3) -> tuple[str, str]:
+    """Format a value and the limit it is compared with, adding decimals until two numbers
+    that differ also read differently (so "0.0101 exceeds 0.0100", never "0.010 exceeds
+    0.010")."""
+    d = digits
+    while d < 10:
+        a, b = fmt(x, d), fmt(limit, d)
+        if a != b or x == limit:
+            return a, b
+        d += 1
+    return fmt(x, d), fmt(limit, d)
+
+
+def pct_level(confidence: float) -> str:
+    """0.95 -> '95%', 0.975 -> '97.5%'."""
+    return f"{confidence * 100:g}%"
+
+
+# --------------------------------------------------------------------------------------
+# Wilson interval
+# --------------------------------------------------------------------------------------
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Two-sided Wilson score interval for a binomial proportion (no continuity correction).
+
+    Same formula as `scipy.stats.binomtest(k, n).proportion_ci(method='wilson')`
+    (Newcombe 1998): centre (2np + z^2) / (2(n + z^2)), half-width
+    z sqrt(4npq + z^2) / (2(n + z^2)); the bound is exactly 0 when k == 0 and exactly 1
+    when k == n.
+    """
+    k = int(successes)
+    n = int(n)
+    if n <= 0:
+        raise GateInputError("Wilson interval needs at least one trial")
+    if not (0 <= k <= n):
+        raise GateInputError(f"Wilson interval: successes {k} not in 0..{n}")
+    z = z_value(confidence)
+    p = k / n
+    q = 1.0 - p
+    denom = 2.0 * (n + z * z)
+    center = (2.0 * n * p + z * z) / denom
+    delta = z / denom * math.sqrt(4.0 * n * p * q + z * z)
+    lo = 0.0 if k == 0 else center - delta
+    hi = 1.0 if k == n else center + delta
+    return lo, hi
+
+
+# --------------------------------------------------------------------------------------
+# Threshold metrics
+# --------------------------------------------------------------------------------------
+
+THRESHOLD_METRICS = (
+    "recall",
+    "sensitivity",
+    "specificity",
+    "precision",
+    "npv",
+    "accuracy",
+    "f1",
+    "fpr",
+    "fnr",
+)
+
+# metric -> (label in explanations, what the denominator counts)
+_LABELS = {
+    "recall": ("recall", "positives"),
+    "sensitivity": ("sensitivity", "positives"),
+    "specificity": ("specificity", "negatives"),
+    "precision": ("precision", "predicted positives"),
+    "npv": ("negative predictive value", "predicted negatives"),
+    "accuracy": ("accuracy", "rows"),
+    "f1": ("F1", "rows that are not true negatives"),
+    "fpr": ("false positive rate", "negatives"),
+    "fnr": ("false negative rate", "positives"),
+}
+
+
+def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[int, int, int, int]:
+    """(tn, fp, fn, tp) for 0/1 int arrays, in one bincount pass."""
+    c = np.bincount(y_true.astype(np.intp) * 2 + y_pred, minlength=4)
+    return int(c[0]), int(c[1]), int(c[2]), int(c[3])
+
+
+def proportion_for(metric: str, tn: int, fp: int, fn: int, tp: int) -> tuple[int, int]:
+    """(successes, trials) of the proportion behind `metric`.
+
+    For f1 this is the Jaccard index J = tp / (tp + fp + fn); F1 = 2J / (1 + J) is a
+    monotone function of it, so a Wilson interval for J maps to an interval for F1.
+    """
+    if metric in ("recall", "sensitivity"):
+        return tp, tp + fn
+    if metric == "specificity":
+        return tn, tn + fp
+    if metric == "precision":
+        return tp, tp + fp
+    if metric == "npv":
+        return tn, tn + fn
+    if metric == "accuracy":
+        return tp + tn, tn + fp + fn + tp
+    if metric == "fpr":
+        return fp, fp + tn
+    if metric == "fnr":
+        return fn, fn + tp
+    if metric == "f1":
+        return tp, tp + fp + fn
+    raise GateInputError(f"unknown threshold metric {metric!r}; expected one of {THRESHOLD_METRICS}")
+
+
+def _jaccard_to_f1(j: float) -> float:
+    return 2.0 * j / (1.0 + j)
+
+
+def threshold_metric_gate(
+    y_true: Any,
+    y_score: Any = None,
+    *,
+    metric: str,
+    min: float | None = None,  # the policy parameter is called `min`
+    max: float | None = None,  # the policy parameter is called `max`
+    use_lower_confidence_bound: bool = False,
+    confidence: float = 0.95,
+    threshold: float = 0.5,
+    y_pred: Any = None,
+) -> GateResult:
+    """Gate `threshold_metric`: one confusion-matrix proportion against a fixed limit.
+
+    Evidence: predictions `y_true` (0/1) and `y_score` (turned into decisions with
+    `y_score >= threshold`) or `y_pred` (0/1, used as is when given).
+
+    Exactly one of `min` / `max` (0..1). The point estimate is compared unless
+    `use_lower_confidence_bound` is true: then the two-sided Wilson interval at
+    `confidence` is used, its lower bound against `min` and its upper bound against
+    `max`. `value` is the point estimate, `ci_low`/`ci_high` the Wilson interval and `n`
+    the number of cases the proportion is taken over (e.g. the positives for recall).
+    f1 is not a binomial proportion: its interval is the Wilson interval of the Jaccard
+    index tp / (tp + fp + fn) mapped through F1 = 2J / (1 + J) (monotone, so the coverage
+    carries over). No test is run, so `p_value` is None.
+    """
+    metric = str(metric).lower()
+    if metric not in THRESHOLD_METRICS:
+        raise GateInputError(f"unknown threshold metric {metric!r}; expected one of {', '.join(THRESHOLD_METRICS)}")
+    if (min is None) == (max is None):
+        raise GateInputError("threshold_metric needs exactly one of min or max")
+    limit = check_fraction("min" if min is not None else "max", min if min is not None else max)
+    is_min = min is not None
+    confidence = check_confidence(confidence)
+    threshold = check_fraction("threshold", threshold)
+
+    yt = as_binary("y_true", y_true)
+    yp = predictions_from(y_score, y_pred, threshold)
+    check_same_length(y_true=yt, y_pred=yp)
+    tn, fp, fn, tp = confusion_counts(yt, yp)
+    k, n = proportion_for(metric, tn, fp, fn, tp)
+    label, over = _LABELS[metric]
+    if n == 0:
+        if metric == "f1":
+            raise GateInputError("F1 is undefined: there are no positives and no predicted positives")
+        raise GateInputError(f"{label} is undefined: there are no {over} (n = 0)")
+    lo, hi = wilson_interval(k, n, confidence)
+    value = k / n
+    if metric == "f1":
+        value, lo, hi = _jaccard_to_f1(value), _jaccard_to_f1(lo), _jaccard_to_f1(hi)
+
+    if use_lower_confidence_bound:
+        measured = lo if is_min else hi
+        bound_name = "lower bound" if is_min else "upper bound"
+    else:
+        measured = value
+        bound_name = label
+    passed = measured >= limit if is_min else measured <= limit
+
+    where = f"at threshold {fmt(threshold)}" if y_pred is None else "from y_pred"
+    counted = f"{k} of {n} {over}" if metric != "f1" else f"{tp} true positives, {fp + fn} errors"
+    m, lim = fmt_vs(measured, limit)
+    verb_ok = "meets the minimum" if is_min else "is within the maximum"
+    verb_bad = "is below the minimum" if is_min else "exceeds the maximum"
+    text = (
+        f"{label[0].upper()}{label[1:]} {fmt(value)} ({counted} {where}), "
+        f"{pct_level(confidence)} Wilson interval [{fmt(lo)}, {fmt(hi)}]"
+    )
+    if use_lower_confidence_bound:
+        text += f"; {bound_name} {m} {verb_ok if passed else verb_bad} {lim}"
+    else:
+        text += f": {m} {verb_ok if passed else verb_bad} {lim}"
+    text += " → passed" if passed else " → failed"
+
+    return GateResult(
+        status=PASSED if passed else FAILED,
+        metric=metric,
+        value=value,
+        threshold=limit,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=None,
+        n=n,
+        groups=None,
+        explanation=text,
+        details={
+            "confusion": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
+            "successes": k,
+            "trials": n,
+            "n_rows": int(yt.size),
+            "limit_kind": "min" if is_min else "max",
+            "compared_value": measured,
+            "compared": ("wilson_" + ("lower" if is_min else "upper"))
+            if use_lower_confidence_bound
+            else "point_estimate",
+            "confidence": confidence,
+            "threshold": threshold if y_pred is None else None,
+        },
+    )

@@ -1,0 +1,720 @@
+"""The policy document's JSON Schema (draft 2020-12) and its vocabulary.
+
+Pure: no Django. `loader.py` validates parsed YAML against `POLICY_SCHEMA`, then runs the
+few checks a JSON Schema cannot express (unique gate ids, bypassable gates that exist, ...).
+
+Besides standard keywords the schema carries a few annotations (JSON Schema ignores
+unknown keywords) that the loader uses to phrase errors for humans:
+
+- ``x-noun``: what an ``enum`` value is ("gate type", "role") -> "unknown role 'x' (...)".
+- ``x-messages``: ``{keyword: template}`` replacing the message of a failing keyword;
+  templates may use ``{value}`` (the offending value, quoted) and ``{parent[key]}``.
+- ``x-exactly-one-of``: the keys a ``oneOf`` of ``required`` choices is about.
+- ``x-key-kind``: what the keys of a mapping are ("transition"), for unknown keys.
+- ``x-expected``: the values an ``enum`` error lists, when not all of ``enum`` (roles:
+  ``auditor`` is in the enum so that it gets its own message, but is never suggested).
+
+The gate parameters follow briefs/gate_spec.md exactly; ``default`` keywords are the
+defaults the loader fills in (see ``loader.fill_defaults``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_ID = "urn:governance:policy-schema:1"
+
+#: Largest accepted policy source, in bytes (UTF-8).
+MAX_POLICY_BYTES = 256 * 1024
+#: Deepest accepted YAML nesting (a real policy needs about 7 levels).
+MAX_NESTING_DEPTH = 32
+
+ROLES = (
+    "model_owner",
+    "reviewer",
+    "risk_officer",
+    "compliance_officer",
+    "mlops",
+    "product_owner",
+    "domain_expert",
+    "auditor",
+)
+#: Roles that are read-only and can never fill a required approval slot.
+READ_ONLY_ROLES = ("auditor",)
+APPROVER_ROLES = tuple(r for r in ROLES if r not in READ_ONLY_ROLES)
+
+STAGES = ("draft", "staging", "production", "deprecated", "archived")
+
+#: Allowed transition keys, "src->dst" (forward moves only).
+TRANSITIONS = (
+    "draft->staging",
+    "staging->production",
+    "draft->production",
+    "production->deprecated",
+    "deprecated->archived",
+    "staging->archived",
+    "draft->archived",
+)
+TRANSITION_PAIRS = tuple(tuple(t.split("->")) for t in TRANSITIONS)
+
+RISK_TIERS = ("low", "medium", "high", "regulated", "safety_critical")
+CHANGE_TYPES = ("standard", "emergency", "experiment")
+
+GATE_TYPES = (
+    "performance",
+    "threshold_metric",
+    "fairness",
+    "latency",
+    "error_rate",
+    "cost",
+    "cost_weighted",
+    "drift",
+    "robustness",
+    "reproducibility",
+    "security",
+    "documentation",
+)
+
+PERFORMANCE_METRICS = ("auc", "ks", "accuracy", "precision", "recall", "f1", "ctr", "mae", "rmse")
+#: Performance metrics where lower is better (their margins are in the metric's own unit).
+LOWER_IS_BETTER_METRICS = ("mae", "rmse")
+#: Performance metrics bounded in [0, 1]: their absolute margins are at most 1.
+BOUNDED_PERFORMANCE_METRICS = tuple(m for m in PERFORMANCE_METRICS if m not in LOWER_IS_BETTER_METRICS)
+PERFORMANCE_MODES = ("non_inferiority", "superiority")
+THRESHOLD_METRICS = (
+    "recall",
+    "sensitivity",
+    "specificity",
+    "precision",
+    "npv",
+    "accuracy",
+    "f1",
+    "fpr",
+    "fnr",
+)
+FAIRNESS_RATIO_METRICS = ("disparate_impact_ratio", "demographic_parity_ratio")
+FAIRNESS_DIFFERENCE_METRICS = (
+    "demographic_parity_difference",
+    "equal_opportunity_difference",
+    "equalized_odds_difference",
+)
+FAIRNESS_METRICS = FAIRNESS_RATIO_METRICS + FAIRNESS_DIFFERENCE_METRICS
+SMALL_GROUP_POLICIES = ("warn", "ignore", "fail")
+DRIFT_METHODS = ("ks", "psi")
+REPRODUCIBILITY_FIELDS = (
+    "code_hash",
+    "data_snapshot_id",
+    "training_config",
+    "seed",
+    "artifact_sha256",
+)
+SECURITY_CHECKS = ("sbom", "licenses", "secrets", "pii")
+DOCUMENT_KINDS = ("model_card", "evaluation_report", "monitoring_plan", "rollback_plan")
+#: Columns of the predictions table that cannot be sensitive attributes.
+PREDICTION_COLUMNS = ("y_true", "y_score", "y_pred", "baseline_score")
+WELL_KNOWN_KPIS = ("ctr", "error_rate", "latency_p95_ms", "conversion_rate")
+CANARY_CONDITIONS = ("relative_drop", "above", "below")
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
+GATE_ID_PATTERN = r"^[a-z0-9_-]{1,64}$"
+KPI_PATTERN = r"^[a-z0-9_]{1,64}$"
+SPDX_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,127}$"
+MODEL_NAME_PATTERN = r"^\S(.{0,198}\S)?$"
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def _text(description: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "string"}
+    if description:
+        out["description"] = description
+    return out
+
+
+def _number(
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: float | None = None,
+    exclusive_maximum: float | None = None,
+    default: Any = None,
+    integer: bool = False,
+    description: str | None = None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "integer" if integer else "number"}
+    if minimum is not None:
+        out["minimum"] = minimum
+    if exclusive_minimum is not None:
+        out["exclusiveMinimum"] = exclusive_minimum
+    if maximum is not None:
+        out["maximum"] = maximum
+    if exclusive_maximum is not None:
+        out["exclusiveMaximum"] = exclusive_maximum
+    if default is not None:
+        out["default"] = default
+    if description:
+        out["description"] = description
+    return out
+
+
+def _probability(default: float | None = None, description: str | None = None) -> dict[str, Any]:
+    return _number(minimum=0, maximum=1, default=default, description=description)
+
+
+def _confidence() -> dict[str, Any]:
+    return _number(
+        minimum=0.5,
+        maximum=0.999,
+        default=0.95,
+        description="Confidence level of the interval used by the pass rule.",
+    )
+
+
+def _boolean(default: bool, description: str) -> dict[str, Any]:
+    return {"type": "boolean", "default": default, "description": description}
+
+
+def _enum(values: tuple[str, ...], noun: str, **extra: Any) -> dict[str, Any]:
+    return {"enum": list(values), "x-noun": noun, **extra}
+
+
+def _subset(values: tuple[str, ...], noun: str, description: str, default_all: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "array",
+        "items": _enum(values, noun),
+        "minItems": 1,
+        "uniqueItems": True,
+        "description": description,
+    }
+    if default_all:
+        out["default"] = list(values)
+    return out
+
+
+def _string_list(noun: str, description: str, **item_extra: Any) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1, "maxLength": 200, **item_extra},
+        "minItems": 1,
+        "uniqueItems": True,
+        "description": description,
+        "x-noun": noun,
+    }
+
+
+def _forbidden(message: str) -> dict[str, Any]:
+    """A property that must be absent in this context (explains why)."""
+    return {"not": {}, "x-messages": {"not": message}}
+
+
+def _exactly_one_of(*keys: str) -> dict[str, Any]:
+    return {"x-exactly-one-of": list(keys), "oneOf": [{"required": [k]} for k in keys]}
+
+
+def _when(prop: str, values: tuple[str, ...] | str, then: dict[str, Any]) -> dict[str, Any]:
+    cond = {"const": values} if isinstance(values, str) else {"enum": list(values)}
+    return {"if": {"properties": {prop: cond}, "required": [prop]}, "then": then}
+
+
+def _threshold() -> dict[str, Any]:
+    return _probability(0.5, "Score cut-off turning y_score into y_pred when the table has no y_pred.")
+
+
+def _bootstrap_samples() -> dict[str, Any]:
+    return _number(
+        minimum=100,
+        maximum=10000,
+        default=1000,
+        integer=True,
+        description="Bootstrap resamples for the confidence interval.",
+    )
+
+
+def _seed() -> dict[str, Any]:
+    return _number(minimum=0, maximum=2**32 - 1, default=0, integer=True, description="Bootstrap RNG seed.")
+
+
+def _gate(gate_type: str, properties: dict[str, Any], *, required: tuple[str, ...] = (), **extra):
+    # id / type / description are validated by the common `gate` definition.
+    props = {"id": True, "type": True, "description": True, **properties}
+    out: dict[str, Any] = {
+        "type": "object",
+        "x-gate-type": gate_type,
+        "properties": props,
+        "additionalProperties": False,
+    }
+    if required:
+        out["required"] = list(required)
+    out.update(extra)
+    return out
+
+
+# --------------------------------------------------------------------------- gates
+
+_GATE_DEFS: dict[str, dict[str, Any]] = {
+    "performance": _gate(
+        "performance",
+        {
+            "metric": _enum(PERFORMANCE_METRICS, "performance metric"),
+            "compare": _enum(("baseline",), "comparison", default="baseline"),
+            "mode": _enum(PERFORMANCE_MODES, "performance mode", default="non_inferiority"),
+            "max_drop": _number(
+                minimum=0,
+                default=0,
+                description="non_inferiority: largest tolerated drop (absolute, metric units).",
+            ),
+            "min_improvement": _number(exclusive_minimum=0, description="superiority: required absolute gain."),
+            "min_relative_improvement": _number(
+                exclusive_minimum=0,
+                maximum=1,
+                description="superiority: required relative gain (0.02 = +2%).",
+            ),
+            "confidence": _confidence(),
+            "threshold": _threshold(),
+            "bootstrap_samples": _bootstrap_samples(),
+            "seed": _seed(),
+            "top_fraction": _number(
+                exclusive_minimum=0,
+                maximum=1,
+                description="ctr only: share of top-scored rows counted as shown.",
+            ),
+        },
+        required=("metric",),
+        allOf=[
+            {
+                "if": {"properties": {"mode": {"const": "superiority"}}, "required": ["mode"]},
+                "then": {
+                    **_exactly_one_of("min_improvement", "min_relative_improvement"),
+                    "properties": {
+                        "max_drop": _forbidden(
+                            "'max_drop' applies to mode non_inferiority only "
+                            "(superiority uses min_improvement or min_relative_improvement)"
+                        )
+                    },
+                },
+                "else": {
+                    "properties": {
+                        "min_improvement": _forbidden(
+                            "'min_improvement' applies to mode superiority only "
+                            "(add mode: superiority, or use max_drop)"
+                        ),
+                        "min_relative_improvement": _forbidden(
+                            "'min_relative_improvement' applies to mode superiority only "
+                            "(add mode: superiority, or use max_drop)"
+                        ),
+                    }
+                },
+            },
+            {
+                "if": {
+                    "properties": {"metric": {"not": {"const": "ctr"}}},
+                    "required": ["metric"],
+                },
+                "then": {
+                    "properties": {
+                        "top_fraction": _forbidden(
+                            "'top_fraction' applies to metric ctr only (got metric {parent[metric]})"
+                        )
+                    }
+                },
+            },
+            _when(
+                "metric",
+                BOUNDED_PERFORMANCE_METRICS,
+                {"properties": {"max_drop": {"maximum": 1}, "min_improvement": {"maximum": 1}}},
+            ),
+        ],
+    ),
+    "threshold_metric": _gate(
+        "threshold_metric",
+        {
+            "metric": _enum(THRESHOLD_METRICS, "threshold metric"),
+            "min": _probability(description="Pass when the metric is at least this."),
+            "max": _probability(description="Pass when the metric is at most this."),
+            "use_lower_confidence_bound": _boolean(
+                False,
+                "Compare the Wilson bound instead of the point estimate (lower bound for min, upper bound for max).",
+            ),
+            "confidence": _confidence(),
+            "threshold": _threshold(),
+        },
+        required=("metric",),
+        **_exactly_one_of("min", "max"),
+    ),
+    "fairness": _gate(
+        "fairness",
+        {
+            "metric": _enum(FAIRNESS_METRICS, "fairness metric"),
+            "sensitive": _string_list(
+                "sensitive column",
+                "Columns of the predictions table holding the sensitive attributes.",
+                **{
+                    "not": {"enum": list(PREDICTION_COLUMNS)},
+                    "x-messages": {"not": "{value} is a predictions column, not a sensitive attribute"},
+                },
+            ),
+            "min": _probability(description="Ratio metrics: smallest tolerated ratio."),
+            "max": _probability(description="Difference metrics: largest tolerated gap."),
+            "intersectional": _boolean(False, "Also evaluate the intersection of all sensitive columns."),
+            "min_group_size": _number(minimum=1, default=30, integer=True, description="Smaller groups are 'small'."),
+            "small_groups": _enum(
+                SMALL_GROUP_POLICIES,
+                "small-group policy",
+                default="warn",
+                description="warn: excluded and reported; ignore: excluded silently; fail: the gate fails.",
+            ),
+            "threshold": _threshold(),
+        },
+        required=("metric", "sensitive"),
+        allOf=[
+            _exactly_one_of("min", "max"),
+            _when(
+                "metric",
+                FAIRNESS_RATIO_METRICS,
+                {
+                    "properties": {
+                        "max": _forbidden(
+                            "'max' does not apply to ratio metric '{parent[metric]}' "
+                            "(ratio metrics take 'min', e.g. min: 0.8)"
+                        )
+                    }
+                },
+            ),
+            _when(
+                "metric",
+                FAIRNESS_DIFFERENCE_METRICS,
+                {
+                    "properties": {
+                        "min": _forbidden(
+                            "'min' does not apply to difference metric '{parent[metric]}' "
+                            "(difference metrics take 'max', e.g. max: 0.05)"
+                        )
+                    }
+                },
+            ),
+            {
+                "if": {
+                    "properties": {"intersectional": {"const": True}},
+                    "required": ["intersectional"],
+                },
+                "then": {
+                    "properties": {
+                        "sensitive": {
+                            "minItems": 2,
+                            "x-messages": {"minItems": "intersectional: true needs at least two sensitive columns"},
+                        }
+                    }
+                },
+            },
+        ],
+    ),
+    "latency": _gate(
+        "latency",
+        {
+            "percentile": _number(minimum=50, maximum=99.99, default=95),
+            "max_ms": _number(exclusive_minimum=0, description="Largest tolerated latency."),
+            "confidence": _confidence(),
+            "use_upper_confidence_bound": _boolean(
+                False, "Compare the bootstrap upper bound instead of the point estimate."
+            ),
+            "bootstrap_samples": _bootstrap_samples(),
+            "seed": _seed(),
+        },
+        required=("max_ms",),
+    ),
+    "error_rate": _gate(
+        "error_rate",
+        {
+            "max": _probability(description="Largest tolerated error rate."),
+            "use_upper_confidence_bound": _boolean(
+                False, "Compare the Wilson upper bound instead of the point estimate."
+            ),
+            "confidence": _confidence(),
+        },
+        required=("max",),
+    ),
+    "cost": _gate(
+        "cost",
+        {"max_per_1k": _number(minimum=0, description="Largest cost per 1,000 predictions.")},
+        required=("max_per_1k",),
+    ),
+    "cost_weighted": _gate(
+        "cost_weighted",
+        {
+            "fp_cost": _number(minimum=0, description="Cost of one false positive."),
+            "fn_cost": _number(minimum=0, description="Cost of one false negative."),
+            "threshold": _threshold(),
+            "max_relative_increase": _number(
+                minimum=0,
+                default=0,
+                description="Tolerated increase of expected cost per prediction over the baseline, as a fraction.",
+            ),
+            "confidence": _confidence(),
+            "bootstrap_samples": _bootstrap_samples(),
+            "seed": _seed(),
+        },
+        required=("fp_cost", "fn_cost"),
+    ),
+    "drift": _gate(
+        "drift",
+        {
+            "method": _enum(DRIFT_METHODS, "drift method", default="ks"),
+            "max_p_value_drift": _probability(0.05, "ks: a feature drifts when its test p-value is below this."),
+            "psi_max": _number(
+                exclusive_minimum=0,
+                default=0.2,
+                description="psi: a feature drifts when its PSI exceeds this.",
+            ),
+            "bins": _number(minimum=2, maximum=100, default=10, integer=True),
+            "features": _string_list("feature", "Features to test (default: all shared)."),
+            "max_drifted_features": _number(minimum=0, default=0, integer=True),
+        },
+    ),
+    "robustness": _gate(
+        "robustness",
+        {"max_drop": _number(minimum=0, default=0.05, description="Largest tolerated drop.")},
+    ),
+    "reproducibility": _gate(
+        "reproducibility",
+        {"require": _subset(REPRODUCIBILITY_FIELDS, "lineage field", "Lineage fields that must be recorded.")},
+    ),
+    "security": _gate(
+        "security",
+        {
+            "checks": _subset(SECURITY_CHECKS, "security check", "Scans to run."),
+            "license_deny": {
+                **_string_list("license", "SPDX ids that fail the gate.", pattern=SPDX_PATTERN),
+                "minItems": 0,
+                "default": [],
+            },
+            "license_allow": _string_list(
+                "license",
+                "When given, any license not listed fails the gate.",
+                pattern=SPDX_PATTERN,
+            ),
+        },
+    ),
+    "documentation": _gate(
+        "documentation",
+        {"require": _subset(DOCUMENT_KINDS, "document kind", "Documents the version must have.")},
+    ),
+}
+
+for _def in _GATE_DEFS.values():
+    for _prop in ("license_deny", "license_allow"):
+        if _prop in _def["properties"]:
+            _def["properties"][_prop]["items"]["x-messages"] = {
+                "pattern": "{value} is not an SPDX license id (e.g. GPL-3.0, Apache-2.0)"
+            }
+
+# --------------------------------------------------------------------------- document
+
+_TRANSITION_NO_EXPERIMENT = {
+    "$ref": "#/$defs/transition",
+    "properties": {
+        "experiment_allowed": {
+            "const": False,
+            "x-messages": {
+                "const": "experiment changes may target staging only; "
+                "experiment_allowed can be true only on a transition into staging"
+            },
+        }
+    },
+}
+
+POLICY_SCHEMA: dict[str, Any] = {
+    "$schema": SCHEMA_DIALECT,
+    "$id": SCHEMA_ID,
+    "title": "Model promotion policy",
+    "type": "object",
+    "properties": {
+        "name": {
+            "type": "string",
+            "pattern": NAME_PATTERN,
+            "x-messages": {
+                "pattern": "invalid policy name {value}: use 2-64 characters of a-z, 0-9, "
+                "'_' and '-', starting with a letter or digit"
+            },
+        },
+        "description": _text("What the policy is for."),
+        "applies_to": {
+            "type": "object",
+            "properties": {
+                "risk_tiers": {
+                    "type": "array",
+                    "items": _enum(RISK_TIERS, "risk tier"),
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+                "models": _string_list(
+                    "model",
+                    "Registered model names.",
+                    pattern=MODEL_NAME_PATTERN,
+                    **{"x-messages": {"pattern": "invalid model name {value} (no leading or trailing spaces)"}},
+                ),
+            },
+            "additionalProperties": False,
+            **_exactly_one_of("risk_tiers", "models"),
+        },
+        "transitions": {
+            "type": "object",
+            "x-key-kind": "transition",
+            "properties": {
+                key: (
+                    {"$ref": "#/$defs/transition"}
+                    if key.endswith("->staging")
+                    else copy.deepcopy(_TRANSITION_NO_EXPERIMENT)
+                )
+                for key in TRANSITIONS
+            },
+            "additionalProperties": False,
+            "minProperties": 1,
+            "x-messages": {"minProperties": "must define at least one transition"},
+        },
+        "canary": {"$ref": "#/$defs/canary"},
+    },
+    "required": ["name", "applies_to", "transitions"],
+    "additionalProperties": False,
+    "$defs": {
+        "transition": {
+            "type": "object",
+            "properties": {
+                "description": _text(),
+                "gates": {"type": "array", "items": {"$ref": "#/$defs/gate"}},
+                "approvals": {"type": "array", "items": {"$ref": "#/$defs/approval"}},
+                "emergency": {"$ref": "#/$defs/emergency"},
+                "experiment_allowed": {
+                    "type": "boolean",
+                    "description": "Whether change_type experiment may use this transition "
+                    "(default: true into staging, false elsewhere).",
+                },
+            },
+            "required": ["gates", "approvals"],
+            "additionalProperties": False,
+        },
+        "gate": {
+            "type": "object",
+            "properties": {
+                "id": {
+                    "type": "string",
+                    "pattern": GATE_ID_PATTERN,
+                    "x-messages": {"pattern": "invalid gate id {value}: use 1-64 characters of a-z, 0-9, '_' and '-'"},
+                },
+                "type": _enum(GATE_TYPES, "gate type"),
+                "description": _text(),
+            },
+            "required": ["id", "type"],
+            "allOf": [
+                {
+                    "if": {"properties": {"type": {"const": t}}, "required": ["type"]},
+                    "then": {"$ref": f"#/$defs/gate_{t}"},
+                }
+                for t in GATE_TYPES
+            ],
+        },
+        **{f"gate_{t}": d for t, d in _GATE_DEFS.items()},
+        "approval": {
+            "type": "object",
+            "properties": {
+                "role": _enum(
+                    ROLES,
+                    "role",
+                    **{
+                        "x-expected": list(APPROVER_ROLES),
+                        "not": {"enum": list(READ_ONLY_ROLES)},
+                        "x-messages": {"not": "{value} is a read-only role and can never be a required approver"},
+                    },
+                ),
+                "count": _number(
+                    minimum=1,
+                    default=1,
+                    integer=True,
+                    description="Distinct people holding the role who must approve.",
+                ),
+                "description": _text(),
+            },
+            "required": ["role"],
+            "additionalProperties": False,
+        },
+        "emergency": {
+            "type": "object",
+            "properties": {
+                "bypassable_gates": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": GATE_ID_PATTERN},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+                "max_bypass_hours": _number(minimum=1, maximum=720, integer=True),
+                "post_incident_review_within_hours": _number(minimum=1, maximum=2160, integer=True),
+                "description": _text(),
+            },
+            "required": ["bypassable_gates", "max_bypass_hours", "post_incident_review_within_hours"],
+            "additionalProperties": False,
+        },
+        "canary": {
+            "type": "object",
+            "properties": {
+                "traffic_percent": _number(exclusive_minimum=0, maximum=50),
+                "duration_hours": _number(minimum=1, maximum=720, integer=True),
+                "rollback_when": {
+                    "type": "array",
+                    "items": {"$ref": "#/$defs/rollback_rule"},
+                    "minItems": 1,
+                },
+                "description": _text(),
+            },
+            "required": ["traffic_percent", "duration_hours", "rollback_when"],
+            "additionalProperties": False,
+        },
+        "rollback_rule": {
+            "type": "object",
+            "properties": {
+                "kpi": {
+                    "type": "string",
+                    "pattern": KPI_PATTERN,
+                    "x-messages": {
+                        "pattern": "invalid KPI name {value}: use a-z, 0-9 and '_' "
+                        "(e.g. " + ", ".join(WELL_KNOWN_KPIS) + ")"
+                    },
+                },
+                "relative_drop": _number(
+                    exclusive_minimum=0,
+                    maximum=1,
+                    description="Roll back when the KPI falls this fraction below baseline.",
+                ),
+                "above": _number(description="Roll back when the KPI exceeds this."),
+                "below": _number(description="Roll back when the KPI falls under this."),
+                "for_minutes": _number(
+                    minimum=1,
+                    integer=True,
+                    description="Only when the condition holds this long (default: at once).",
+                ),
+                "description": _text(),
+            },
+            "required": ["kpi"],
+            "additionalProperties": False,
+            **_exactly_one_of(*CANARY_CONDITIONS),
+        },
+    },
+}
+
+
+def gate_definition(gate_type: str) -> dict[str, Any] | None:
+    """The schema of one gate type (None for an unknown type)."""
+    return POLICY_SCHEMA["$defs"].get(f"gate_{gate_type}")
+
+
+def gate_parameters(gate_type: str) -> tuple[str, ...]:
+    """Parameter names a gate type accepts, besides id, type and description."""
+    d = gate_definition(gate_type)
+    if d is None:
+        return ()
+    return tuple(k for k in d["properties"] if k not in ("id", "type", "description"))
+
+
+def transition_key(src: str, dst: str) -> str:
+    return f"{src}->{dst}"

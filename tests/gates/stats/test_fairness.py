@@ -1,0 +1,359 @@
+"""Fairness gate against fairlearn.metrics (no Django)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import (
+    MetricFrame,
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equalized_odds_difference,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from governance.gates.stats.fairness import (
+    MISSING_LABEL,
+    encode_groups,
+    fairness_gate,
+    fairness_metric,
+    group_rates,
+    intersect_groups,
+)
+from governance.gates.stats.outcome import GateInputError
+
+TOL = 1e-9
+
+
+def fairlearn_value(metric, y, p, sf):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if metric == "demographic_parity_difference":
+            return demographic_parity_difference(y, p, sensitive_features=sf)
+        if metric in ("disparate_impact_ratio", "demographic_parity_ratio"):
+            return demographic_parity_ratio(y, p, sensitive_features=sf)
+        if metric == "equalized_odds_difference":
+            return equalized_odds_difference(y, p, sensitive_features=sf)
+        if metric == "equal_opportunity_difference":
+            mf = MetricFrame(metrics=true_positive_rate, y_true=y, y_pred=p, sensitive_features=sf)
+            return mf.difference()
+    raise AssertionError(metric)
+
+
+METRICS = [
+    "disparate_impact_ratio",
+    "demographic_parity_ratio",
+    "demographic_parity_difference",
+    "equal_opportunity_difference",
+    "equalized_odds_difference",
+]
+
+
+def make(seed, n=600, levels=("a", "b", "c"), kind="str"):
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, len(levels), n)
+    y = (rng.random(n) < 0.3 + 0.1 * (g % 2)).astype(int)
+    score = np.clip(0.3 * y + 0.1 * g / len(levels) + rng.random(n) * 0.6, 0, 1)
+    if kind == "str":
+        col = np.array(levels, dtype=object)[g]
+    elif kind == "U":
+        col = np.array(levels)[g]
+    else:
+        col = g * 10 + 1
+    # make sure every group has both classes (TPR and FPR defined everywhere)
+    for k in range(len(levels)):
+        idx = np.flatnonzero(g == k)
+        y[idx[:2]] = [0, 1]
+    return y, score, col
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(
+    seed=st.integers(0, 100_000),
+    n_levels=st.integers(2, 6),
+    kind=st.sampled_from(["str", "U", "int"]),
+    metric=st.sampled_from(METRICS),
+    threshold=st.floats(0.2, 0.8),
+)
+def test_single_column_matches_fairlearn(seed, n_levels, kind, metric, threshold):
+    levels = tuple(f"g{i}" for i in range(n_levels))
+    y, s, col = make(seed, n=300, levels=levels, kind=kind)
+    p = (s >= threshold).astype(int)
+    if p.sum() == 0:
+        return
+    ref = fairlearn_value(metric, y, p, col)
+    assert fairness_metric(metric, y, p, col) == pytest.approx(ref, abs=TOL)
+    kw = {"min": 0.0} if "ratio" in metric else {"max": 1.0}
+    res = fairness_gate(y, s, {"attr": col}, metric=metric, threshold=threshold, min_group_size=1, **kw)
+    assert res.value == pytest.approx(ref, abs=TOL)
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_intersection_matches_fairlearn_two_columns(metric):
+    rng = np.random.default_rng(3)
+    n = 4000
+    gender = np.array(["F", "M"], dtype=object)[rng.integers(0, 2, n)]
+    region = rng.integers(0, 4, n)
+    y = rng.integers(0, 2, n)
+    p = (rng.random(n) < 0.3 + 0.1 * (gender == "F") + 0.05 * region).astype(int)
+    sf = pd.DataFrame({"gender": gender, "region": region})
+    ref = fairlearn_value(metric, y, p, sf)
+    assert fairness_metric(metric, y, p, [gender, region]) == pytest.approx(ref, abs=TOL)
+    kw = {"min": 0.0} if "ratio" in metric else {"max": 1.0}
+    res = fairness_gate(
+        y,
+        None,
+        {"gender": gender, "region": region},
+        metric=metric,
+        y_pred=p,
+        intersectional=True,
+        **kw,
+    )
+    assert set(res.groups) == {"gender", "region", "gender & region"}
+    assert len(res.groups["gender & region"]) == 8
+    inter = next(a for a in res.details["attributes"] if a["attribute"] == "gender & region")
+    assert inter["value"] == pytest.approx(ref, abs=TOL)
+    # the gate value is the worst over the three attributes
+    values = [a["value"] for a in res.details["attributes"]]
+    assert res.value == (min(values) if "ratio" in metric else max(values))
+    for col_name, col in (("gender", gender), ("region", region)):
+        one = next(a for a in res.details["attributes"] if a["attribute"] == col_name)
+        assert one["value"] == pytest.approx(fairlearn_value(metric, y, p, col), abs=TOL)
+
+
+def test_group_rates_match_metricframe_by_group():
+    rng = np.random.default_rng(4)
+    n = 5000
+    g = np.array(["x", "y", "z", "w"], dtype=object)[rng.integers(0, 4, n)]
+    y = rng.integers(0, 2, n)
+    p = rng.integers(0, 2, n)
+    labels, codes = encode_groups("g", g)
+    rates = group_rates(y.astype(np.int8), p.astype(np.int8), codes, len(labels))
+    mf = MetricFrame(
+        metrics={
+            "selection_rate": selection_rate,
+            "tpr": true_positive_rate,
+            "fpr": false_positive_rate,
+        },
+        y_true=y,
+        y_pred=p,
+        sensitive_features=g,
+    )
+    by = mf.by_group
+    for i, lab in enumerate(labels):
+        for col in ("selection_rate", "tpr", "fpr"):
+            assert rates[col][i] == pytest.approx(by.loc[lab, col], abs=TOL)
+        assert rates["n"][i] == int((g == lab).sum())
+
+
+def test_encode_groups_types_and_missing():
+    labels, codes = encode_groups("c", np.array(["b", None, "a", "b", np.nan], dtype=object))
+    assert labels == [MISSING_LABEL, "a", "b"]
+    assert codes.tolist() == [2, 0, 1, 2, 0]
+    labels, codes = encode_groups("c", np.array([2.0, np.nan, 1.0, np.nan]))
+    assert labels == [MISSING_LABEL, "1.0", "2.0"] or labels == [
+        "1.0",
+        "2.0",
+        MISSING_LABEL,
+    ]
+    assert len(set(codes.tolist())) == 3
+    labels, codes = encode_groups("c", np.array([3, 1, 3]))
+    assert labels == ["1", "3"] and codes.tolist() == [1, 0, 1]
+    labels, codes = encode_groups("c", np.array([True, False]))
+    assert labels == ["False", "True"]
+    labels, codes = encode_groups("c", np.array(["x", "y"]))
+    assert labels == ["x", "y"]
+    with pytest.raises(GateInputError, match="empty"):
+        encode_groups("c", np.array([]))
+
+
+def test_intersect_groups_only_keeps_present_combinations():
+    a = encode_groups("a", np.array(["F", "F", "M"], dtype=object))
+    b = encode_groups("b", np.array([1, 2, 1]))
+    labels, codes = intersect_groups([a, b])
+    assert labels == ["F & 1", "F & 2", "M & 1"]
+    assert codes.tolist() == [0, 1, 2]
+
+
+# ------------------------------------------------------------------ decisions
+
+
+def _two_groups(rate_a, rate_b, n=100):
+    """Groups A and B with exact selection rates (n rows each, half positives)."""
+    ka, kb = round(rate_a * n), round(rate_b * n)
+    p = np.r_[np.ones(ka), np.zeros(n - ka), np.ones(kb), np.zeros(n - kb)].astype(int)
+    y = np.r_[np.tile([0, 1], n // 2), np.tile([0, 1], n // 2)]
+    g = np.array(["A"] * n + ["B"] * n, dtype=object)
+    return y, p, g
+
+
+def test_ratio_at_and_around_the_minimum():
+    y, p, g = _two_groups(0.4, 0.5)
+    res = fairness_gate(y, None, {"gender": g}, metric="disparate_impact_ratio", min=0.8, y_pred=p)
+    assert res.value == pytest.approx(0.8) and res.passed == (res.value >= 0.8)
+    at = fairness_gate(y, None, {"gender": g}, metric="disparate_impact_ratio", min=res.value, y_pred=p)
+    assert at.passed
+    above = fairness_gate(y, None, {"gender": g}, metric="disparate_impact_ratio", min=0.81, y_pred=p)
+    assert not above.passed
+    assert "0.800" in above.explanation and "0.810" in above.explanation
+    assert "below the minimum" in above.explanation
+    assert "selection rate 0.400 for 'A' vs 0.500 for 'B'" in above.explanation
+    assert above.details["band"] == {"min": 0.81}
+
+
+def test_difference_at_and_around_the_maximum():
+    y, p, g = _two_groups(0.3, 0.5)
+    kw = {"metric": "demographic_parity_difference", "y_pred": p}
+    assert fairness_gate(y, None, {"g": g}, max=0.2, **kw).passed
+    res = fairness_gate(y, None, {"g": g}, max=0.19, **kw)
+    assert not res.passed and "exceeds the maximum 0.190" in res.explanation
+    assert res.groups["g"]["A"]["selection_rate"] == pytest.approx(0.3)
+
+
+def test_equalized_odds_reports_which_rate():
+    rng = np.random.default_rng(5)
+    n = 2000
+    g = np.array(["u", "v"], dtype=object)[rng.integers(0, 2, n)]
+    y = rng.integers(0, 2, n)
+    # group v gets many more false positives
+    p = np.where(y == 1, rng.random(n) < 0.7, rng.random(n) < np.where(g == "v", 0.4, 0.1))
+    p = p.astype(int)
+    res = fairness_gate(y, None, {"g": g}, metric="equalized_odds_difference", max=0.1, y_pred=p)
+    assert not res.passed
+    assert "FPR" in res.explanation and "TPR difference" in res.explanation
+    assert res.value == pytest.approx(equalized_odds_difference(y, p, sensitive_features=g))
+
+
+def test_small_groups_warn_ignore_fail():
+    rng = np.random.default_rng(6)
+    n = 1000
+    g = np.array(["big1"] * 500 + ["big2"] * 490 + ["tiny"] * 10, dtype=object)
+    y = rng.integers(0, 2, n)
+    p = rng.integers(0, 2, n)
+    p[-10:] = 1  # the tiny group would dominate the disparity
+    kw = {"metric": "demographic_parity_difference", "max": 0.1, "y_pred": p}
+    warn = fairness_gate(y, None, {"g": g}, **kw)
+    big_only = fairness_metric("demographic_parity_difference", y[:990], p[:990], g[:990])
+    assert warn.value == pytest.approx(big_only, abs=TOL)
+    assert "small group" in warn.explanation and "g=tiny (n=10)" in warn.explanation
+    assert warn.groups["g"]["tiny"]["small"] and not warn.groups["g"]["tiny"]["included"]
+    ignore = fairness_gate(y, None, {"g": g}, small_groups="ignore", **kw)
+    assert ignore.value == warn.value and "small group" not in ignore.explanation
+    assert "tiny" in ignore.groups["g"]
+    fail = fairness_gate(y, None, {"g": g}, small_groups="fail", **kw)
+    assert fail.status == "failed" and fail.value is None
+    assert "g=tiny (n=10)" in fail.explanation
+    ok = fairness_gate(y, None, {"g": g}, small_groups="fail", min_group_size=10, **kw)
+    assert ok.value is not None
+    lower = fairness_gate(y, None, {"g": g}, min_group_size=5, **kw)
+    assert lower.value > warn.value  # the tiny group now counts
+
+
+def test_group_without_positives_is_excluded_for_tpr_metrics():
+    y = np.r_[np.tile([0, 1], 50), np.zeros(40, dtype=int)]
+    p = np.r_[np.tile([0, 1], 50), np.ones(40, dtype=int)]
+    g = np.array(["a"] * 50 + ["b"] * 50 + ["c"] * 40, dtype=object)
+    res = fairness_gate(y, None, {"g": g}, metric="equal_opportunity_difference", max=0.1, y_pred=p)
+    assert res.value == 0.0 and "g=c (rate undefined)" in res.explanation
+    assert np.isnan(res.groups["g"]["c"]["tpr"])
+    assert res.to_dict()["groups"]["g"]["c"]["tpr"] is None
+    fail = fairness_gate(
+        y,
+        None,
+        {"g": g},
+        metric="equal_opportunity_difference",
+        max=0.1,
+        y_pred=p,
+        small_groups="fail",
+    )
+    assert not fail.passed
+
+
+def test_worst_attribute_decides_and_is_named():
+    y, p, g = _two_groups(0.2, 0.5)
+    other = np.array(["x", "y"] * 100, dtype=object)  # balanced: ratio ~1
+    res = fairness_gate(
+        y,
+        None,
+        {"region": other, "gender": g},
+        metric="disparate_impact_ratio",
+        min=0.8,
+        y_pred=p,
+    )
+    assert res.value == pytest.approx(0.4)
+    assert "for gender (worst of 2 attributes)" in res.explanation
+    assert [a["worst"] for a in res.details["attributes"]] == [False, True]
+
+
+def test_scores_and_threshold_make_the_decisions():
+    y = np.array([0, 1] * 50)
+    s = np.linspace(0, 1, 100)
+    g = np.array(["a"] * 50 + ["b"] * 50)
+    r = fairness_gate(y, s, {"g": g}, metric="demographic_parity_difference", max=1.0)
+    assert r.groups["g"]["a"]["selection_rate"] == 0.0
+    assert r.groups["g"]["b"]["selection_rate"] == 1.0
+    r2 = fairness_gate(y, s, {"g": g}, metric="demographic_parity_difference", max=1.0, threshold=0.0)
+    assert r2.value == 0.0
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_bad_inputs_raise():
+    y, p, g = _two_groups(0.4, 0.5)
+    kw = {"metric": "disparate_impact_ratio", "min": 0.8, "y_pred": p}
+    with pytest.raises(GateInputError, match="rows"):
+        fairness_gate(y, None, {"g": g[:-1]}, **kw)
+    with pytest.raises(GateInputError, match="at least one sensitive"):
+        fairness_gate(y, None, {}, **kw)
+    with pytest.raises(GateInputError, match="cannot be compared"):
+        fairness_gate(y, None, {"g": np.array(["A"] * len(y), dtype=object)}, **kw)
+    with pytest.raises(GateInputError, match="give a min"):
+        fairness_gate(y, None, {"g": g}, metric="disparate_impact_ratio", max=0.2, y_pred=p)
+    with pytest.raises(GateInputError, match="give a max"):
+        fairness_gate(y, None, {"g": g}, metric="equal_opportunity_difference", min=0.2, y_pred=p)
+    with pytest.raises(GateInputError, match="small_groups"):
+        fairness_gate(y, None, {"g": g}, small_groups="drop", **kw)
+    with pytest.raises(GateInputError, match="min_group_size"):
+        fairness_gate(y, None, {"g": g}, min_group_size=0, **kw)
+    with pytest.raises(GateInputError, match="only 0 and 1"):
+        fairness_gate(np.where(y == 1, 2, 0), None, {"g": g}, **kw)
+    with pytest.raises(GateInputError, match="NaN"):
+        fairness_gate(np.r_[y[:-1], np.nan], None, {"g": g}, **kw)
+    with pytest.raises(GateInputError, match="empty"):
+        fairness_gate([], None, {"g": []}, metric="disparate_impact_ratio", min=0.8, y_pred=[])
+    with pytest.raises(GateInputError, match="undefined"):
+        fairness_gate(
+            y,
+            None,
+            {"g": g},
+            metric="disparate_impact_ratio",
+            min=0.8,
+            y_pred=np.zeros_like(p),
+        )
+
+
+def test_details_are_bounded():
+    rng = np.random.default_rng(7)
+    n = 50_000
+    g = rng.integers(0, 2000, n)
+    y = rng.integers(0, 2, n)
+    p = rng.integers(0, 2, n)
+    res = fairness_gate(
+        y,
+        None,
+        {"zip": g},
+        metric="demographic_parity_difference",
+        max=1.0,
+        y_pred=p,
+        min_group_size=1,
+    )
+    assert len(res.details["rows"]) <= 500 and res.details["rows_truncated"]
+    assert len(res.groups["zip"]) == 2000
