@@ -28,3 +28,4 @@ os.environ.setdefault("CELERY_VISIBILITY_TIMEOUT", "20")
 os.environ.setdefault("CELERY_TASK_TIME_LIMIT", "12")
 os.environ.setdefault("CELERY_TASK_SOFT_TIME_LIMIT", "10")
 os.environ.setdefault("GATE_STALE_AFTER_SECONDS", "5")
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright sync API runs an event loop in the test thread
