@@ -22,6 +22,8 @@ from governance.gates.models import FINAL_GATE_STATUSES, GateRun, GateStatus
 
 log = logging.getLogger(__name__)
 
+MAX_ATTEMPTS = 3  # claims of one run before it is recorded as an error
+
 
 def gate_runs_create(*, request: PromotionRequest) -> list[GateRun]:
     """Inside the request's transaction: one run per gate; dispatch after commit."""
@@ -142,6 +144,24 @@ def gate_run_execute(*, run_id: int) -> str:
     if not gate_run_claim(run_id):
         return GateRun.objects.filter(pk=run_id).values_list("status", flat=True).first() or "missing"
     run = GateRun.objects.select_related("request__version__model").get(pk=run_id)
+    if run.attempts > MAX_ATTEMPTS:
+        # Lost its worker (killed, out of memory, hard time limit) every time: stop retrying.
+        explanation = (
+            f"The gate was interrupted {run.attempts - 1} times (worker lost or time limit of "
+            f"{settings.CELERY_TASK_TIME_LIMIT} s exceeded); check the size of its evidence."
+        )
+        outcome = outcome_envelope(
+            run_gate_id=run.gate_id,
+            run_type=run.gate_type,
+            status=GateStatus.ERROR,
+            explanation=explanation,
+            inputs={},
+            policy_sha256=run.request.policy_sha256,
+        )
+        GateRun.objects.filter(pk=run_id, status=GateStatus.RUNNING).update(
+            status=GateStatus.ERROR, outcome=outcome, finished_at=timezone.now()
+        )
+        return GateStatus.ERROR
     try:
         result, inputs = run_gate(run)
         status = result["status"]

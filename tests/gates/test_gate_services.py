@@ -216,3 +216,14 @@ def test_dry_run_says_what_would_fail_and_creates_nothing(alice):
     assert PromotionRequest.objects.count() == count
     r = client.post("/api/v1/models/svc-model/versions/1/dry-run/", {"to_stage": "archived"}, format="json")
     assert r.status_code == 200 and r.json()["would_pass"] is False
+
+
+def test_a_run_that_keeps_losing_its_worker_ends_as_an_error_not_a_loop():
+    from governance.gates.services import MAX_ATTEMPTS
+
+    _, request = _request()
+    run = GateRun.objects.filter(request=request).first()
+    GateRun.objects.filter(pk=run.pk).update(attempts=MAX_ATTEMPTS)
+    assert gate_run_execute(run_id=run.pk) == "error"
+    run.refresh_from_db()
+    assert run.status == "error" and "interrupted" in run.outcome["explanation"]

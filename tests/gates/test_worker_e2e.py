@@ -91,29 +91,49 @@ def test_a_failing_gate_ends_in_gates_failed_and_notifies_the_requester(celery_w
 def test_killing_the_worker_mid_gate_still_gives_one_outcome_per_gate(celery_worker, make_worker):
     """SIGKILL the worker while a gate runs; another worker finishes with one outcome each."""
     owner, version = _setup()
+    # A deliberately slow gate (a 3,000-resample row bootstrap, about a second) to kill into.
+    policy_publish(
+        text=EIGHT_GATES.replace(
+            "{id: recall, type: threshold_metric, metric: recall, min: 0.5}",
+            "{id: slow, type: performance, metric: ks, max_drop: 0.5, bootstrap_samples: 3000}",
+        )
+    )
     celery_worker.kill()
     victim = make_worker("victim")
     request = promotion_request(user=owner, version=version, to_stage="production", justification="refresh")
     wait_for(
-        lambda: GateRun.objects.filter(request=request, status="running").exists() or _final(request.pk),
+        lambda: GateRun.objects.filter(request=request, gate_id="slow", status="running").exists(),
         timeout=60,
-        interval=0.02,
-        message="a gate to start",
+        interval=0.01,
+        message="the slow gate to start",
     )
     victim.kill()
+    assert GateRun.objects.get(request=request, gate_id="slow").status == "running"  # killed mid-gate
     rescuer = make_worker("rescuer")
-    final = wait_for(lambda: _final(request.pk), timeout=120, message="gates to finish after the kill")
+    # The killed run stays "running". Redis would redeliver its message after the visibility
+    # timeout; beat's sweeper gets there first in production. Here: one sweep, as beat would
+    # run it once the lost claim is older than the hard time limit.
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from governance.gates.services import gate_sweep
+
+    gate_sweep(now=timezone.now() + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 61))
+    final = wait_for(lambda: _final(request.pk), timeout=60, message="gates to finish after the kill")
     runs = GateRun.objects.filter(request=request)
     assert runs.count() == 8
     assert all(r.outcome is not None for r in runs)
     assert final.status in (RequestStatus.AWAITING_APPROVALS, RequestStatus.GATES_FAILED)
-    # Redelivered messages of the killed worker find finished runs and change nothing.
-    snapshot = {r.gate_id: (r.status, r.outcome["computed_at"]) for r in runs}
-    import time
+    # Redelivered or re-dispatched messages find finished runs and change nothing.
+    snapshot = {r.gate_id: (r.status, r.outcome["computed_at"], r.attempts) for r in runs}
+    from governance.gates.tasks import gate_run_task
 
-    time.sleep(3)
+    results = [gate_run_task.delay(r.pk) for r in runs]
+    assert [res.get(timeout=30) for res in results] == [snapshot[r.gate_id][0] for r in runs]
     assert {
-        r.gate_id: (r.status, r.outcome["computed_at"]) for r in GateRun.objects.filter(request=request)
+        r.gate_id: (r.status, r.outcome["computed_at"], r.attempts) for r in GateRun.objects.filter(request=request)
     } == snapshot
     rescuer.stop()
     celery_worker.start()
