@@ -126,6 +126,9 @@ class CancelIn(serializers.Serializer):
 
 class DryRunIn(serializers.Serializer):
     to_stage = serializers.ChoiceField(choices=Stage.choices)
+    from_stage = serializers.ChoiceField(
+        choices=Stage.choices, required=False, help_text="default: the version's stage"
+    )
     policy = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 

@@ -12,9 +12,12 @@ from governance.policies.services import policy_for_model
 from governance.registry.models import ModelVersion
 
 
-def dry_run(*, version: ModelVersion, to_stage: str, policy_name: str | None = None) -> dict:
+def dry_run(
+    *, version: ModelVersion, to_stage: str, from_stage: str | None = None, policy_name: str | None = None
+) -> dict:
+    """`from_stage` defaults to the version's stage; any transition the policy names may be tried."""
     model = version.model
-    transition = f"{version.stage}->{to_stage}"
+    transition = f"{from_stage or version.stage}->{to_stage}"
     if policy_name:
         policy = Policy.objects.select_related("current_version").filter(name=policy_name).first()
         policy_version = policy.current_version if policy else None

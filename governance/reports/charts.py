@@ -64,7 +64,7 @@ def performance_figure(outcome: dict) -> go.Figure | None:
         fig.add_vline(
             x=margin,
             line=dict(color=NEUTRAL, dash="dash"),
-            annotation_text=f"limit {margin:g}",
+            annotation_text=f"limit {margin:.3g}",
             annotation_position="top",
         )
     fig.add_vline(x=0, line=dict(color=BASELINE, width=1))

@@ -47,8 +47,26 @@ class ModelFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search")
 
 
+TRANSITION_CHOICES = [
+    (f"{src}->{dst}", f"{src} → {dst}")
+    for src, dst in (
+        ("draft", "staging"),
+        ("staging", "production"),
+        ("draft", "production"),
+        ("production", "deprecated"),
+        ("deprecated", "archived"),
+        ("staging", "archived"),
+        ("draft", "archived"),
+    )
+]
+
+
 class DryRunForm(forms.Form):
-    to_stage = forms.ChoiceField(choices=Stage.choices, label="Transition to")
+    transition = forms.ChoiceField(
+        choices=TRANSITION_CHOICES,
+        label="Transition",
+        help_text="Any transition the policy names, whatever the current stage.",
+    )
 
 
 class PolicyForm(forms.Form):

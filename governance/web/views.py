@@ -212,7 +212,9 @@ def version_detail(request, name, number):
             "open_request": open_request,
             "promotion_form": promotion_form,
             "evidence_form": forms.EvidenceForm(),
-            "dry_run_form": forms.DryRunForm(initial={"to_stage": next_stages[0] if next_stages else None}),
+            "dry_run_form": forms.DryRunForm(
+                initial={"transition": f"{version.stage}->{next_stages[0]}" if next_stages else "staging->production"}
+            ),
             "max_upload": settings.EVIDENCE_MAX_UPLOAD_BYTES,
         },
     )
@@ -298,7 +300,8 @@ def version_dry_run(request, name, number):
     form = forms.DryRunForm(request.GET or None)
     report = None
     if form.is_valid():
-        report = dry_run(version=version, to_stage=form.cleaned_data["to_stage"])
+        src, dst = form.cleaned_data["transition"].split("->")
+        report = dry_run(version=version, from_stage=src, to_stage=dst)
         for gate in report.get("gates", []):
             gate["chart"] = charts.gate_chart_html(gate)
     return render(

@@ -24,9 +24,7 @@ def _required(required: Iterable[str] | None) -> list[str]:
     wanted = list(dict.fromkeys(required))
     unknown = [r for r in wanted if r not in DOCUMENT_KINDS]
     if unknown:
-        raise GateInputError(
-            f"unknown document kinds {unknown}; expected a subset of {list(DOCUMENT_KINDS)}"
-        )
+        raise GateInputError(f"unknown document kinds {unknown}; expected a subset of {list(DOCUMENT_KINDS)}")
     return wanted
 
 
@@ -43,15 +41,11 @@ def _summary(kind: str, doc: Any) -> tuple[bool, list[str]]:
     if missing is None:
         missing = []
     if isinstance(missing, str) or not isinstance(missing, Iterable):
-        raise GateInputError(
-            f"documents.{kind}.missing_fields: must be a list of field names"
-        )
+        raise GateInputError(f"documents.{kind}.missing_fields: must be a list of field names")
     fields = list(missing)
     for i, f in enumerate(fields):
         if not isinstance(f, str) or not f:
-            raise GateInputError(
-                f"documents.{kind}.missing_fields[{i}]: must be a non-empty string"
-            )
+            raise GateInputError(f"documents.{kind}.missing_fields[{i}]: must be a non-empty string")
     return present, list(dict.fromkeys(fields))
 
 

@@ -39,9 +39,7 @@ _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 
 def canonical_json(obj: Any) -> bytes:
     """The canonical JSON bytes of `obj` (sorted keys, no spaces, UTF-8, non-ASCII kept)."""
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def canonical_json_sha256(obj: Any) -> str:
@@ -60,10 +58,7 @@ def _check_code_hash(value: Any) -> tuple[str, str]:
     if not isinstance(value, str) or not _GIT_SHA.fullmatch(value.strip()):
         return (
             "malformed",
-            (
-                "code_hash malformed (expected a git SHA: 40 or 64 hex characters, "
-                "or sha256:<64 hex>)"
-            ),
+            ("code_hash malformed (expected a git SHA: 40 or 64 hex characters, or sha256:<64 hex>)"),
         )
     if _is_placeholder_hash(value.strip()):
         return (
@@ -83,10 +78,7 @@ def _check_snapshot(value: Any) -> tuple[str, str]:
     if len(value) > MAX_SNAPSHOT_ID_LENGTH:
         return (
             "malformed",
-            (
-                f"data_snapshot_id malformed ({len(value)} characters, "
-                f"at most {MAX_SNAPSHOT_ID_LENGTH})"
-            ),
+            (f"data_snapshot_id malformed ({len(value)} characters, at most {MAX_SNAPSHOT_ID_LENGTH})"),
         )
     return "ok", ""
 
@@ -106,10 +98,7 @@ def _check_config(config: Any, recorded: Any) -> tuple[str, str, str | None]:
     if recorded is None or (isinstance(recorded, str) and not recorded.strip()):
         return (
             "missing",
-            (
-                "training_config_sha256 missing (cannot verify the stored config is "
-                "the one recorded)"
-            ),
+            ("training_config_sha256 missing (cannot verify the stored config is the one recorded)"),
             computed,
         )
     if not isinstance(recorded, str):
@@ -177,10 +166,7 @@ def _require(require: Iterable[str] | None) -> list[str]:
     wanted = list(dict.fromkeys(require))
     unknown = [r for r in wanted if r not in LINEAGE_FIELDS]
     if unknown:
-        raise GateInputError(
-            f"unknown reproducibility fields {unknown}; expected a subset of "
-            f"{list(LINEAGE_FIELDS)}"
-        )
+        raise GateInputError(f"unknown reproducibility fields {unknown}; expected a subset of {list(LINEAGE_FIELDS)}")
     return [f for f in LINEAGE_FIELDS if f in wanted]
 
 
@@ -207,9 +193,7 @@ def reproducibility_gate(
     """
     if not isinstance(lineage, Mapping):
         raise GateInputError("lineage must be an object")
-    if artifact_sha256_matches is not None and not isinstance(
-        artifact_sha256_matches, bool
-    ):
+    if artifact_sha256_matches is not None and not isinstance(artifact_sha256_matches, bool):
         raise GateInputError("artifact_sha256_matches must be true, false or null")
     wanted = _require(require)
 
@@ -227,9 +211,7 @@ def reproducibility_gate(
         elif name == "seed":
             status, reason = _check_seed(lineage.get("seed"))
         else:
-            status, reason = _check_artifact(
-                lineage.get("artifact_sha256"), artifact_sha256_matches
-            )
+            status, reason = _check_artifact(lineage.get("artifact_sha256"), artifact_sha256_matches)
         groups[name] = {"status": status, "reason": reason or None}
 
     problems = [g["reason"] for g in groups.values() if g["status"] != "ok"]
@@ -237,11 +219,7 @@ def reproducibility_gate(
     if problems:
         explanation = "; ".join(problems) + " → failed"
     elif wanted:
-        verified = (
-            "; artifact sha256 verified against the file"
-            if "artifact_sha256" in wanted
-            else ""
-        )
+        verified = "; artifact sha256 verified against the file" if "artifact_sha256" in wanted else ""
         explanation = (
             f"all {len(wanted)} required lineage fields present and well formed "
             f"({', '.join(wanted)}){verified} → passed"

@@ -55,9 +55,7 @@ def _tests(report: Any) -> list[dict[str, Any]]:
                 raise GateInputError(f"{path}.{key}: must be a non-empty string")
         name = test["name"].strip()
         if name in seen:
-            raise GateInputError(
-                f"{path}.name: duplicate test name {name!r} (also $.tests[{seen[name]}])"
-            )
+            raise GateInputError(f"{path}.name: duplicate test name {name!r} (also $.tests[{seen[name]}])")
         seen[name] = i
         for key in ("baseline", "perturbed"):
             if key not in test or test[key] is None:
@@ -83,9 +81,7 @@ def _tests(report: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def robustness_gate(
-    *, report: Mapping[str, Any], max_drop: float = DEFAULT_MAX_DROP
-) -> GateResult:
+def robustness_gate(*, report: Mapping[str, Any], max_drop: float = DEFAULT_MAX_DROP) -> GateResult:
     """Failed when any test's metric drops by more than `max_drop` (absolute).
 
     drop = baseline - perturbed (higher_is_better, the default) or perturbed - baseline;
@@ -117,10 +113,7 @@ def robustness_gate(
     status = FAILED if failing else PASSED
 
     def describe(r: dict[str, Any]) -> str:
-        return (
-            f"{r['name']} {r['metric']} {r['baseline']:.4g}→{r['perturbed']:.4g} "
-            f"(drop {r['drop']:.4g})"
-        )
+        return f"{r['name']} {r['metric']} {r['baseline']:.4g}→{r['perturbed']:.4g} (drop {r['drop']:.4g})"
 
     if failing:
         failing.sort(key=lambda r: -r["drop"])
@@ -128,9 +121,7 @@ def robustness_gate(
         if len(failing) > MAX_EXPLAINED:
             shown.append(f"… {len(failing) - MAX_EXPLAINED} more")
         explanation = (
-            f"{len(failing)} of {len(rows)} tests dropped more than {limit:g}: "
-            + "; ".join(shown)
-            + " → failed"
+            f"{len(failing)} of {len(rows)} tests dropped more than {limit:g}: " + "; ".join(shown) + " → failed"
         )
     else:
         explanation = f"all {len(rows)} tests within a drop of {limit:g}; worst {describe(worst)} → passed"
