@@ -152,3 +152,16 @@ def roles_by_user_and_model(
     ).values_list("user_id", "content_object_id", "permission__codename"):
         result[(user_id, model_id)].add(codename[len(ROLE_PREFIX) :])
     return result
+
+
+def ensure_may(user, action: str, model: RegisteredModel, doing: str) -> None:
+    """For services: PermissionDenied unless the user may see the model and do the action.
+
+    `doing` completes the sentence "... needs the model_owner or mlops role", e.g.
+    "Uploading evidence for credit-scoring".
+    """
+    if not user_may(user, Action.VIEW, model):
+        raise PermissionDenied("No such model.")
+    if not user_may(user, action, model):
+        roles = " or ".join(sorted(ACTION_ROLES[action]))
+        raise PermissionDenied(f"{doing} needs the {roles} role.")

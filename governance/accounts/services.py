@@ -35,35 +35,24 @@ def _target(role: str, team: Team | None, model: RegisteredModel | None):
     return team if team is not None else model
 
 
-@transaction.atomic
 def role_grant(*, actor, user, role: str, team: Team | None = None, model: RegisteredModel | None = None) -> None:
-    target = _target(role, team, model)
-    if actor is not None and not user_may_manage_roles(actor):
-        raise PermissionDenied("Only admins grant roles.")
-    assign_perm(f"{target._meta.app_label}.{role_permission(role)}", user, target)
-    audit_record(
-        actor=actor,
-        action="role.granted",
-        obj=target,
-        model_name=model.name if model else "",
-        data={
-            "user": user.get_username(),
-            "role": role,
-            "scope": "model" if model else "team",
-            "target": str(target.name),
-        },
-    )
+    _role_change(actor=actor, user=user, role=role, team=team, model=model, grant=True)
+
+
+def role_revoke(*, actor, user, role: str, team: Team | None = None, model: RegisteredModel | None = None) -> None:
+    """Approvals the user gave in this role stop counting at once (slots are recomputed)."""
+    _role_change(actor=actor, user=user, role=role, team=team, model=model, grant=False)
 
 
 @transaction.atomic
-def role_revoke(*, actor, user, role: str, team: Team | None = None, model: RegisteredModel | None = None) -> None:
+def _role_change(*, actor, user, role: str, team: Team | None, model: RegisteredModel | None, grant: bool) -> None:
     target = _target(role, team, model)
     if actor is not None and not user_may_manage_roles(actor):
-        raise PermissionDenied("Only admins revoke roles.")
-    remove_perm(f"{target._meta.app_label}.{role_permission(role)}", user, target)
+        raise PermissionDenied(f"Only admins {'grant' if grant else 'revoke'} roles.")
+    (assign_perm if grant else remove_perm)(f"{target._meta.app_label}.{role_permission(role)}", user, target)
     audit_record(
         actor=actor,
-        action="role.revoked",
+        action="role.granted" if grant else "role.revoked",
         obj=target,
         model_name=model.name if model else "",
         data={

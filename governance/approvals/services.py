@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance.accounts.permissions import roles_by_model, roles_for_model, user_may
+from governance.accounts.permissions import ensure_may, roles_by_model, roles_for_model, user_may
 from governance.accounts.roles import Action, Role
 from governance.approvals.models import (
     OPEN_STATUSES,
@@ -207,10 +207,7 @@ def promotion_request(
     from governance.policies.services import policy_for_model
 
     model = version.model
-    if not user_may(user, Action.VIEW, model):
-        raise PermissionDenied("No such model.")
-    if not user_may(user, Action.REQUEST, model):
-        raise PermissionDenied(f"Requesting a promotion of {model.name} needs the model_owner or mlops role.")
+    ensure_may(user, Action.REQUEST, model, f"Requesting a promotion of {model.name}")
     justification = (justification or "").strip()
     if not justification:
         raise PromotionError("Say why this version should move (justification is required).", field="justification")
@@ -503,10 +500,7 @@ def _execute(request: PromotionRequest, *, actor) -> None:
 def promotion_rollback(*, user, model: RegisteredModel, reason: str, ticket_id: str = "") -> ModelVersion:
     """Put the previous production version back; the current one becomes deprecated."""
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
-    if not user_may(user, Action.VIEW, model):
-        raise PermissionDenied("No such model.")
-    if not user_may(user, Action.ROLLBACK, model):
-        raise PermissionDenied(f"Rolling back {model.name} needs the model_owner or mlops role.")
+    ensure_may(user, Action.ROLLBACK, model, f"Rolling back {model.name}")
     if not (reason or "").strip():
         raise PromotionError("Say why you roll back (reason is required).", field="reason")
     current = ModelVersion.objects.select_for_update().filter(model=model, stage=Stage.PRODUCTION).first()

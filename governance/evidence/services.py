@@ -14,13 +14,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 
-from governance.accounts.permissions import user_may
+from governance.accounts.permissions import ensure_may
 from governance.accounts.roles import Action
 from governance.audit.services import audit_record
 from governance.evidence.documents import document_missing_fields, validate_document
@@ -74,10 +73,7 @@ def evidence_upload(
 ) -> Artifact:
     """Validate the file at `path` (already streamed to disk) and attach it to the version."""
     model = version.model
-    if not user_may(user, Action.VIEW, model):
-        raise PermissionDenied("No such model.")
-    if not user_may(user, Action.REGISTER_VERSION, model):
-        raise PermissionDenied(f"Uploading evidence for {model.name} needs the model_owner or mlops role.")
+    ensure_may(user, Action.REGISTER_VERSION, model, f"Uploading evidence for {model.name}")
     if kind not in EvidenceKind.values:
         raise EvidenceError(
             f"unknown evidence kind {kind!r}; use one of: {', '.join(EvidenceKind.values)}",
@@ -166,10 +162,7 @@ def columnar_local_path(blob: Blob) -> str:
 @transaction.atomic
 def document_save(*, user, version: ModelVersion, kind: str, fields: dict, content: str = "") -> Document:
     model = version.model
-    if not user_may(user, Action.VIEW, model):
-        raise PermissionDenied("No such model.")
-    if not user_may(user, Action.REGISTER_VERSION, model):
-        raise PermissionDenied(f"Editing documents of {model.name} needs the model_owner or mlops role.")
+    ensure_may(user, Action.REGISTER_VERSION, model, f"Editing documents of {model.name}")
     if kind not in DocumentKind.values:
         raise DocumentError({"kind": f"unknown document kind {kind!r}; use one of: {', '.join(DocumentKind.values)}"})
     if not isinstance(fields, dict):

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from governance.accounts.models import Team
-from governance.accounts.permissions import user_may, user_may_on_team
+from governance.accounts.permissions import ensure_may, user_may_on_team
 from governance.accounts.roles import Action
 from governance.audit.services import audit_record
 from governance.gates.stats.reproducibility import canonical_json_sha256
@@ -68,10 +68,7 @@ def version_register(
     framework: str = "",
     version: int | None = None,
 ) -> ModelVersion:
-    if not user_may(user, Action.VIEW, model):
-        raise PermissionDenied("No such model.")
-    if not user_may(user, Action.REGISTER_VERSION, model):
-        raise PermissionDenied(f"Registering a version of {model.name} needs the model_owner or mlops role.")
+    ensure_may(user, Action.REGISTER_VERSION, model, f"Registering a version of {model.name}")
     if training_config is None:
         training_config = {}
     if not isinstance(training_config, dict):
