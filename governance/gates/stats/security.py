@@ -21,9 +21,12 @@ Decisions worth knowing (also in the docstrings below):
     the entropy of uniformly random base64 strings of that length, so a random key of
     >= 24 characters is found with probability > 95 % while identifiers, paths, dates
     and version strings are not.
-  - Not flagged: UUIDs; tokens on a line labelled as a hash (``sha``, ``hash``,
-    ``digest``, ``checksum``, ``md5``, ``crc``, ``etag``, ``fingerprint``, ``commit``,
-    ``revision``); ``sha256:<hex>``-style digests and ``sha512-<b64>`` integrity strings;
+  - Not flagged: UUIDs; values of a key labelled as a hash (the last ``key:``/``key=``
+    before the token on its line, snake-cased; or the line itself when there is no key;
+    label words ``sha*``, ``hash``/``hashes``, ``digest``, ``checksum``, ``md5``,
+    ``crc*``, ``etag``, ``fingerprint``, ``commit``, ``revision``, ``rev`` as whole
+    words, so ``shared_secret`` is not a label); ``sha256:<hex>``-style digests and
+    ``sha512-<b64>`` integrity strings;
     ``data:...;base64,`` payloads; anything inside a URL; PEM blocks (a private key block
     is reported once, as ``private_key``); spans already reported by a specific detector.
 * Licences: SPDX ids are compared case-insensitively after stripping the ``-only`` and

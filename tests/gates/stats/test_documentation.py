@@ -23,8 +23,7 @@ def test_all_complete_passes():
     assert result.value == 0 and result.threshold == 0 and result.n == 4
     assert all(g["status"] == "complete" for g in result.groups.values())
     assert result.explanation == (
-        "all 4 required documents complete (model_card, evaluation_report, "
-        "monitoring_plan, rollback_plan) → passed"
+        "all 4 required documents complete (model_card, evaluation_report, monitoring_plan, rollback_plan) → passed"
     )
     json.dumps(result.to_dict())
 
@@ -70,9 +69,7 @@ def test_only_required_documents_are_judged():
 def test_present_defaults_to_true_and_missing_fields_to_empty():
     result = documentation_gate(required=["model_card"], documents={"model_card": {}})
     assert result.passed
-    result = documentation_gate(
-        required=["model_card"], documents={"model_card": {"missing_fields": None}}
-    )
+    result = documentation_gate(required=["model_card"], documents={"model_card": {"missing_fields": None}})
     assert result.passed
 
 

@@ -14,7 +14,20 @@ import pytest
 import governance.gates.stats as stats_pkg
 
 STATS_DIR = Path(stats_pkg.__file__).parent
-MODULES = ["performance", "threshold", "fairness", "drift", "latency", "cost", "__init__"]
+MODULES = [
+    "performance",
+    "threshold",
+    "fairness",
+    "drift",
+    "latency",
+    "cost",
+    "security",
+    "reproducibility",
+    "documentation",
+    "robustness",
+    "outcome",
+    "__init__",
+]
 FORBIDDEN_IMPORTS = {"django", "celery", "time", "datetime", "os", "io", "pathlib", "random"}
 FORBIDDEN_CALLS = {"open", "print", "input"}
 

@@ -47,15 +47,10 @@ _DROP = object()
 
 def test_canonical_json_matches_the_contract():
     obj = {"b": 1, "a": [1, 2, {"z": None, "é": "ü"}]}
-    expected = json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    expected = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert canonical_json(obj) == expected.encode("utf-8")
     assert canonical_json(obj) == '{"a":[1,2,{"z":null,"é":"ü"}],"b":1}'.encode()
-    assert (
-        canonical_json_sha256(obj)
-        == hashlib.sha256(expected.encode("utf-8")).hexdigest()
-    )
+    assert canonical_json_sha256(obj) == hashlib.sha256(expected.encode("utf-8")).hexdigest()
 
 
 def test_canonical_hash_known_value():
@@ -65,10 +60,7 @@ def test_canonical_hash_known_value():
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.text(max_size=5), children, max_size=4)
-    ),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
     max_leaves=20,
 )
 
@@ -87,9 +79,7 @@ def test_canonical_hash_ignores_key_order(config):
 
 
 def test_complete_lineage_passes():
-    result = reproducibility_gate(
-        lineage=lineage(), require=None, artifact_sha256_matches=True
-    )
+    result = reproducibility_gate(lineage=lineage(), require=None, artifact_sha256_matches=True)
     assert result.status == PASSED
     assert result.metric == "lineage_problems"
     assert result.value == 0 and result.threshold == 0 and result.n == 5
@@ -97,9 +87,7 @@ def test_complete_lineage_passes():
     assert all(g["status"] == "ok" for g in result.groups.values())
     assert result.explanation.startswith("all 5 required lineage fields present")
     assert result.explanation.endswith("→ passed")
-    assert result.details["training_config_sha256_computed"] == canonical_json_sha256(
-        CONFIG
-    )
+    assert result.details["training_config_sha256_computed"] == canonical_json_sha256(CONFIG)
     json.dumps(result.to_dict())
 
 
@@ -160,9 +148,7 @@ FIELD_CASES = [
 
 @pytest.mark.parametrize(("field", "value", "status", "reason"), FIELD_CASES)
 def test_each_bad_field_fails_and_is_named(field, value, status, reason):
-    result = reproducibility_gate(
-        lineage=lineage(**{field: value}), require=None, artifact_sha256_matches=True
-    )
+    result = reproducibility_gate(lineage=lineage(**{field: value}), require=None, artifact_sha256_matches=True)
     group = "training_config" if field == "training_config_sha256" else field
     assert result.status == FAILED
     assert result.value == 1
@@ -176,9 +162,7 @@ def test_each_bad_field_fails_and_is_named(field, value, status, reason):
 
 @pytest.mark.parametrize("seed", [0, 1, 2**32 - 1])
 def test_seed_bounds(seed):
-    assert reproducibility_gate(
-        lineage=lineage(seed=seed), require=["seed"], artifact_sha256_matches=None
-    ).passed
+    assert reproducibility_gate(lineage=lineage(seed=seed), require=["seed"], artifact_sha256_matches=None).passed
 
 
 def test_snapshot_id_of_200_characters_passes():
@@ -226,18 +210,12 @@ def test_changed_config_is_a_mismatch():
 
 
 def test_artifact_hash_mismatch_and_unverifiable():
-    mismatch = reproducibility_gate(
-        lineage=lineage(), require=None, artifact_sha256_matches=False
-    )
+    mismatch = reproducibility_gate(lineage=lineage(), require=None, artifact_sha256_matches=False)
     assert mismatch.status == FAILED
     assert mismatch.groups["artifact_sha256"]["status"] == "mismatch"
-    assert (
-        "artifact file's sha256 does not match artifact_sha256" in mismatch.explanation
-    )
+    assert "artifact file's sha256 does not match artifact_sha256" in mismatch.explanation
 
-    unknown = reproducibility_gate(
-        lineage=lineage(), require=None, artifact_sha256_matches=None
-    )
+    unknown = reproducibility_gate(lineage=lineage(), require=None, artifact_sha256_matches=None)
     assert unknown.status == FAILED
     assert unknown.groups["artifact_sha256"]["status"] == "unverified"
     assert "artifact file not available to verify" in unknown.explanation

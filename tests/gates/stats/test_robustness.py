@@ -46,9 +46,7 @@ def test_small_drops_pass():
         "drop": pytest.approx(0.02),
         "passed": True,
     }
-    assert result.explanation.startswith(
-        "all 2 tests within a drop of 0.05; worst gaussian"
-    )
+    assert result.explanation.startswith("all 2 tests within a drop of 0.05; worst gaussian")
     assert result.explanation.endswith("→ passed")
     json.dumps(result.to_dict())
 
