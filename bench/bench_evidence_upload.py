@@ -66,7 +66,13 @@ def main() -> int:
         "t=make_team('bench'); u=make_user('bench'); grant(u,'model_owner',team=t);"
         "m=make_model('bench-model', team=t); make_version(m,u); print(ApiToken.issue(user=u)[1])"
     )
-    token = subprocess.run([py, "manage.py", "shell", "-c", setup], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    token = (
+        subprocess.run(
+            [py, "manage.py", "shell", "-c", setup], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     csv_path = work / "predictions.csv"
     started = time.monotonic()
     write_predictions(csv_path, args.rows)
@@ -74,12 +80,27 @@ def main() -> int:
     print(f"wrote {args.rows:,} rows ({size_mb:.1f} MB) in {time.monotonic() - started:.1f}s")
 
     gunicorn = subprocess.Popen(
-        [str(Path(py).parent / "gunicorn"), "governance.wsgi:application", "--bind", f"127.0.0.1:{args.port}", "--workers", "1", "--timeout", "300"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            str(Path(py).parent / "gunicorn"),
+            "governance.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            "1",
+            "--timeout",
+            "300",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         for _ in range(100):
-            if subprocess.run(["curl", "-fs", "-o", "/dev/null", f"http://127.0.0.1:{args.port}/login/"]).returncode == 0:
+            if (
+                subprocess.run(["curl", "-fs", "-o", "/dev/null", f"http://127.0.0.1:{args.port}/login/"]).returncode
+                == 0
+            ):
                 break
             time.sleep(0.2)
         children = Path(f"/proc/{gunicorn.pid}/task/{gunicorn.pid}/children").read_text().split()
@@ -87,9 +108,21 @@ def main() -> int:
         before = vm_hwm_kb(worker_pid)
         started = time.monotonic()
         result = subprocess.run(
-            ["curl", "-s", "-w", "\n%{http_code}", "-H", f"Authorization: Token {token}", "-F", "kind=predictions", "-F", f"file=@{csv_path}",
-             f"http://127.0.0.1:{args.port}/api/v1/models/bench-model/versions/1/evidence/"],
-            capture_output=True, text=True,
+            [
+                "curl",
+                "-s",
+                "-w",
+                "\n%{http_code}",
+                "-H",
+                f"Authorization: Token {token}",
+                "-F",
+                "kind=predictions",
+                "-F",
+                f"file=@{csv_path}",
+                f"http://127.0.0.1:{args.port}/api/v1/models/bench-model/versions/1/evidence/",
+            ],
+            capture_output=True,
+            text=True,
         )
         elapsed = time.monotonic() - started
         status = result.stdout.strip().splitlines()[-1]
@@ -98,7 +131,9 @@ def main() -> int:
         gunicorn.terminate()
         gunicorn.wait(10)
     print(f"HTTP {status}; upload + validation + Parquet copy took {elapsed:.1f}s")
-    print(f"web worker peak RSS (VmHWM): {peak / 1024:.0f} MB (after start-up, before the upload: {before / 1024:.0f} MB)")
+    print(
+        f"web worker peak RSS (VmHWM): {peak / 1024:.0f} MB (after start-up, before the upload: {before / 1024:.0f} MB)"
+    )
     print("target: < 300 MB ->", "met" if peak / 1024 < 300 else "MISSED")
     return 0 if status == "201" and peak / 1024 < 300 else 1
 
