@@ -175,7 +175,6 @@ if STORAGES["default"]["BACKEND"].startswith("storages."):
 
 # Evidence uploads: streamed to a temporary file in chunks, refused past this size.
 EVIDENCE_MAX_UPLOAD_BYTES = env.int("EVIDENCE_MAX_UPLOAD_BYTES", default=500 * 1024 * 1024)
-EVIDENCE_COLUMNAR_DIR = Path(env.str("EVIDENCE_COLUMNAR_DIR", default=str(MEDIA_ROOT / "columnar")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -225,6 +224,7 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a hung SMTP relay must not block a worker
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="governance@localhost")
 
 REST_FRAMEWORK = {
@@ -243,6 +243,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Model governance API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # from_stage, to_stage and stage share one choice set: one schema enum named Stage.
+    "ENUM_NAME_OVERRIDES": {"StageEnum": "governance.registry.models.Stage"},
 }
 
 # HTTPS hardening: on by default when DEBUG is off; SECURE_SSL_REDIRECT may be turned off

@@ -221,3 +221,18 @@ def version(model, alice):
 
 
 __all__ = ["make_user", "make_team", "make_model", "make_version", "grant", "wait_for"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_other_sessions_at_the_end(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end sessions a killed worker or thread left open."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from governance.accounts.models import ApiToken
@@ -33,3 +34,18 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Token"
+
+
+class HashedTokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """OpenAPI description of HashedTokenAuthentication (drf-spectacular)."""
+
+    target_class = HashedTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>` (or `Bearer <key>`); keys come from `manage.py create_token`.",
+        }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -159,7 +160,7 @@ class EvidenceView(APIView):
 class DocumentView(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=s.DocumentIn)
+    @extend_schema(request=s.DocumentIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, name, number):
         version = _version(request.user, name, number, Action.REGISTER_VERSION)
         data = s.DocumentIn(data=request.data)
@@ -197,7 +198,7 @@ class DocumentView(APIView):
 
 
 class PromotionCreateView(APIView):
-    @extend_schema(request=s.PromotionIn)
+    @extend_schema(request=s.PromotionIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, name, number):
         version = _version(request.user, name, number, Action.REQUEST)
         data = s.PromotionIn(data=request.data)
@@ -207,7 +208,7 @@ class PromotionCreateView(APIView):
 
 
 class DryRunView(APIView):
-    @extend_schema(request=s.DryRunIn)
+    @extend_schema(request=s.DryRunIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, name, number):
         version = _version(request.user, name, number)
         data = s.DryRunIn(data=request.data)
@@ -234,12 +235,13 @@ def _promotion_for(user, pk: int) -> PromotionRequest:
 
 
 class PromotionDetailView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk):
         return Response(_promotion_payload(_promotion_for(request.user, pk)))
 
 
 class DecisionView(APIView):
-    @extend_schema(request=s.DecisionIn)
+    @extend_schema(request=s.DecisionIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, pk):
         promotion = _promotion_for(request.user, pk)
         data = s.DecisionIn(data=request.data)
@@ -251,7 +253,7 @@ class DecisionView(APIView):
 
 
 class CancelView(APIView):
-    @extend_schema(request=s.CancelIn)
+    @extend_schema(request=s.CancelIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, pk):
         promotion = _promotion_for(request.user, pk)
         data = s.CancelIn(data=request.data)
@@ -261,7 +263,7 @@ class CancelView(APIView):
 
 
 class RollbackView(APIView):
-    @extend_schema(request=s.ReasonIn)
+    @extend_schema(request=s.ReasonIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, name):
         model = get_model_for_user(request.user, name, Action.ROLLBACK)
         data = s.ReasonIn(data=request.data)
@@ -271,6 +273,7 @@ class RollbackView(APIView):
 
 
 class AuditListView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         visible = models_visible_to(request.user)
         qs = AuditEvent.objects.all()
@@ -331,11 +334,11 @@ __all__ = ["status"]
 class RoleView(APIView):
     """Admins grant (POST) and revoke (DELETE) roles per team or per model."""
 
-    @extend_schema(request=s.RoleGrantIn)
+    @extend_schema(request=s.RoleGrantIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
         return self._apply(request, grant=True)
 
-    @extend_schema(request=s.RoleGrantIn)
+    @extend_schema(request=s.RoleGrantIn, responses={200: OpenApiTypes.OBJECT})
     def delete(self, request):
         return self._apply(request, grant=False)
 
