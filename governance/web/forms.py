@@ -74,3 +74,16 @@ class PolicyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 30, "class": "mono", "spellcheck": "false"}), max_length=256 * 1024
     )
     reason = forms.CharField(max_length=500, help_text="Why this change (kept in the audit trail).")
+
+
+class RoleChangeForm(forms.Form):
+    action = forms.ChoiceField(choices=[("grant", "Grant"), ("revoke", "Revoke")])
+    username = forms.CharField(max_length=150, label="User")
+    role = forms.ChoiceField(choices=[])
+    scope = forms.CharField(max_length=110, help_text="team:NAME or model:NAME")
+
+    def __init__(self, *args, **kwargs):
+        from governance.accounts.roles import Role
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = Role.choices

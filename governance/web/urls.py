@@ -27,6 +27,7 @@ urlpatterns = [
     path("requests/<int:pk>/cancel/", views.request_cancel, name="request_cancel"),
     path("requests/<int:pk>/status.json", views.request_status_json, name="request_status_json"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("roles/", views.role_list, name="role_list"),
     path("policies/", views.policy_list, name="policy_list"),
     path("policies/new/", views.policy_edit, name="policy_new"),
     path("policies/<str:name>/", views.policy_detail, name="policy_detail"),

@@ -602,3 +602,73 @@ def policy_edit(request, name=None):
             issues = [str(issue) for issue in exc.issues]
             form.add_error("content", f"{len(issues)} problem(s); nothing was saved.")
     return render(request, "web/policy_edit.html", {"form": form, "policy": policy, "issues": issues})
+
+
+# --- Roles (admins) ----------------------------------------------------------------------
+
+
+@login_required
+def role_list(request):
+    from django.contrib.auth import get_user_model
+
+    from governance.accounts.models import TeamUserObjectPermission
+    from governance.accounts.permissions import user_may_manage_roles
+    from governance.accounts.services import RoleError, role_grant, role_revoke
+    from governance.registry.models import ModelUserObjectPermission, RegisteredModel
+
+    if not user_may_manage_roles(request.user):
+        raise PermissionDenied("Managing roles is for admins.")
+    form = forms.RoleChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        User = get_user_model()
+        user = User.objects.filter(**{User.USERNAME_FIELD: data["username"]}).first()
+        kind, _, name = data["scope"].partition(":")
+        team = Team.objects.filter(name=name).first() if kind == "team" else None
+        model = RegisteredModel.objects.filter(name=name).first() if kind == "model" else None
+        if user is None:
+            form.add_error("username", f"No user {data['username']!r}.")
+        elif team is None and model is None:
+            form.add_error("scope", "Choose an existing team or model.")
+        else:
+            try:
+                change = role_grant if data["action"] == "grant" else role_revoke
+                change(actor=request.user, user=user, role=data["role"], team=team, model=model)
+                verb = "Granted" if data["action"] == "grant" else "Revoked"
+                messages.success(request, f"{verb} {data['role'].replace('_', ' ')} for {user} on {kind} {name}.")
+                return redirect("web:role_list")
+            except RoleError as exc:
+                form.add_error(None, str(exc))
+    team_grants = (
+        TeamUserObjectPermission.objects.filter(permission__codename__startswith="role_")
+        .select_related("user", "content_object", "permission")
+        .order_by("content_object__name", "user__username", "permission__codename")
+    )
+    model_grants = (
+        ModelUserObjectPermission.objects.filter(permission__codename__startswith="role_")
+        .select_related("user", "content_object", "permission")
+        .order_by("content_object__name", "user__username", "permission__codename")
+    )
+
+    def grouped(grants):  # one row per (team or model, user) with all the roles held there
+        rows: dict[tuple, list[str]] = {}
+        for g in grants:
+            rows.setdefault((g.content_object, g.user.username), []).append(g.permission.codename[len("role_") :])
+        return [(target, username, roles) for (target, username), roles in rows.items()]
+
+    scopes = [f"team:{t.name}" for t in Team.objects.order_by("name")] + [
+        f"model:{m}" for m in RegisteredModel.objects.order_by("name").values_list("name", flat=True)
+    ]
+    users = get_user_model().objects.filter(is_active=True).order_by("username").values_list("username", flat=True)
+    return render(
+        request,
+        "web/role_list.html",
+        {
+            "form": form,
+            "team_grants": grouped(team_grants),
+            "model_grants": grouped(model_grants),
+            "scopes": scopes,
+            "users": users,
+        },
+        status=400 if request.method == "POST" else 200,
+    )

@@ -208,3 +208,37 @@ transitions:
     page = client.get("/models/credit-scoring/v1/dry-run/?transition=staging-%3Eproduction").content.decode()
     assert "would fail" in page.lower() or "would not pass" in page.lower()
     assert "model_card" in page or "Model card" in page
+
+
+def test_admins_grant_and_revoke_roles_in_the_browser(client, admin_user, team, version):
+    from governance.accounts.permissions import roles_for_model
+
+    dana = make_user("dana")
+    client.force_login(admin_user)
+    assert client.get("/roles/").status_code == 200
+    response = client.post(
+        "/roles/", {"action": "grant", "username": "dana", "role": "risk_officer", "scope": f"team:{team.name}"}
+    )
+    assert response.status_code == 302
+    assert roles_for_model(dana, version.model) == {"risk_officer"}
+    assert b"dana" in client.get("/roles/").content
+    client.post(
+        "/roles/", {"action": "revoke", "username": "dana", "role": "risk_officer", "scope": f"team:{team.name}"}
+    )
+    assert roles_for_model(dana, version.model) == set()
+    assert AuditEvent.objects.filter(action__in=["role.granted", "role.revoked"], data__user="dana").count() == 2
+    bad = client.post(
+        "/roles/", {"action": "grant", "username": "nobody", "role": "risk_officer", "scope": "team:nope"}
+    )
+    assert bad.status_code == 400 and b"No user" in bad.content
+
+
+def test_only_admins_manage_roles(client, alice, team):
+    client.force_login(alice)
+    assert client.get("/roles/").status_code == 403
+    assert (
+        client.post(
+            "/roles/", {"action": "grant", "username": "alice", "role": "risk_officer", "scope": f"team:{team.name}"}
+        ).status_code
+        == 403
+    )
