@@ -23,6 +23,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from governance.gates.stats import drift as _drift
+from governance.gates.stats import fairness as _fairness
+from governance.gates.stats import performance as _performance
+from governance.gates.stats import threshold as _threshold
+
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = "urn:governance:policy-schema:1"
 
@@ -77,32 +82,19 @@ GATE_TYPES = (
     "documentation",
 )
 
-PERFORMANCE_METRICS = ("auc", "ks", "accuracy", "precision", "recall", "f1", "ctr", "mae", "rmse")
-#: Performance metrics where lower is better (their margins are in the metric's own unit).
-LOWER_IS_BETTER_METRICS = ("mae", "rmse")
-#: Performance metrics bounded in [0, 1]: their absolute margins are at most 1.
+# Metric names, modes and options come from the gate functions themselves (pure modules),
+# so the policy schema accepts exactly what the gates compute.
+PERFORMANCE_METRICS = tuple(_performance.PERFORMANCE_METRICS)
+LOWER_IS_BETTER_METRICS = tuple(m for m in PERFORMANCE_METRICS if m in _performance.LOWER_IS_BETTER)
+# Metrics with a natural 0..1 scale: their margins must stay within 1.
 BOUNDED_PERFORMANCE_METRICS = tuple(m for m in PERFORMANCE_METRICS if m not in LOWER_IS_BETTER_METRICS)
 PERFORMANCE_MODES = ("non_inferiority", "superiority")
-THRESHOLD_METRICS = (
-    "recall",
-    "sensitivity",
-    "specificity",
-    "precision",
-    "npv",
-    "accuracy",
-    "f1",
-    "fpr",
-    "fnr",
-)
-FAIRNESS_RATIO_METRICS = ("disparate_impact_ratio", "demographic_parity_ratio")
-FAIRNESS_DIFFERENCE_METRICS = (
-    "demographic_parity_difference",
-    "equal_opportunity_difference",
-    "equalized_odds_difference",
-)
+THRESHOLD_METRICS = tuple(_threshold.THRESHOLD_METRICS)
+FAIRNESS_RATIO_METRICS = tuple(_fairness.RATIO_METRICS)
+FAIRNESS_DIFFERENCE_METRICS = tuple(_fairness.DIFFERENCE_METRICS)
 FAIRNESS_METRICS = FAIRNESS_RATIO_METRICS + FAIRNESS_DIFFERENCE_METRICS
-SMALL_GROUP_POLICIES = ("warn", "ignore", "fail")
-DRIFT_METHODS = ("ks", "psi")
+SMALL_GROUP_POLICIES = tuple(_fairness.SMALL_GROUP_POLICIES)
+DRIFT_METHODS = tuple(_drift.DRIFT_METHODS)
 REPRODUCIBILITY_FIELDS = (
     "code_hash",
     "data_snapshot_id",

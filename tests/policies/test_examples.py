@@ -165,3 +165,15 @@ def test_default_low_risk():
     assert set(gates(doc)) == {"auc_not_worse", "lineage", "supply_chain", "documents"}
     assert roles(doc) == ["reviewer", "model_owner"]
     assert doc.approvals_for("deprecated", "archived") == []
+
+
+def test_the_schema_vocabulary_matches_the_product():
+    """Roles, stages and tiers in the (Django-free) schema are the ones the models use."""
+    from governance.accounts.roles import ROLE_NAMES
+    from governance.policies import schema
+    from governance.registry.models import RiskTier, Stage
+
+    assert tuple(schema.ROLES) == tuple(ROLE_NAMES)
+    assert tuple(schema.STAGES) == tuple(Stage.values)
+    assert tuple(schema.RISK_TIERS) == tuple(RiskTier.values)
+    assert set(schema.GATE_TYPES) == set(__import__("governance.gates.runners", fromlist=["RUNNERS"]).RUNNERS)
