@@ -202,10 +202,15 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 GATE_SWEEP_INTERVAL_SECONDS = env.int("GATE_SWEEP_INTERVAL_SECONDS", default=60)
 GATE_STALE_AFTER_SECONDS = env.int("GATE_STALE_AFTER_SECONDS", default=120)
+PROMOTION_REQUEST_EXPIRY_DAYS = env.int("PROMOTION_REQUEST_EXPIRY_DAYS", default=30)
 CELERY_BEAT_SCHEDULE = {
     "gates-sweep-stale-runs": {
         "task": "governance.gates.tasks.gate_sweep",
         "schedule": GATE_SWEEP_INTERVAL_SECONDS,
+    },
+    "promotions-expire-stale": {
+        "task": "governance.approvals.tasks.promotion_expire_task",
+        "schedule": 3600,
     },
 }
 

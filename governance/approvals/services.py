@@ -542,6 +542,43 @@ def promotion_rollback(*, user, model: RegisteredModel, reason: str, ticket_id: 
     return previous
 
 
+def promotion_expire_stale(*, now=None) -> list[int]:
+    """Expire open requests older than PROMOTION_REQUEST_EXPIRY_DAYS (beat runs this hourly).
+
+    Each request is expired in its own transaction, with its audit event, so a failure on
+    one never blocks the others. Safe to run twice: only open requests are touched.
+    """
+    from django.conf import settings
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PROMOTION_REQUEST_EXPIRY_DAYS)
+    expired = []
+    for request_id in PromotionRequest.objects.filter(status__in=OPEN_STATUSES, requested_at__lt=cutoff).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            request = _lock_request(request_id)
+            if request.status not in OPEN_STATUSES:
+                continue
+            days = settings.PROMOTION_REQUEST_EXPIRY_DAYS
+            _set_status(request, RequestStatus.EXPIRED, f"No decision within {days} days; file a new request.")
+            audit_record(
+                actor=None,
+                action="promotion.expired",
+                obj=request,
+                model_name=request.version.model.name,
+                data={"after_days": days},
+            )
+            _notify(
+                request,
+                "request_decided",
+                [request.requested_by],
+                f"{request} expired after {days} days without a decision.",
+            )
+            expired.append(request_id)
+    return expired
+
+
 # --- Notifications (recorded now, sent by the notifications app) ------------------------
 
 

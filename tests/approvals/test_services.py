@@ -200,3 +200,20 @@ transitions:
     assert restored.pk == v1.pk and restored.stage == "production"
     assert v2.stage == "deprecated"
     assert ModelVersion.objects.filter(model=model, stage="production").count() == 1
+
+
+def test_open_requests_expire_after_the_configured_days(alice, version, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.approvals.services import promotion_expire_stale
+
+    settings.PROMOTION_REQUEST_EXPIRY_DAYS = 30
+    request = _request(alice, version)
+    assert promotion_expire_stale(now=timezone.now() + timedelta(days=29)) == []
+    assert promotion_expire_stale(now=timezone.now() + timedelta(days=31)) == [request.pk]
+    request.refresh_from_db()
+    assert request.status == RequestStatus.EXPIRED and "30 days" in request.status_reason
+    assert AuditEvent.objects.filter(action="promotion.expired").count() == 1
+    assert promotion_expire_stale(now=timezone.now() + timedelta(days=31)) == []  # idempotent
