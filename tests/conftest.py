@@ -227,12 +227,15 @@ __all__ = ["make_user", "make_team", "make_model", "make_version", "grant", "wai
 def _close_other_sessions_at_the_end(django_db_setup, django_db_blocker):
     """Before the test database is dropped, end sessions a killed worker or thread left open."""
     yield
-    from django.db import connection
+    from django.db import DatabaseError, connection
 
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not connection.settings_dict["NAME"].startswith("test_"):
         return
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+    try:
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+    except DatabaseError:  # nothing to clean if the test database is already gone
+        pass
