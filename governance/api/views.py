@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -285,7 +285,7 @@ class AuditListView(APIView):
             visible = list(visible)
             roles = roles_by_model(request.user, visible)
             names = [m.name for m in visible if user_may(request.user, Action.EXPORT, m, roles=roles.get(m.pk, set()))]
-            qs = qs.filter(model_name__in=names)
+            qs = qs.filter(Q(model_name__in=names) | Q(action__startswith="policy."))
         since = request.query_params.get("since")
         if since:
             moment = parse_datetime(since)

@@ -540,7 +540,10 @@ def request_status_json(request, pk):
 def audit_list(request):
     qs = AuditEvent.objects.order_by("-seq")
     if not (request.user.is_staff or request.user.is_superuser):
-        qs = qs.filter(model_name__in=models_visible_to(request.user).values("name"))
+        # Events of models in my scope, and policy publications (they govern everyone).
+        qs = qs.filter(
+            Q(model_name__in=models_visible_to(request.user).values("name")) | Q(action__startswith="policy.")
+        )
     model_name = request.GET.get("model", "").strip()
     if model_name:
         qs = qs.filter(model_name=model_name)

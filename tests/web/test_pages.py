@@ -242,3 +242,18 @@ def test_only_admins_manage_roles(client, alice, team):
         ).status_code
         == 403
     )
+
+
+def test_the_audit_page_shows_my_models_and_policy_publications_only(client, alice, admin_user, version, other_team):
+    from governance.policies.services import policy_publish
+    from governance.registry.services import model_create
+
+    model_create(user=admin_user, name="secret-model", team=other_team, risk_tier="low")
+    assert AuditEvent.objects.filter(model_name="secret-model").exists()
+    policy_publish(
+        text="name: visible-policy\napplies_to: {risk_tiers: [low]}\ntransitions:\n  draft->staging: {gates: [], approvals: [{role: reviewer}]}\n"
+    )
+    client.force_login(alice)
+    page = client.get("/audit/").content.decode()
+    assert "version.registered" in page and "policy.published" in page
+    assert "secret-model" not in page
