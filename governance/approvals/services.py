@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance.accounts.permissions import ensure_may, roles_by_model, roles_for_model, user_may
+from governance.accounts.permissions import ensure_may, roles_for_model, user_may
 from governance.accounts.roles import Action, Role
 from governance.approvals.models import (
     OPEN_STATUSES,
@@ -623,5 +623,4 @@ __all__ = [
     "promotion_request",
     "promotion_rollback",
     "request_slot_state",
-    "roles_by_model",
 ]

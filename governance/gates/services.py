@@ -9,7 +9,6 @@ second outcome; a run whose function raises gets an `error` outcome, never a pas
 from __future__ import annotations
 
 import logging
-import traceback
 from datetime import timedelta
 
 from django.conf import settings
@@ -172,7 +171,6 @@ def gate_run_execute(*, run_id: int) -> str:
         log.exception("gate %s of request %s raised", run.gate_id, run.request_id)
         result, inputs, status = {}, {}, GateStatus.ERROR
         explanation = f"The gate could not be computed: {type(exc).__name__}: {str(exc)[:300]}"
-        log.debug("%s", traceback.format_exc())
     outcome = outcome_envelope(
         run_gate_id=run.gate_id,
         run_type=run.gate_type,
