@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from django.db import models
 
+from governance.core.vocabulary import ROLE_LABELS
 
-class Role(models.TextChoices):
-    MODEL_OWNER = "model_owner", "Model owner"
-    REVIEWER = "reviewer", "Reviewer (tech lead)"
-    RISK_OFFICER = "risk_officer", "Risk officer"
-    COMPLIANCE_OFFICER = "compliance_officer", "Compliance officer"
-    MLOPS = "mlops", "MLOps engineer"
-    PRODUCT_OWNER = "product_owner", "Product owner"
-    DOMAIN_EXPERT = "domain_expert", "Domain expert"
-    AUDITOR = "auditor", "Auditor (read-only)"
+# Choices from the one vocabulary: Role.RISK_OFFICER == "risk_officer".
+Role = models.TextChoices("Role", [(name.upper(), (name, label)) for name, label in ROLE_LABELS.items()])
 
 
 ROLE_NAMES: tuple[str, ...] = tuple(Role.values)

@@ -10,11 +10,12 @@ from governance.accounts.models import Team
 from governance.accounts.permissions import roles_for_model, user_may_manage_roles
 from governance.accounts.roles import ROLE_NAMES, role_permission
 from governance.audit.services import audit_record
+from governance.core.errors import DomainError
 from governance.registry.models import RegisteredModel
 
 
-class RoleError(ValueError):
-    pass
+class RoleError(DomainError):
+    """A refused role change (unknown role, no or two scopes)."""
 
 
 @transaction.atomic
@@ -29,7 +30,7 @@ def team_create(*, actor, name: str, display_name: str = "") -> Team:
 
 def _target(role: str, team: Team | None, model: RegisteredModel | None):
     if role not in ROLE_NAMES:
-        raise RoleError(f"unknown role {role!r}; roles are: {', '.join(ROLE_NAMES)}")
+        raise RoleError(f"unknown role {role!r}; roles are: {', '.join(ROLE_NAMES)}", field="role")
     if (team is None) == (model is None):
         raise RoleError("give exactly one of a team or a model")
     return team if team is not None else model

@@ -5,18 +5,11 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from governance.approvals.services import PromotionError
-from governance.registry.services import RegistryError
-
-CODE_STATUS = {
-    "conflict": status.HTTP_409_CONFLICT,
-    "invalid_state": status.HTTP_409_CONFLICT,
-    "duplicate": status.HTTP_409_CONFLICT,
-}
+from governance.core.errors import DomainError
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
@@ -37,21 +30,8 @@ def _flatten(detail) -> dict:
 
 
 def json_exception_handler(exc, context):
-    from governance.evidence.parsers import EvidenceError
-    from governance.policies.loader import PolicyError
-
-    if isinstance(exc, PromotionError):
-        fields = {exc.field: [exc.message]} if exc.field else {}
-        return Response(error_body(exc.code, exc.message, fields), status=CODE_STATUS.get(exc.code, 400))
-    if isinstance(exc, RegistryError):
-        return Response(error_body(exc.code, exc.message, exc.fields), status=CODE_STATUS.get(exc.code, 400))
-    if isinstance(exc, EvidenceError):
-        return Response(
-            error_body("invalid_evidence", str(exc), {getattr(exc, "field", "file") or "file": [str(exc)]}), status=400
-        )
-    if isinstance(exc, PolicyError):
-        issues = [str(i) for i in exc.issues]
-        return Response(error_body("invalid_policy", issues[0] if issues else str(exc), {"policy": issues}), status=400)
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
         fields = (
             {k: [str(m) for m in v] for k, v in exc.message_dict.items()}

@@ -6,13 +6,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from governance.core.vocabulary import CHANGE_TYPE_LABELS
 from governance.registry.models import ModelVersion, Stage
 
-
-class ChangeType(models.TextChoices):
-    STANDARD = "standard", "Standard"
-    EMERGENCY = "emergency", "Emergency"
-    EXPERIMENT = "experiment", "Experiment"
+ChangeType = models.TextChoices(
+    "ChangeType", [(name.upper(), (name, label)) for name, label in CHANGE_TYPE_LABELS.items()]
+)
 
 
 class RequestStatus(models.TextChoices):

@@ -27,6 +27,7 @@ from governance.approvals.models import (
     RiskClass,
 )
 from governance.audit.services import audit_record
+from governance.core.errors import DomainError
 from governance.registry.models import ModelVersion, RegisteredModel, RiskTier, Stage
 
 # --- State as data -------------------------------------------------------------------
@@ -69,14 +70,8 @@ DECISION_ACTIONS = {
 }
 
 
-class PromotionError(Exception):
-    """A refused change: the message is shown to the user as is. Nothing was written."""
-
-    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.code = code
+class PromotionError(DomainError):
+    """A refused change of a request or a version's stage. Nothing was written."""
 
 
 def assert_stage_transition(src: str, dst: str) -> None:

@@ -18,7 +18,6 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-DOCUMENT_KINDS = ("model_card", "evaluation_report", "monitoring_plan", "rollback_plan")
 MAX_FIELD_CHARS = 20_000
 MAX_CONTENT_CHARS = 200_000
 PLACEHOLDERS = frozenset({"todo", "tbd", "fixme", "xxx", "...", "…", "-", "--", "—", "?"})

@@ -10,28 +10,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from governance.core.vocabulary import DOCUMENT_KIND_LABELS, EVIDENCE_KIND_LABELS
 from governance.registry.models import ModelVersion
 
-
-class EvidenceKind(models.TextChoices):
-    PREDICTIONS = "predictions", "Predictions (table)"
-    METRICS = "metrics", "Metrics (JSON)"
-    LATENCY = "latency", "Latency samples (table)"
-    COST = "cost", "Cost (JSON)"
-    SBOM = "sbom", "SBOM (CycloneDX JSON)"
-    LICENSES = "licenses", "Licences"
-    TRAINING_CONFIG = "training_config", "Training config"
-    FEATURE_REFERENCE = "feature_reference", "Feature reference (table)"
-    FEATURE_CURRENT = "feature_current", "Feature current (table)"
-    ROBUSTNESS = "robustness", "Robustness (JSON)"
-    ATTACHMENT = "attachment", "Attachment (any file)"
-
-
-class DocumentKind(models.TextChoices):
-    MODEL_CARD = "model_card", "Model card"
-    EVALUATION_REPORT = "evaluation_report", "Evaluation report"
-    MONITORING_PLAN = "monitoring_plan", "Monitoring plan"
-    ROLLBACK_PLAN = "rollback_plan", "Rollback plan"
+# Choices built from the one vocabulary: EvidenceKind.PREDICTIONS == "predictions", etc.
+EvidenceKind = models.TextChoices(
+    "EvidenceKind", [(kind.upper(), (kind, label)) for kind, label in EVIDENCE_KIND_LABELS.items()]
+)
+DocumentKind = models.TextChoices(
+    "DocumentKind", [(kind.upper(), (kind, label)) for kind, label in DOCUMENT_KIND_LABELS.items()]
+)
 
 
 def blob_path(instance: Blob, filename: str) -> str:

@@ -40,6 +40,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import yaml
 
+from governance.core.errors import DomainError
+
 KINDS = (
     "predictions",
     "metrics",
@@ -177,12 +179,15 @@ _ZERO = _string_array(["0"])[0]
 _EMPTY_STRING = _string_array([""])[0]
 
 
-class EvidenceError(ValueError):
-    """The file is not acceptable evidence. `str()` is a sentence for the uploader.
+class EvidenceError(DomainError):
+    """The file is not acceptable evidence. The message is a sentence for the uploader.
 
     `line` is a 1-based CSV file line (header = line 1), `row` a 1-based Parquet data row,
-    `column` the offending column, `field` the upload form field the error belongs to.
+    `column` the offending column, `field` the upload form field the error belongs to;
+    the message starts with where the problem is ("line 3, column 'y_true': ...").
     """
+
+    default_code = "invalid_evidence"
 
     def __init__(
         self,
@@ -193,25 +198,13 @@ class EvidenceError(ValueError):
         field: str = "file",
         row: int | None = None,
     ) -> None:
-        self.message = message
         self.line = line
         self.row = row
         self.column = column
-        self.field = field
-        super().__init__(self._text())
-
-    def _text(self) -> str:
-        where = []
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column {self.column!r}")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
-
-    def __str__(self) -> str:
-        return self._text()
+        where = [f"line {line}"] if line is not None else []
+        where += [f"row {row}"] if row is not None else []
+        where += [f"column {column!r}"] if column is not None else []
+        super().__init__(f"{', '.join(where)}: {message}" if where else message, field=field or "file")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from django.db.models import Max
 from governance.accounts.permissions import ensure_may
 from governance.accounts.roles import Action
 from governance.audit.services import audit_record
+from governance.core.errors import DomainError
 from governance.evidence.documents import document_missing_fields, validate_document
 from governance.evidence.models import (
     Artifact,
@@ -44,10 +45,17 @@ SAFE_CONTENT_TYPES = {
 }
 
 
-class DocumentError(ValueError):
+class DocumentError(DomainError):
+    """A refused document: `errors` maps each field to what is wrong with it."""
+
     def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()), fields=_document_fields(errors))
+
+
+def _document_fields(errors: dict[str, str]) -> dict[str, list[str]]:
+    """API field names: structured fields are `fields.<name>`, the rest as they are."""
+    return {(k if k in ("kind", "content", "fields") else f"fields.{k}"): [v] for k, v in errors.items()}
 
 
 def sha256_of_file(path: str, chunk: int = 1024 * 1024) -> str:

@@ -32,6 +32,9 @@ import jsonschema
 import yaml
 from jsonschema import Draft202012Validator
 
+from governance.core import vocabulary as V
+from governance.core.errors import DomainError
+
 from . import schema as S
 
 __all__ = [
@@ -66,13 +69,16 @@ def _issue_sort_key(issue: PolicyIssue) -> tuple:
     return (issue.line is None, issue.line or 0, issue.path, issue.message)
 
 
-class PolicyError(ValueError):
+class PolicyError(DomainError):
     """The policy is invalid. `issues` holds every problem found, sorted by line."""
+
+    default_code = "invalid_policy"
 
     def __init__(self, issues: Iterable[PolicyIssue]):
         unique = list(dict.fromkeys(issues))
         self.issues: list[PolicyIssue] = sorted(unique, key=_issue_sort_key)
-        super().__init__("\n".join(str(i) for i in self.issues))
+        texts = [str(i) for i in self.issues]
+        super().__init__(texts[0] if texts else "invalid policy", fields={"policy": texts})
 
     def __str__(self) -> str:
         return "\n".join(str(i) for i in self.issues)
@@ -714,10 +720,10 @@ def _transition_key_message(key: Any) -> str:
         return f"unknown transition '{_clip(key)}': keys look like 'src->dst' (expected one of: {allowed}){hint}"
     src, dst = (part.strip() for part in key.split("->", 1))
     for stage in (src, dst):
-        if stage not in S.STAGES:
+        if stage not in V.STAGES:
             return (
                 f"unknown stage '{_clip(stage)}' in transition '{_clip(key)}' "
-                f"(expected one of: {', '.join(S.STAGES)})" + _did_you_mean(stage, S.STAGES)
+                f"(expected one of: {', '.join(V.STAGES)})" + _did_you_mean(stage, V.STAGES)
             )
     canonical = S.transition_key(src, dst)
     if canonical in S.TRANSITIONS:

@@ -23,10 +23,24 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from governance.gates.stats import drift as _drift
-from governance.gates.stats import fairness as _fairness
-from governance.gates.stats import performance as _performance
-from governance.gates.stats import threshold as _threshold
+from governance.core.vocabulary import (
+    APPROVER_ROLES,
+    DOCUMENT_KINDS,
+    DRIFT_METHODS,
+    FAIRNESS_DIFFERENCE_METRICS,
+    FAIRNESS_METRICS,
+    FAIRNESS_RATIO_METRICS,
+    GATE_TYPES,
+    LOWER_IS_BETTER_METRICS,
+    PERFORMANCE_METRICS,
+    PERFORMANCE_MODES,
+    READ_ONLY_ROLES,
+    RISK_TIERS,
+    ROLES,
+    SECURITY_CHECKS,
+    SMALL_GROUP_POLICIES,
+    THRESHOLD_METRICS,
+)
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = "urn:governance:policy-schema:1"
@@ -35,22 +49,6 @@ SCHEMA_ID = "urn:governance:policy-schema:1"
 MAX_POLICY_BYTES = 256 * 1024
 #: Deepest accepted YAML nesting (a real policy needs about 7 levels).
 MAX_NESTING_DEPTH = 32
-
-ROLES = (
-    "model_owner",
-    "reviewer",
-    "risk_officer",
-    "compliance_officer",
-    "mlops",
-    "product_owner",
-    "domain_expert",
-    "auditor",
-)
-#: Roles that are read-only and can never fill a required approval slot.
-READ_ONLY_ROLES = ("auditor",)
-APPROVER_ROLES = tuple(r for r in ROLES if r not in READ_ONLY_ROLES)
-
-STAGES = ("draft", "staging", "production", "deprecated", "archived")
 
 #: Allowed transition keys, "src->dst" (forward moves only).
 TRANSITIONS = (
@@ -64,37 +62,11 @@ TRANSITIONS = (
 )
 TRANSITION_PAIRS = tuple(tuple(t.split("->")) for t in TRANSITIONS)
 
-RISK_TIERS = ("low", "medium", "high", "regulated", "safety_critical")
-CHANGE_TYPES = ("standard", "emergency", "experiment")
+# Metric names, modes and options come from governance.core.vocabulary, which the gate
+# functions use too, so the policy schema accepts exactly what the gates compute.
 
-GATE_TYPES = (
-    "performance",
-    "threshold_metric",
-    "fairness",
-    "latency",
-    "error_rate",
-    "cost",
-    "cost_weighted",
-    "drift",
-    "robustness",
-    "reproducibility",
-    "security",
-    "documentation",
-)
-
-# Metric names, modes and options come from the gate functions themselves (pure modules),
-# so the policy schema accepts exactly what the gates compute.
-PERFORMANCE_METRICS = tuple(_performance.PERFORMANCE_METRICS)
-LOWER_IS_BETTER_METRICS = tuple(m for m in PERFORMANCE_METRICS if m in _performance.LOWER_IS_BETTER)
 # Metrics with a natural 0..1 scale: their margins must stay within 1.
 BOUNDED_PERFORMANCE_METRICS = tuple(m for m in PERFORMANCE_METRICS if m not in LOWER_IS_BETTER_METRICS)
-PERFORMANCE_MODES = ("non_inferiority", "superiority")
-THRESHOLD_METRICS = tuple(_threshold.THRESHOLD_METRICS)
-FAIRNESS_RATIO_METRICS = tuple(_fairness.RATIO_METRICS)
-FAIRNESS_DIFFERENCE_METRICS = tuple(_fairness.DIFFERENCE_METRICS)
-FAIRNESS_METRICS = FAIRNESS_RATIO_METRICS + FAIRNESS_DIFFERENCE_METRICS
-SMALL_GROUP_POLICIES = tuple(_fairness.SMALL_GROUP_POLICIES)
-DRIFT_METHODS = tuple(_drift.DRIFT_METHODS)
 REPRODUCIBILITY_FIELDS = (
     "code_hash",
     "data_snapshot_id",
@@ -102,8 +74,6 @@ REPRODUCIBILITY_FIELDS = (
     "seed",
     "artifact_sha256",
 )
-SECURITY_CHECKS = ("sbom", "licenses", "secrets", "pii")
-DOCUMENT_KINDS = ("model_card", "evaluation_report", "monitoring_plan", "rollback_plan")
 #: Columns of the predictions table that cannot be sensitive attributes.
 PREDICTION_COLUMNS = ("y_true", "y_score", "y_pred", "baseline_score")
 WELL_KNOWN_KPIS = ("ctr", "error_rate", "latency_p95_ms", "conversion_rate")

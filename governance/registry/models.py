@@ -16,22 +16,11 @@ from guardian.models import UserObjectPermissionBase
 
 from governance.accounts.models import Team
 from governance.accounts.roles import ROLE_PERMISSIONS
+from governance.core.vocabulary import RISK_TIER_LABELS, STAGE_LABELS
 
-
-class RiskTier(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    REGULATED = "regulated", "Regulated"
-    SAFETY_CRITICAL = "safety_critical", "Safety critical"
-
-
-class Stage(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    STAGING = "staging", "Staging"
-    PRODUCTION = "production", "Production"
-    DEPRECATED = "deprecated", "Deprecated"
-    ARCHIVED = "archived", "Archived"
+# Choices from the one vocabulary: RiskTier.REGULATED == "regulated", Stage.DRAFT == "draft".
+RiskTier = models.TextChoices("RiskTier", [(name.upper(), (name, label)) for name, label in RISK_TIER_LABELS.items()])
+Stage = models.TextChoices("Stage", [(name.upper(), (name, label)) for name, label in STAGE_LABELS.items()])
 
 
 model_name_validator = RegexValidator(

@@ -10,17 +10,13 @@ from governance.accounts.models import Team
 from governance.accounts.permissions import ensure_may, user_may_on_team
 from governance.accounts.roles import Action
 from governance.audit.services import audit_record
+from governance.core.errors import DomainError
 from governance.gates.stats.reproducibility import canonical_json_sha256
 from governance.registry.models import ModelVersion, RegisteredModel
 
 
-class RegistryError(Exception):
-    def __init__(self, message: str, *, field: str | None = None, fields: dict | None = None, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.fields = fields or ({field: [message]} if field else {})
-        self.code = code
+class RegistryError(DomainError):
+    """A refused model or version registration."""
 
 
 def _validation_fields(exc: ValidationError) -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from governance.core.vocabulary import DOCUMENT_KINDS
 from governance.evidence.documents import (
-    DOCUMENT_KINDS,
     MAX_FIELD_CHARS,
     FieldSpec,
     document_fields,

@@ -167,13 +167,7 @@ def test_default_low_risk():
     assert doc.approvals_for("deprecated", "archived") == []
 
 
-def test_the_schema_vocabulary_matches_the_product():
-    """Roles, stages and tiers in the (Django-free) schema are the ones the models use."""
-    from governance.accounts.roles import ROLE_NAMES
+def test_every_gate_type_a_policy_may_name_has_a_runner():
     from governance.policies import schema
-    from governance.registry.models import RiskTier, Stage
 
-    assert tuple(schema.ROLES) == tuple(ROLE_NAMES)
-    assert tuple(schema.STAGES) == tuple(Stage.values)
-    assert tuple(schema.RISK_TIERS) == tuple(RiskTier.values)
     assert set(schema.GATE_TYPES) == set(__import__("governance.gates.runners", fromlist=["RUNNERS"]).RUNNERS)

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from governance.core import vocabulary as V
 from governance.policies import schema as S
 from governance.policies.loader import (
     PolicyDocument,
@@ -416,11 +417,11 @@ def test_schema_matches_gate_spec_parameters():
 
 
 def test_vocabulary():
-    assert S.STAGES == ("draft", "staging", "production", "deprecated", "archived")
+    assert V.STAGES == ("draft", "staging", "production", "deprecated", "archived")
     assert "auditor" in S.ROLES and "auditor" not in S.APPROVER_ROLES
     assert "staging->draft" not in S.TRANSITIONS and "production->staging" not in S.TRANSITIONS
     for src, dst in S.TRANSITION_PAIRS:
-        assert S.STAGES.index(src) < S.STAGES.index(dst)
+        assert V.STAGES.index(src) < V.STAGES.index(dst)
 
 
 def test_body_of_an_unknown_transition_is_still_checked():

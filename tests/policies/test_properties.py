@@ -15,6 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from governance.core import vocabulary as V
 from governance.policies import schema as S
 from governance.policies.loader import _VALIDATOR, PolicyDocument, PolicyError, parse_policy
 
@@ -32,7 +33,7 @@ SETTINGS = settings(
 
 VOCABULARY = (
     list(S.ROLES)
-    + list(S.STAGES)
+    + list(V.STAGES)
     + list(S.TRANSITIONS)
     + list(S.GATE_TYPES)
     + list(S.PERFORMANCE_METRICS)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from governance.core.vocabulary import DOCUMENT_KINDS
+
 from .outcome import FAILED, PASSED, GateInputError, GateResult
 
 __all__ = ["DOCUMENT_KINDS", "documentation_gate"]
-
-DOCUMENT_KINDS = ("model_card", "evaluation_report", "monitoring_plan", "rollback_plan")
 
 
 def _required(required: Iterable[str] | None) -> list[str]:

@@ -39,13 +39,13 @@ from typing import Any
 import numpy as np
 from scipy.stats import chi2_contingency, ks_2samp
 
+from governance.core.vocabulary import DRIFT_METHODS
 from governance.gates.stats.fairness import encode_groups
 from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
 from governance.gates.stats.threshold import as_numeric, check_fraction, fmt
 
 PSI_EPS = 1e-4
 EXACT_KS_MAX_PRODUCT = 1_000_000
-DRIFT_METHODS = ("ks", "psi")
 
 
 def ks_method_for(n_ref: int, n_cur: int) -> str:

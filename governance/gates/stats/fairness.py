@@ -38,6 +38,12 @@ from typing import Any
 
 import numpy as np
 
+from governance.core.vocabulary import (
+    FAIRNESS_DIFFERENCE_METRICS,
+    FAIRNESS_METRICS,
+    FAIRNESS_RATIO_METRICS,
+    SMALL_GROUP_POLICIES,
+)
 from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
 from governance.gates.stats.threshold import (
     as_binary,
@@ -48,14 +54,8 @@ from governance.gates.stats.threshold import (
     predictions_from,
 )
 
-RATIO_METRICS = ("disparate_impact_ratio", "demographic_parity_ratio")
-DIFFERENCE_METRICS = (
-    "demographic_parity_difference",
-    "equal_opportunity_difference",
-    "equalized_odds_difference",
-)
-FAIRNESS_METRICS = RATIO_METRICS + DIFFERENCE_METRICS
-SMALL_GROUP_POLICIES = ("warn", "ignore", "fail")
+RATIO_METRICS = FAIRNESS_RATIO_METRICS
+DIFFERENCE_METRICS = FAIRNESS_DIFFERENCE_METRICS
 MISSING_LABEL = "(missing)"
 MAX_DETAIL_ROWS = 500
 

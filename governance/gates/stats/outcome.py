@@ -10,15 +10,19 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from governance.core.errors import DomainError
+
 PASSED = "passed"
 FAILED = "failed"
 
 
-class GateInputError(ValueError):
+class GateInputError(DomainError):
     """The inputs cannot be evaluated (empty, NaN, mismatched lengths, one class only...).
 
     The task records an `error` outcome with this message; it is never a pass.
     """
+
+    default_code = "gate_input"
 
 
 @dataclass(frozen=True)

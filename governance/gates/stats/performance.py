@@ -65,6 +65,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
+from governance.core.vocabulary import LOWER_IS_BETTER_METRICS, PERFORMANCE_METRICS
 from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
 from governance.gates.stats.threshold import (
     as_binary,
@@ -80,18 +81,7 @@ from governance.gates.stats.threshold import (
     z_value,
 )
 
-PERFORMANCE_METRICS = (
-    "auc",
-    "ks",
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "ctr",
-    "mae",
-    "rmse",
-)
-LOWER_IS_BETTER = frozenset({"mae", "rmse"})
+LOWER_IS_BETTER = frozenset(LOWER_IS_BETTER_METRICS)
 CELL_METRICS = frozenset({"accuracy", "precision", "recall", "f1", "ctr"})
 MAX_ROW_BOOTSTRAP_DRAWS = 10_000_000
 _CHUNK_ELEMENTS = 2_000_000  # resample rows held in memory at once by row bootstraps

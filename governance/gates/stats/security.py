@@ -50,6 +50,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from governance.core.vocabulary import SECURITY_CHECKS
+
 from .outcome import FAILED, PASSED, GateInputError, GateResult
 
 __all__ = [
@@ -72,7 +74,7 @@ __all__ = [
     "shannon_entropy",
 ]
 
-ALL_CHECKS = ("sbom", "licenses", "secrets", "pii")
+ALL_CHECKS = SECURITY_CHECKS
 PII_FINDINGS_PER_COLUMN = 20  # stored per column; all are counted
 MAX_DETAIL_FINDINGS = 100  # findings kept in GateResult.details
 MAX_EXPLAINED_PER_CHECK = 5

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtri
 
+from governance.core.vocabulary import THRESHOLD_METRICS
 from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
 
 # --------------------------------------------------------------------------------------
@@ -187,17 +188,6 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
 # Threshold metrics
 # --------------------------------------------------------------------------------------
 
-THRESHOLD_METRICS = (
-    "recall",
-    "sensitivity",
-    "specificity",
-    "precision",
-    "npv",
-    "accuracy",
-    "f1",
-    "fpr",
-    "fnr",
-)
 
 # metric -> (label in explanations, what the denominator counts)
 _LABELS = {
