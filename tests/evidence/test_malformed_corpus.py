@@ -23,8 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from governance.evidence import parsers
-from governance.evidence.parsers import EvidenceError, parse_evidence
+from governance.evidence.parsers import EvidenceError, json_kinds, parse_evidence, tables
 
 HEADER = "y_true,y_score,baseline_score,y_pred,gender\n"
 
@@ -726,7 +725,7 @@ CORPUS = [
 @pytest.mark.parametrize("case", CORPUS, ids=[case.id for case in CORPUS])
 def test_it_refuses_malformed_evidence(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in case.patch.items():
-        monkeypatch.setattr(parsers, name, value)
+        monkeypatch.setattr(json_kinds, name, value)
     path = tmp_path / case.name
     path.write_bytes(case.data())
     columnar_dir = tmp_path / "columnar"
@@ -766,7 +765,7 @@ def test_it_rejects_a_zip_declaring_10_gb_before_inflating(tmp_path: Path) -> No
 def test_it_stops_inflating_a_gzip_bomb_early(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # 1 GiB of zeros in ~1 MiB: aborted once it inflates past 200 x the compressed size
     # (~200 MiB), not after the whole GiB. The JSON size cap is lifted to see the guard.
-    monkeypatch.setattr(parsers, "JSON_MAX_BYTES", 2 * 1024**3)
+    monkeypatch.setattr(json_kinds, "JSON_MAX_BYTES", 2 * 1024**3)
     path = tmp_path / "bomb.json.gz"
     path.write_bytes(_gzip_bomb(1024))
     assert path.stat().st_size < 2 * 1024 * 1024
@@ -778,8 +777,8 @@ def test_it_stops_inflating_a_gzip_bomb_early(tmp_path: Path, monkeypatch: pytes
 
 def test_it_removes_the_partial_parquet_when_a_late_row_is_bad(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Several row groups are written before the bad line is reached.
-    monkeypatch.setattr(parsers, "CSV_BLOCK_BYTES", 4096)
-    monkeypatch.setattr(parsers, "ROW_GROUP_ROWS", 500)
+    monkeypatch.setattr(tables, "CSV_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(tables, "ROW_GROUP_ROWS", 500)
     path = tmp_path / "p.csv"
     path.write_text(HEADER + _rows(5_000) + "1,oops,0.5,1,F\n")
     columnar_dir = tmp_path / "columnar"
@@ -795,7 +794,7 @@ def test_it_removes_the_partial_parquet_on_unexpected_errors(tmp_path: Path, mon
     def explode(self: object) -> dict:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(parsers._TableBuilder, "finish", explode)
+    monkeypatch.setattr(tables._TableBuilder, "finish", explode)
     path = tmp_path / "p.csv"
     path.write_text(HEADER + _rows(10))
     columnar_dir = tmp_path / "columnar"

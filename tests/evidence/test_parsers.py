@@ -17,7 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from governance.evidence import parsers
 from governance.evidence.parsers import (
     KINDS,
     TABLE_KINDS,
@@ -26,6 +25,7 @@ from governance.evidence.parsers import (
     load_columns,
     parse_evidence,
     preview_rows,
+    tables,
 )
 
 PREDICTIONS = (
@@ -220,7 +220,7 @@ def test_it_counts_quoted_line_breaks_in_line_numbers(tmp_path: Path) -> None:
 
 
 def test_it_reports_the_right_line_across_many_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parsers, "CSV_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(tables, "CSV_BLOCK_BYTES", 4096)
     rows = ["1,0.5"] * 20_000
     rows[14_998] = "1,nope"  # file line 15,000
     csv = "y_true,y_score\n" + "\n".join(rows) + "\n"
@@ -234,7 +234,7 @@ def test_it_reports_the_right_line_across_many_batches(tmp_path: Path, monkeypat
 
 
 def test_it_finds_the_first_ragged_row_across_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parsers, "CSV_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(tables, "CSV_BLOCK_BYTES", 4096)
     rows = ["1,0.5"] * 5_000
     rows[3_000] = "1,0.5,extra"  # file line 3,002
     csv = "y_true,y_score\n" + "\n".join(rows) + "\n"
@@ -248,7 +248,7 @@ def test_it_finds_the_first_ragged_row_across_batches(tmp_path: Path, monkeypatc
 def test_it_rejects_text_in_a_column_that_was_numeric_in_earlier_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(parsers, "CSV_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(tables, "CSV_BLOCK_BYTES", 4096)
     rows = [f"{i},{i % 3}" for i in range(3_000)]
     rows[2_500] = "2500,unknown"
     csv = "a,b\n" + "\n".join(rows) + "\n"
@@ -262,8 +262,8 @@ def test_it_rejects_text_in_a_column_that_was_numeric_in_earlier_batches(
 
 
 def test_it_writes_many_row_groups_and_keeps_every_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parsers, "CSV_BLOCK_BYTES", 8192)
-    monkeypatch.setattr(parsers, "ROW_GROUP_ROWS", 1000)
+    monkeypatch.setattr(tables, "CSV_BLOCK_BYTES", 8192)
+    monkeypatch.setattr(tables, "ROW_GROUP_ROWS", 1000)
     rng = np.random.default_rng(3)
     y_true = rng.integers(0, 2, 10_000)
     y_score = rng.random(10_000).round(6)
@@ -288,7 +288,7 @@ def test_it_caps_distinct_counts(tmp_path: Path) -> None:
 
     user = result.profile["columns"]["user"]
     assert user["distinct"] == "1000+"
-    assert len(user["top_values"]) == parsers.TOP_VALUES
+    assert len(user["top_values"]) == tables.TOP_VALUES
 
 
 def test_it_reads_pandas_booleans_in_label_columns(tmp_path: Path) -> None:
