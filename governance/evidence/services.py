@@ -58,6 +58,17 @@ def _document_fields(errors: dict[str, str]) -> dict[str, list[str]]:
     return {(k if k in ("kind", "content", "fields") else f"fields.{k}"): [v] for k, v in errors.items()}
 
 
+def _audit_version(user, action: str, obj, version: ModelVersion, **data) -> None:
+    """Audit a change to `version`'s evidence or documents; `data` follows its version."""
+    audit_record(
+        actor=user,
+        action=action,
+        obj=obj,
+        model_name=version.model.name,
+        data={"version": version.version, **data},
+    )
+
+
 def sha256_of_file(path: str, chunk: int = 1024 * 1024) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -121,19 +132,16 @@ def evidence_upload(
                 data=parsed.data if kind != EvidenceKind.ATTACHMENT else None,
                 uploaded_by=user,
             )
-            audit_record(
-                actor=user,
-                action="evidence.uploaded",
-                obj=artifact,
-                model_name=model.name,
-                data={
-                    "version": version.version,
-                    "kind": kind,
-                    "sha256": sha256,
-                    "size": size,
-                    "name": original_name,
-                    "rows": parsed.row_count,
-                },
+            _audit_version(
+                user,
+                "evidence.uploaded",
+                artifact,
+                version,
+                kind=kind,
+                sha256=sha256,
+                size=size,
+                name=original_name,
+                rows=parsed.row_count,
             )
     except BaseException:
         for name in created_names:
@@ -192,16 +200,13 @@ def document_save(*, user, version: ModelVersion, kind: str, fields: dict, conte
         content=content,
         author=user,
     )
-    audit_record(
-        actor=user,
-        action="document.saved",
-        obj=document,
-        model_name=model.name,
-        data={
-            "version": version.version,
-            "kind": kind,
-            "revision": document.revision,
-            "missing_fields": document_missing_fields(kind, fields, content),
-        },
+    _audit_version(
+        user,
+        "document.saved",
+        document,
+        version,
+        kind=kind,
+        revision=document.revision,
+        missing_fields=document_missing_fields(kind, fields, content),
     )
     return document
