@@ -18,28 +18,21 @@ Pure: numpy only, no Django, no I/O.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
+from governance.gates.stats.outcome import GateInputError, GateResult, judged
+from governance.gates.stats.params import GateParams, at_least, bootstrap_count, checked, confidence_level, fraction
 from governance.gates.stats.performance import (
     bootstrap_cell_counts,
+    confusion_dict,
     confusion_from_cells,
     paired_cell_counts,
     z_and_p,
 )
-from governance.gates.stats.threshold import (
-    as_binary,
-    check_bootstrap_samples,
-    check_confidence,
-    check_fraction,
-    check_same_length,
-    fmt,
-    fmt_vs,
-    pct_level,
-    predictions_from,
-)
+from governance.gates.stats.threshold import as_binary, check_same_length, fmt, fmt_vs, pct_level, predictions_from
 
 
 def _number(name: str, value: Any) -> float:
@@ -70,29 +63,22 @@ def cost_per_1k(cost: dict[str, Any]) -> tuple[float, int | None]:
     )
 
 
-def cost_gate(cost: dict[str, Any], *, max_per_1k: float) -> GateResult:
-    """Gate `cost`: cost per 1,000 predictions (cost JSON) must be <= max_per_1k."""
-    limit = float(max_per_1k)
-    if not (limit >= 0 and math.isfinite(limit)):
-        raise GateInputError(f"max_per_1k must be >= 0, got {max_per_1k}")
+@dataclass(frozen=True, kw_only=True)
+class CostParams(GateParams):
+    gate = "cost"
+    max_per_1k: float = checked(at_least(0, finite=True))
+
+
+def cost_gate(cost: dict[str, Any], **spec: Any) -> GateResult:
+    """Gate `cost`: cost per 1,000 predictions (cost JSON) must be <= `max_per_1k`."""
+    limit = CostParams.from_spec(spec).max_per_1k
     value, n = cost_per_1k(cost)
     passed = value <= limit
     v_s, lim_s = fmt_vs(value, limit, 2)
     source = f" ({fmt(float(cost['total_cost']), 2)} for {n} predictions)" if "cost_per_1k" not in cost else ""
-    text = (
-        f"Cost {v_s} per 1,000 predictions{source} "
-        f"{'is within' if passed else 'exceeds'} the maximum {lim_s}"
-        f"{' → passed' if passed else ' → failed'}"
-    )
-    return GateResult(
-        status=PASSED if passed else FAILED,
-        metric="cost_per_1k",
-        value=value,
-        threshold=limit,
-        n=n,
-        explanation=text,
-        details={"cost_per_1k": value, "max_per_1k": limit},
-    )
+    text = f"Cost {v_s} per 1,000 predictions{source} {'is within' if passed else 'exceeds'} the maximum {lim_s}"
+    details = {"cost_per_1k": value, "max_per_1k": limit}
+    return judged(passed, text, metric="cost_per_1k", value=value, threshold=limit, n=n, details=details)
 
 
 def expected_cost(y_true: Any, y_pred: Any, *, fp_cost: float, fn_cost: float) -> float:
@@ -105,51 +91,43 @@ def expected_cost(y_true: Any, y_pred: Any, *, fp_cost: float, fn_cost: float) -
     return (fp_cost * fp + fn_cost * fn) / n
 
 
+@dataclass(frozen=True, kw_only=True)
+class CostWeightedParams(GateParams):
+    gate = "cost_weighted"
+    fp_cost: float = checked(at_least(0, finite=True))
+    fn_cost: float = checked(at_least(0, finite=True))
+    max_relative_increase: float = checked(at_least(0, finite=True), default=0.0)
+    threshold: float = checked(fraction, default=0.5)  # decisions: score >= threshold
+    confidence: float = checked(confidence_level, default=0.95)
+    bootstrap_samples: int = checked(bootstrap_count, default=1000)
+    seed: int = 0
+
+
 def cost_weighted_gate(
-    y_true: Any,
-    y_score: Any,
-    baseline_score: Any = None,
-    *,
-    fp_cost: float,
-    fn_cost: float,
-    threshold: float = 0.5,
-    max_relative_increase: float = 0.0,
-    confidence: float = 0.95,
-    bootstrap_samples: int = 1000,
-    seed: int = 0,
-    y_pred: Any = None,
+    y_true: Any, y_score: Any, baseline_score: Any = None, *, y_pred: Any = None, **spec: Any
 ) -> GateResult:
     """Gate `cost_weighted`: expected FP/FN cost per prediction, candidate vs baseline.
 
     Evidence: predictions `y_true` (0/1), `y_score` (candidate; decisions
     `y_score >= threshold`, or `y_pred` when given) and `baseline_score` (decisions
-    `baseline_score >= threshold`). `value` = the increase of the expected cost per
-    prediction (candidate - baseline), `ci_low`/`ci_high` its paired bootstrap interval,
-    `threshold` = the allowed increase max_relative_increase x baseline cost, `p_value` =
-    two-sided test of no difference (bootstrap standard error).
+    `baseline_score >= threshold`). Parameters: `CostWeightedParams`. `value` = the
+    increase of the expected cost per prediction (candidate - baseline), `ci_low`/`ci_high`
+    its paired bootstrap interval, `threshold` = the allowed increase
+    max_relative_increase x baseline cost, `p_value` = two-sided test of no difference
+    (bootstrap standard error).
     """
-    fp_cost = float(fp_cost)
-    fn_cost = float(fn_cost)
-    for name, v in (("fp_cost", fp_cost), ("fn_cost", fn_cost)):
-        if not (v >= 0 and math.isfinite(v)):
-            raise GateInputError(f"{name} must be a finite number >= 0, got {v}")
-    max_rel = float(max_relative_increase)
-    if not (max_rel >= 0 and math.isfinite(max_rel)):
-        raise GateInputError(f"max_relative_increase must be >= 0, got {max_relative_increase}")
-    threshold = check_fraction("threshold", threshold)
-    confidence = check_confidence(confidence)
-    n_resamples = check_bootstrap_samples(bootstrap_samples)
+    params = CostWeightedParams.from_spec(spec)
     if baseline_score is None:
         raise GateInputError(
             "cost_weighted compares with the baseline and needs a baseline_score column, but none was given"
         )
     yt = as_binary("y_true", y_true)
-    pa = predictions_from(y_score, y_pred, threshold)
-    pb = predictions_from(baseline_score, None, threshold, score_name="baseline_score")
+    pa = predictions_from(y_score, y_pred, params.threshold)
+    pb = predictions_from(baseline_score, None, params.threshold, score_name="baseline_score")
     n = check_same_length(y_true=yt, candidate=pa, baseline_score=pb)
 
     cells = paired_cell_counts(yt, pa, pb)
-    costs = np.array([fp_cost, fn_cost])
+    costs = np.array([params.fp_cost, params.fn_cost])
 
     def per_prediction(c: np.ndarray, model: str) -> np.ndarray:
         _, fp, fn, _ = confusion_from_cells(c, model)
@@ -158,27 +136,45 @@ def cost_weighted_gate(
     cand = float(per_prediction(cells, "a"))
     base = float(per_prediction(cells, "b"))
     diff = cand - base
-    boot = bootstrap_cell_counts(cells, n_resamples, np.random.default_rng(seed))
+    boot = bootstrap_cell_counts(cells, params.bootstrap_samples, np.random.default_rng(params.seed))
     boot_diff = per_prediction(boot, "a") - per_prediction(boot, "b")
-    alpha = 1.0 - confidence
+    alpha = 1.0 - params.confidence
     lo, hi = (float(v) for v in np.quantile(boot_diff, [alpha / 2.0, 1.0 - alpha / 2.0]))
     se = float(np.std(boot_diff, ddof=1))
     _, p_value = z_and_p(diff, se)
-    allowed = max_rel * base
+    allowed = params.max_relative_increase * base
     passed = hi <= allowed
 
     hi_s, allowed_s = fmt_vs(hi, allowed, 4)
     text = (
         f"Expected cost per prediction {fmt(cand, 4)} vs baseline {fmt(base, 4)} "
-        f"(FP {fmt(fp_cost, 2)}, FN {fmt(fn_cost, 2)}): increase {fmt(diff, 4)}, "
-        f"{pct_level(confidence)} CI [{fmt(lo, 4)}, {fmt(hi, 4)}], allowed increase "
-        f"{allowed_s} ({max_rel * 100:g}% of the baseline): upper bound {hi_s} "
-        f"{'is within the allowed increase → passed' if passed else 'exceeds it → failed'}"
+        f"(FP {fmt(params.fp_cost, 2)}, FN {fmt(params.fn_cost, 2)}): increase {fmt(diff, 4)}, "
+        f"{pct_level(params.confidence)} CI [{fmt(lo, 4)}, {fmt(hi, 4)}], allowed increase "
+        f"{allowed_s} ({params.max_relative_increase * 100:g}% of the baseline): upper bound {hi_s} "
+        f"{'is within the allowed increase' if passed else 'exceeds it'}"
     )
-    tn_a, fp_a, fn_a, tp_a = (int(v) for v in confusion_from_cells(cells, "a"))
-    tn_b, fp_b, fn_b, tp_b = (int(v) for v in confusion_from_cells(cells, "b"))
-    return GateResult(
-        status=PASSED if passed else FAILED,
+    details = {
+        "candidate": cand,
+        "baseline": base,
+        "difference": diff,
+        "relative_increase": diff / base if base > 0 else None,
+        "ci": [lo, hi],
+        "allowed_increase": allowed,
+        "max_relative_increase": params.max_relative_increase,
+        "fp_cost": params.fp_cost,
+        "fn_cost": params.fn_cost,
+        "threshold": params.threshold if y_pred is None else None,
+        "confidence": params.confidence,
+        "bootstrap_samples": params.bootstrap_samples,
+        "seed": params.seed,
+        "se": se,
+        "ci_method": "multinomial_cells_bootstrap",
+        "confusion_candidate": confusion_dict(cells, "a"),
+        "confusion_baseline": confusion_dict(cells, "b"),
+    }
+    return judged(
+        passed,
+        text,
         metric="expected_cost_increase",
         value=diff,
         threshold=allowed,
@@ -186,25 +182,5 @@ def cost_weighted_gate(
         ci_high=hi,
         p_value=p_value,
         n=n,
-        groups=None,
-        explanation=text,
-        details={
-            "candidate": cand,
-            "baseline": base,
-            "difference": diff,
-            "relative_increase": diff / base if base > 0 else None,
-            "ci": [lo, hi],
-            "allowed_increase": allowed,
-            "max_relative_increase": max_rel,
-            "fp_cost": fp_cost,
-            "fn_cost": fn_cost,
-            "threshold": threshold if y_pred is None else None,
-            "confidence": confidence,
-            "bootstrap_samples": n_resamples,
-            "seed": seed,
-            "se": se,
-            "ci_method": "multinomial_cells_bootstrap",
-            "confusion_candidate": {"tn": tn_a, "fp": fp_a, "fn": fn_a, "tp": tp_a},
-            "confusion_baseline": {"tn": tn_b, "fp": fp_b, "fn": fn_b, "tp": tp_b},
-        },
+        details=details,
     )

@@ -7,25 +7,21 @@ evidence app; this module only judges its summary.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from governance.core.vocabulary import DOCUMENT_KINDS
 
-from .outcome import FAILED, PASSED, GateInputError, GateResult
+from .outcome import GateInputError, GateResult, checklist
+from .params import GateParams, checked, names_from
 
 __all__ = ["DOCUMENT_KINDS", "documentation_gate"]
 
 
-def _required(required: Iterable[str] | None) -> list[str]:
-    if required is None:
-        return list(DOCUMENT_KINDS)
-    if isinstance(required, str) or not isinstance(required, Iterable):
-        raise GateInputError("require must be a list of document kinds")
-    wanted = list(dict.fromkeys(required))
-    unknown = [r for r in wanted if r not in DOCUMENT_KINDS]
-    if unknown:
-        raise GateInputError(f"unknown document kinds {unknown}; expected a subset of {list(DOCUMENT_KINDS)}")
-    return wanted
+@dataclass(frozen=True, kw_only=True)
+class DocumentationParams(GateParams):
+    gate = "documentation"
+    required: list[str] = checked(names_from(DOCUMENT_KINDS, what="document kinds"), policy_name="require")
 
 
 def _summary(kind: str, doc: Any) -> tuple[bool, list[str]]:
@@ -49,20 +45,16 @@ def _summary(kind: str, doc: Any) -> tuple[bool, list[str]]:
     return present, list(dict.fromkeys(fields))
 
 
-def documentation_gate(
-    *,
-    required: Iterable[str] | None,
-    documents: Mapping[str, Mapping[str, Any]],
-) -> GateResult:
+def documentation_gate(*, documents: Mapping[str, Mapping[str, Any]], **spec: Any) -> GateResult:
     """Failed when any required document is absent or has missing fields.
 
-    required: subset of model_card, evaluation_report, monitoring_plan, rollback_plan
+    required (policy: `require`): subset of model_card, evaluation_report, monitoring_plan, rollback_plan
     (None = all four). documents: kind → {"present": bool (default true when the entry
     exists), "missing_fields": [names]}; a kind absent from `documents` is missing.
     Value = number of required documents not complete, threshold 0; groups per kind
     {"status": complete|incomplete|missing, "missing_fields": [...]}.
     """
-    wanted = _required(required)
+    wanted = DocumentationParams.from_spec(spec).required
     if documents is None:
         documents = {}
     if not isinstance(documents, Mapping):
@@ -81,20 +73,9 @@ def documentation_gate(
         else:
             groups[kind] = {"status": "complete", "missing_fields": []}
 
-    status = FAILED if problems else PASSED
-    if problems:
-        explanation = "; ".join(problems) + " → failed"
-    elif wanted:
-        explanation = f"all {len(wanted)} required documents complete ({', '.join(wanted)}) → passed"
+    if wanted:
+        all_clear = f"all {len(wanted)} required documents complete ({', '.join(wanted)})"
     else:
-        explanation = "no documents required → passed"
-    return GateResult(
-        status=status,
-        metric="documents_incomplete",
-        value=float(len(problems)),
-        threshold=0.0,
-        n=len(wanted),
-        groups=groups,
-        explanation=explanation,
-        details={"required": wanted},
-    )
+        all_clear = "no documents required"
+    details = {"required": wanted}
+    return checklist("documents_incomplete", wanted, problems, groups, all_clear=all_clear, details=details)

@@ -34,6 +34,7 @@ Pure: numpy and scipy only, no Django, no I/O.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,8 +42,9 @@ from scipy.stats import chi2_contingency, ks_2samp
 
 from governance.core.vocabulary import DRIFT_METHODS
 from governance.gates.stats.fairness import encode_groups
-from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
-from governance.gates.stats.threshold import as_numeric, check_fraction, fmt
+from governance.gates.stats.outcome import GateInputError, GateResult, judged
+from governance.gates.stats.params import GateParams, at_least, checked, fraction, one_of, whole_number
+from governance.gates.stats.threshold import as_numeric, fmt
 
 PSI_EPS = 1e-4
 EXACT_KS_MAX_PRODUCT = 1_000_000
@@ -124,47 +126,46 @@ def _is_numeric(arr: np.ndarray) -> bool:
     return arr.dtype.kind in "iuf"
 
 
-def drift_gate(
-    reference: dict[str, Any],
-    current: dict[str, Any],
-    *,
-    method: str = "ks",
-    max_p_value_drift: float = 0.05,
-    psi_max: float = 0.2,
-    bins: int = 10,
-    features: list[str] | None = None,
-    max_drifted_features: int = 0,
-) -> GateResult:
+def _feature_names(name: str, features: Any) -> list[str] | None:
+    if features is None:
+        return None
+    names = list(features)
+    if not names:
+        raise GateInputError(f"{name} is empty")
+    return names
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftParams(GateParams):
+    gate = "drift"
+    method: str = checked(one_of(DRIFT_METHODS), default="ks")
+    max_p_value_drift: float = checked(fraction, default=0.05)
+    psi_max: float = checked(at_least(0, strict=True), default=0.2)
+    bins: int = checked(whole_number(2, 100), default=10)  # PSI bins of numeric features
+    features: list[str] | None = checked(_feature_names, default=None)  # None: all shared columns
+    max_drifted_features: int = checked(whole_number(0), default=0)
+
+
+def drift_gate(reference: dict[str, Any], current: dict[str, Any], **spec: Any) -> GateResult:
     """Gate `drift` over the feature tables.
 
     Evidence: `reference` = feature_reference table and `current` = feature_current table,
-    each {feature name: 1-D array}. `features` defaults to the columns present in both.
-    `value` = number of drifted features, `threshold` = max_drifted_features, `p_value` =
+    each {feature name: 1-D array}. Parameters: `DriftParams`; `features` defaults to the
+    columns present in both. `value` = number of drifted features, `threshold` = max_drifted_features, `p_value` =
     the smallest test p-value over the features (method ks; None for psi), `n` = rows of
     the current table; `details["features"]` has one row per feature
     {feature, kind, test, statistic, p_value, psi, drifted, n_reference, n_current}.
     """
-    if method not in DRIFT_METHODS:
-        raise GateInputError(f"drift method must be ks or psi, got {method!r}")
-    max_p = check_fraction("max_p_value_drift", max_p_value_drift)
-    psi_max = float(psi_max)
-    if not psi_max > 0:
-        raise GateInputError(f"psi_max must be > 0, got {psi_max}")
-    if int(bins) != bins or not (2 <= bins <= 100):
-        raise GateInputError(f"bins must be an integer 2..100, got {bins}")
-    bins = int(bins)
-    if int(max_drifted_features) != max_drifted_features or max_drifted_features < 0:
-        raise GateInputError(f"max_drifted_features must be an integer >= 0, got {max_drifted_features}")
+    params = DriftParams.from_spec(spec)
+    method = params.method
     if not isinstance(reference, dict) or not isinstance(current, dict):
         raise GateInputError("reference and current must be {feature name: array} mappings")
-    if features is None:
+    if params.features is None:
         names = [f for f in reference if f in current]
         if not names:
             raise GateInputError("the reference and current tables share no feature column")
     else:
-        names = list(features)
-        if not names:
-            raise GateInputError("features is empty")
+        names = params.features
         missing = [f for f in names if f not in reference or f not in current]
         if missing:
             raise GateInputError(f"feature(s) missing from the reference or current table: {', '.join(missing)}")
@@ -187,7 +188,7 @@ def drift_gate(
             ks_method = ks_method_for(ref.size, cur.size)
             res = ks_2samp(ref, cur, method=ks_method)
             stat, p = float(res.statistic), float(res.pvalue)
-            value_psi = psi(ref, cur, bins=bins)
+            value_psi = psi(ref, cur, bins=params.bins)
             kind, test = "numeric", "ks"
         else:
             _, table = category_table(ref, cur)
@@ -198,7 +199,7 @@ def drift_gate(
                 stat, p = float(res.statistic), float(res.pvalue)
             value_psi = _psi_from_counts(table[0], table[1], PSI_EPS)
             kind, test, ks_method = "categorical", "chi2", None
-        drifted = p < max_p if method == "ks" else value_psi > psi_max
+        drifted = p < params.max_p_value_drift if method == "ks" else value_psi > params.psi_max
         rows.append(
             {
                 "feature": str(name),
@@ -216,13 +217,13 @@ def drift_gate(
 
     drifted_rows = [r for r in rows if r["drifted"]]
     count = len(drifted_rows)
-    passed = count <= max_drifted_features
+    passed = count <= params.max_drifted_features
     if method == "ks":
-        rule = f"KS/chi-square p-value below {fmt(max_p)}"
+        rule = f"KS/chi-square p-value below {fmt(params.max_p_value_drift)}"
         worst = sorted(drifted_rows, key=lambda r: r["p_value"])
         p_min = float(np.min([r["p_value"] for r in rows]))
     else:
-        rule = f"PSI above {fmt(psi_max)}"
+        rule = f"PSI above {fmt(params.psi_max)}"
         worst = sorted(drifted_rows, key=lambda r: -r["psi"])
         p_min = None
     listed = "; ".join(f"{r['feature']} (p={_fmt_p(r['p_value'])}, PSI {fmt(r['psi'])})" for r in worst[:3])
@@ -231,27 +232,24 @@ def drift_gate(
     text = f"{count} of {len(rows)} feature(s) drifted ({rule})"
     if listed:
         text += f": {listed}"
-    text += f"; at most {int(max_drifted_features)} allowed"
-    text += " → passed" if passed else " → failed"
-    return GateResult(
-        status=PASSED if passed else FAILED,
+    text += f"; at most {params.max_drifted_features} allowed"
+    details = {
+        "method": method,
+        "max_p_value_drift": params.max_p_value_drift,
+        "psi_max": params.psi_max,
+        "bins": params.bins,
+        "psi_eps": PSI_EPS,
+        "features": rows,
+    }
+    return judged(
+        passed,
+        text,
         metric=f"drifted_features_{method}",
         value=float(count),
-        threshold=float(max_drifted_features),
-        ci_low=None,
-        ci_high=None,
+        threshold=float(params.max_drifted_features),
         p_value=p_min,
         n=n_current,
-        groups=None,
-        explanation=text,
-        details={
-            "method": method,
-            "max_p_value_drift": max_p,
-            "psi_max": psi_max,
-            "bins": bins,
-            "psi_eps": PSI_EPS,
-            "features": rows,
-        },
+        details=details,
     )
 
 

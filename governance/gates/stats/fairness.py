@@ -34,6 +34,7 @@ Pure: numpy only, no Django, no I/O.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,15 +45,17 @@ from governance.core.vocabulary import (
     FAIRNESS_RATIO_METRICS,
     SMALL_GROUP_POLICIES,
 )
-from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
-from governance.gates.stats.threshold import (
-    as_binary,
-    check_fraction,
-    check_same_length,
-    fmt,
-    fmt_vs,
-    predictions_from,
+from governance.gates.stats.outcome import GateInputError, GateResult, judged
+from governance.gates.stats.params import (
+    GateParams,
+    checked,
+    exactly_one,
+    fraction,
+    one_of,
+    optional,
+    whole_number,
 )
+from governance.gates.stats.threshold import as_binary, check_same_length, fmt, fmt_vs, predictions_from
 
 RATIO_METRICS = FAIRNESS_RATIO_METRICS
 DIFFERENCE_METRICS = FAIRNESS_DIFFERENCE_METRICS
@@ -259,53 +262,52 @@ def fairness_metric(metric: str, y_true: Any, y_pred: Any, sensitive: Any) -> fl
 # ======================================================================================
 
 
+@dataclass(frozen=True, kw_only=True)
+class FairnessParams(GateParams):
+    gate = "fairness"
+    metric: str = checked(one_of(FAIRNESS_METRICS, what="fairness metric", lower=True))
+    min: float | None = checked(optional(fraction), default=None)  # ratio metrics
+    max: float | None = checked(optional(fraction), default=None)  # difference metrics
+    intersectional: bool = False
+    min_group_size: int = checked(whole_number(1), default=30)
+    small_groups: str = checked(one_of(SMALL_GROUP_POLICIES), default="warn")
+    threshold: float = checked(fraction, default=0.5)  # decisions: y_score >= threshold
+
+    def check_together(self) -> None:
+        given = exactly_one("fairness", min=self.min, max=self.max)
+        if self.is_ratio and given == "max":
+            raise GateInputError(f"{self.metric} is a ratio: give a min (e.g. 0.8), not a max")
+        if not self.is_ratio and given == "min":
+            raise GateInputError(f"{self.metric} is a difference: give a max (e.g. 0.1), not a min")
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.metric in RATIO_METRICS
+
+    @property
+    def limit(self) -> float:
+        return self.min if self.is_ratio else self.max
+
+
 def fairness_gate(
-    y_true: Any,
-    y_score: Any,
-    sensitive: dict[str, Any],
-    *,
-    metric: str,
-    min: float | None = None,  # the policy parameter is called `min`
-    max: float | None = None,  # the policy parameter is called `max`
-    intersectional: bool = False,
-    min_group_size: int = 30,
-    small_groups: str = "warn",
-    threshold: float = 0.5,
-    y_pred: Any = None,
+    y_true: Any, y_score: Any, sensitive: dict[str, Any], *, y_pred: Any = None, **spec: Any
 ) -> GateResult:
     """Gate `fairness` over the sensitive columns of the predictions table.
 
     Evidence: `y_true` (0/1), `y_score` (decisions `y_score >= threshold`) or `y_pred`
     (0/1, used when given), and `sensitive`: {column name: array} for the columns the
-    policy names (strings, numbers or objects). Ratio metrics take `min`, difference
-    metrics take `max`. `value` is the worst disparity over the evaluated attributes
-    (each column, plus the intersection of all of them when `intersectional`), `groups`
-    holds every attribute's per-group n / selection rate / TPR / FPR, `n` the row count.
+    policy names (strings, numbers or objects). Parameters: `FairnessParams`; ratio
+    metrics take `min`, difference metrics take `max`. `value` is the worst disparity
+    over the evaluated attributes (each column, plus the intersection of all of them when
+    `intersectional`), `groups` holds every attribute's per-group n / selection rate /
+    TPR / FPR, `n` the row count.
     """
-    metric = str(metric).lower()
-    if metric not in FAIRNESS_METRICS:
-        raise GateInputError(f"unknown fairness metric {metric!r}; expected one of {', '.join(FAIRNESS_METRICS)}")
-    is_ratio = metric in RATIO_METRICS
-    if (min is None) == (max is None):
-        raise GateInputError("fairness needs exactly one of min (ratios) or max (differences)")
-    if is_ratio and min is None:
-        raise GateInputError(f"{metric} is a ratio: give a min (e.g. 0.8), not a max")
-    if not is_ratio and max is None:
-        raise GateInputError(f"{metric} is a difference: give a max (e.g. 0.1), not a min")
-    limit = check_fraction("min" if is_ratio else "max", min if is_ratio else max)
-    if small_groups not in SMALL_GROUP_POLICIES:
-        raise GateInputError(f"small_groups must be one of warn, ignore, fail; got {small_groups!r}")
-    if int(min_group_size) != min_group_size or min_group_size < 1:
-        raise GateInputError(f"min_group_size must be an integer >= 1, got {min_group_size}")
-    min_group_size = int(min_group_size)
-    threshold = check_fraction("threshold", threshold)
+    params = FairnessParams.from_spec(spec)
     if not isinstance(sensitive, dict) or not sensitive:
         raise GateInputError("fairness needs at least one sensitive column")
-
     yt = as_binary("y_true", y_true)
-    yp = predictions_from(y_score, y_pred, threshold)
+    yp = predictions_from(y_score, y_pred, params.threshold)
     n_rows = check_same_length(y_true=yt, y_pred=yp)
-
     encoded: dict[str, tuple[list[str], np.ndarray]] = {}
     for name, col in sensitive.items():
         encoded[str(name)] = encode_groups(str(name), col)
@@ -314,7 +316,7 @@ def fairness_gate(
                 f"sensitive column {name!r} has {encoded[str(name)][1].size} rows, predictions have {n_rows}"
             )
     attributes = list(encoded.items())
-    if intersectional and len(encoded) > 1:
+    if params.intersectional and len(encoded) > 1:
         attributes.append((" & ".join(encoded), intersect_groups(list(encoded.values()))))
 
     groups: dict[str, Any] = {}
@@ -322,121 +324,109 @@ def fairness_gate(
     rows: list[dict[str, Any]] = []
     insufficient: list[str] = []  # "attr=group (n=..)" for the fail policy
     for attr, (labels, codes) in attributes:
-        rates = group_rates(yt, yp, codes, len(labels))
-        small = rates["n"] < min_group_size
-        undefined = _undefined(metric, rates)
-        included = ~(small | undefined)
-        attr_groups: dict[str, Any] = {}
-        excluded: list[str] = []
-        for i, lab in enumerate(labels):
-            info = {
-                "n": int(rates["n"][i]),
-                "positives": int(rates["positives"][i]),
-                "selection_rate": float(rates["selection_rate"][i]),
-                "tpr": float(rates["tpr"][i]),
-                "fpr": float(rates["fpr"][i]),
-                "small": bool(small[i]),
-                "included": bool(included[i]),
-            }
-            attr_groups[lab] = info
-            if not included[i]:
-                why = f"n={info['n']}" if small[i] else "rate undefined"
-                excluded.append(f"{attr}={lab} ({why})")
-            if len(rows) < MAX_DETAIL_ROWS:
-                rows.append({"attribute": attr, "group": lab, **info})
-        groups[attr] = attr_groups
-        insufficient.extend(excluded)
-        summary: dict[str, Any] = {
-            "attribute": attr,
-            "excluded": excluded,
-            "value": None,
-        }
-        if not (small_groups == "fail" and excluded):
-            if np.count_nonzero(included) < 2:
-                raise GateInputError(
-                    f"sensitive attribute {attr!r}: fewer than two groups with at least "
-                    f"{min_group_size} rows and a defined rate ({len(labels)} group(s) in "
-                    "total), so groups cannot be compared"
-                )
-            res = _metric_over(metric, rates, included)
-            summary.update(
-                value=res["value"],
-                rate=res["rate"],
-                low_group=labels[res["low"]],
-                low_rate=float(rates[res["rate"]][res["low"]]),
-                high_group=labels[res["high"]],
-                high_rate=float(rates[res["rate"]][res["high"]]),
-            )
-            if "other" in res:
-                summary["other_difference"] = res["other"]
+        groups[attr], summary = _evaluate_attribute(params, attr, labels, codes, yt, yp, rows)
+        insufficient.extend(summary["excluded"])
         summaries.append(summary)
-
     details: dict[str, Any] = {
-        "band": {"min": limit} if is_ratio else {"max": limit},
-        "threshold": threshold if y_pred is None else None,
-        "min_group_size": min_group_size,
-        "small_groups": small_groups,
+        "band": {"min": params.limit} if params.is_ratio else {"max": params.limit},
+        "threshold": params.threshold if y_pred is None else None,
+        "min_group_size": params.min_group_size,
+        "small_groups": params.small_groups,
         "attributes": summaries,
         "rows": rows,
         "rows_truncated": sum(len(g) for g in groups.values()) > len(rows),
     }
-    name = _DISPLAY[metric]
-
-    if small_groups == "fail" and insufficient:
-        shown = ", ".join(insufficient[:3]) + (" ..." if len(insufficient) > 3 else "")
+    result = {"metric": params.metric, "threshold": params.limit, "n": n_rows, "groups": groups, "details": details}
+    name = _DISPLAY[params.metric]
+    shown = ", ".join(insufficient[:3]) + (" ..." if len(insufficient) > 3 else "")
+    if params.small_groups == "fail" and insufficient:
         text = (
             f"{name} not evaluated: {len(insufficient)} group(s) have fewer than "
-            f"{min_group_size} rows or an undefined rate ({shown}) and small_groups is fail → failed"
+            f"{params.min_group_size} rows or an undefined rate ({shown}) and small_groups is fail"
         )
-        return GateResult(
-            status=FAILED,
-            metric=metric,
-            value=None,
-            threshold=limit,
-            n=n_rows,
-            groups=groups,
-            explanation=text,
-            details=details,
-        )
+        return judged(False, text, value=None, **result)
+
     values = np.array([s["value"] for s in summaries], dtype=np.float64)
-    worst_i = int(np.argmin(values)) if is_ratio else int(np.argmax(values))
+    worst_i = int(np.argmin(values)) if params.is_ratio else int(np.argmax(values))
     worst = summaries[worst_i]
     for i, s in enumerate(summaries):
         s["worst"] = i == worst_i
     value = float(worst["value"])
-    passed = value >= limit if is_ratio else value <= limit
+    passed = value >= params.limit if params.is_ratio else value <= params.limit
+    text = _explain(params, worst, value, passed, len(summaries))
+    if params.small_groups == "warn" and insufficient:
+        text += f" ({len(insufficient)} small group(s) excluded: {shown})"
+    return judged(passed, text, value=value, **result)
 
+
+def _evaluate_attribute(
+    params: FairnessParams,
+    attr: str,
+    labels: list[str],
+    codes: np.ndarray,
+    yt: np.ndarray,
+    yp: np.ndarray,
+    rows: list[dict[str, Any]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(per-group info, summary) of one sensitive attribute; appends detail rows to `rows`."""
+    rates = group_rates(yt, yp, codes, len(labels))
+    small = rates["n"] < params.min_group_size
+    undefined = _undefined(params.metric, rates)
+    included = ~(small | undefined)
+    attr_groups: dict[str, Any] = {}
+    excluded: list[str] = []
+    for i, lab in enumerate(labels):
+        info = {
+            "n": int(rates["n"][i]),
+            "positives": int(rates["positives"][i]),
+            "selection_rate": float(rates["selection_rate"][i]),
+            "tpr": float(rates["tpr"][i]),
+            "fpr": float(rates["fpr"][i]),
+            "small": bool(small[i]),
+            "included": bool(included[i]),
+        }
+        attr_groups[lab] = info
+        if not included[i]:
+            why = f"n={info['n']}" if small[i] else "rate undefined"
+            excluded.append(f"{attr}={lab} ({why})")
+        if len(rows) < MAX_DETAIL_ROWS:
+            rows.append({"attribute": attr, "group": lab, **info})
+    summary: dict[str, Any] = {"attribute": attr, "excluded": excluded, "value": None}
+    if params.small_groups == "fail" and excluded:
+        return attr_groups, summary
+    if np.count_nonzero(included) < 2:
+        raise GateInputError(
+            f"sensitive attribute {attr!r}: fewer than two groups with at least "
+            f"{params.min_group_size} rows and a defined rate ({len(labels)} group(s) in "
+            "total), so groups cannot be compared"
+        )
+    res = _metric_over(params.metric, rates, included)
+    summary.update(
+        value=res["value"],
+        rate=res["rate"],
+        low_group=labels[res["low"]],
+        low_rate=float(rates[res["rate"]][res["low"]]),
+        high_group=labels[res["high"]],
+        high_rate=float(rates[res["rate"]][res["high"]]),
+    )
+    if "other" in res:
+        summary["other_difference"] = res["other"]
+    return attr_groups, summary
+
+
+def _explain(params: FairnessParams, worst: dict[str, Any], value: float, passed: bool, n_attributes: int) -> str:
     rate_name = {"selection_rate": "selection rate", "tpr": "TPR", "fpr": "FPR"}[worst["rate"]]
-    v_s, lim_s = fmt_vs(value, limit)
+    v_s, lim_s = fmt_vs(value, params.limit)
     where = f"for {worst['attribute']}"
-    if len(summaries) > 1:
-        where += f" (worst of {len(summaries)} attributes)"
+    if n_attributes > 1:
+        where += f" (worst of {n_attributes} attributes)"
     text = (
-        f"{name} {v_s} {where}: {rate_name} {fmt(worst['low_rate'])} for '{worst['low_group']}' "
+        f"{_DISPLAY[params.metric]} {v_s} {where}: {rate_name} {fmt(worst['low_rate'])} for '{worst['low_group']}' "
         f"vs {fmt(worst['high_rate'])} for '{worst['high_group']}'"
     )
     if "other_difference" in worst:
         other = "FPR" if worst["rate"] == "tpr" else "TPR"
         text += f" ({other} difference {fmt(worst['other_difference'])})"
-    if is_ratio:
-        text += f"; {v_s} {'meets the minimum' if passed else 'is below the minimum'} {lim_s}"
-    else:
-        text += f"; {v_s} {'is within the maximum' if passed else 'exceeds the maximum'} {lim_s}"
-    if small_groups == "warn" and insufficient:
-        shown = ", ".join(insufficient[:3]) + (" ..." if len(insufficient) > 3 else "")
-        text += f" ({len(insufficient)} small group(s) excluded: {shown})"
-    text += " → passed" if passed else " → failed"
-
-    return GateResult(
-        status=PASSED if passed else FAILED,
-        metric=metric,
-        value=value,
-        threshold=limit,
-        ci_low=None,
-        ci_high=None,
-        p_value=None,
-        n=n_rows,
-        groups=groups,
-        explanation=text,
-        details=details,
-    )
+    if params.is_ratio:
+        return text + f"; {v_s} {'meets the minimum' if passed else 'is below the minimum'} {lim_s}"
+    return text + f"; {v_s} {'is within the maximum' if passed else 'exceeds the maximum'} {lim_s}"

@@ -18,22 +18,22 @@ Pure: numpy and scipy only, no Django, no I/O.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
-from governance.gates.stats.threshold import (
-    as_binary,
-    as_numeric,
-    check_bootstrap_samples,
-    check_confidence,
-    check_fraction,
-    fmt,
-    fmt_vs,
-    pct_level,
-    wilson_interval,
+from governance.gates.stats.outcome import GateInputError, GateResult, judged
+from governance.gates.stats.params import (
+    GateParams,
+    at_least,
+    between,
+    bootstrap_count,
+    checked,
+    confidence_level,
+    fraction,
 )
+from governance.gates.stats.threshold import as_binary, as_numeric, fmt, fmt_vs, pct_level, wilson_interval
 
 HISTOGRAM_BINS = 50
 
@@ -92,124 +92,115 @@ def _histogram(x_sorted: np.ndarray, upper: float) -> dict[str, Any]:
     }
 
 
-def latency_gate(
-    latency_ms: Any,
-    *,
-    max_ms: float,
-    percentile: float = 95,
-    confidence: float = 0.95,
-    use_upper_confidence_bound: bool = False,
-    bootstrap_samples: int = 1000,
-    seed: int = 0,
-) -> GateResult:
+@dataclass(frozen=True, kw_only=True)
+class LatencyParams(GateParams):
+    gate = "latency"
+    max_ms: float = checked(at_least(0, finite=True, strict=True))
+    percentile: float = checked(between(50, 99.99), default=95)
+    confidence: float = checked(confidence_level, default=0.95)
+    use_upper_confidence_bound: bool = False
+    bootstrap_samples: int = checked(bootstrap_count, default=1000)
+    seed: int = 0
+
+
+def latency_gate(latency_ms: Any, **spec: Any) -> GateResult:
     """Gate `latency`: the `percentile` of `latency_ms` (latency table) must be <= max_ms.
 
-    With `use_upper_confidence_bound` the upper bound of the bootstrap interval is compared
+    Parameters: `LatencyParams`. With `use_upper_confidence_bound` the upper bound of the bootstrap interval is compared
     instead of the point estimate. `details["histogram"]` has <= 50 equal bins from the
     minimum to the 99.9th percentile (or max_ms if larger, capped at the maximum) and the
     count above them.
     """
-    max_ms = float(max_ms)
-    if not (max_ms > 0 and math.isfinite(max_ms)):
-        raise GateInputError(f"max_ms must be > 0, got {max_ms}")
-    percentile = float(percentile)
-    if not (50 <= percentile <= 99.99):
-        raise GateInputError(f"percentile must be between 50 and 99.99, got {percentile}")
-    confidence = check_confidence(confidence)
-    n_resamples = check_bootstrap_samples(bootstrap_samples)
+    params = LatencyParams.from_spec(spec)
     x = np.sort(as_numeric("latency_ms", latency_ms))
     if x[0] < 0:
         raise GateInputError(f"latency_ms: {int(np.count_nonzero(x < 0))} negative latencies (min {fmt(x[0])})")
-    value = float(np.percentile(x, percentile))
-    boot = bootstrap_percentiles(x, percentile, n_resamples, np.random.default_rng(seed))
-    alpha = 1.0 - confidence
+    value = float(np.percentile(x, params.percentile))
+    boot = bootstrap_percentiles(x, params.percentile, params.bootstrap_samples, np.random.default_rng(params.seed))
+    alpha = 1.0 - params.confidence
     lo, hi = (float(v) for v in np.quantile(boot, [alpha / 2.0, 1.0 - alpha / 2.0]))
-    measured = hi if use_upper_confidence_bound else value
-    passed = measured <= max_ms
+    measured = hi if params.use_upper_confidence_bound else value
+    passed = measured <= params.max_ms
 
-    p_name = f"p{percentile:g}"
-    m_s, lim_s = fmt_vs(measured, max_ms, 1)
+    p_name = f"p{params.percentile:g}"
     text = (
         f"{p_name} latency {fmt(value, 1)} ms over {x.size} requests, "
-        f"{pct_level(confidence)} CI [{fmt(lo, 1)}, {fmt(hi, 1)}] ms"
+        f"{pct_level(params.confidence)} CI [{fmt(lo, 1)}, {fmt(hi, 1)}] ms"
     )
-    what = "upper bound" if use_upper_confidence_bound else p_name
-    text += f"; {what} {m_s} ms {'is within' if passed else 'exceeds'} the limit {lim_s} ms"
-    text += " → passed" if passed else " → failed"
-
+    what = "upper bound" if params.use_upper_confidence_bound else p_name
+    text += _compared(what, measured, params.max_ms, passed, digits=1, unit=" ms", limit_word="limit")
     p999 = float(np.percentile(x, 99.9))
-    upper = min(max(p999, max_ms, hi), float(x[-1]))
-    return GateResult(
-        status=PASSED if passed else FAILED,
+    upper = min(max(p999, params.max_ms, hi), float(x[-1]))
+    details = {
+        "percentile": params.percentile,
+        "percentile_value": value,
+        "compared": "upper_confidence_bound" if params.use_upper_confidence_bound else "point_estimate",
+        "compared_value": measured,
+        "confidence": params.confidence,
+        "bootstrap_samples": params.bootstrap_samples,
+        "seed": params.seed,
+        "ci_method": "bootstrap_exact_order_statistics",
+        "mean": float(x.mean()),
+        "max": float(x[-1]),
+        "histogram": _histogram(x, upper),
+    }
+    return judged(
+        passed,
+        text,
         metric=f"latency_{p_name}_ms",
         value=value,
-        threshold=max_ms,
+        threshold=params.max_ms,
         ci_low=lo,
         ci_high=hi,
-        p_value=None,
         n=int(x.size),
-        groups=None,
-        explanation=text,
-        details={
-            "percentile": percentile,
-            "percentile_value": value,
-            "compared": "upper_confidence_bound" if use_upper_confidence_bound else "point_estimate",
-            "compared_value": measured,
-            "confidence": confidence,
-            "bootstrap_samples": n_resamples,
-            "seed": seed,
-            "ci_method": "bootstrap_exact_order_statistics",
-            "mean": float(x.mean()),
-            "max": float(x[-1]),
-            "histogram": _histogram(x, upper),
-        },
+        details=details,
     )
 
 
-def error_rate_gate(
-    error: Any,
-    *,
-    max: float,  # the policy parameter is called `max`
-    use_upper_confidence_bound: bool = False,
-    confidence: float = 0.95,
-) -> GateResult:
+@dataclass(frozen=True, kw_only=True)
+class ErrorRateParams(GateParams):
+    gate = "error_rate"
+    max: float = checked(fraction)
+    use_upper_confidence_bound: bool = False
+    confidence: float = checked(confidence_level, default=0.95)
+
+
+def error_rate_gate(error: Any, **spec: Any) -> GateResult:
     """Gate `error_rate`: share of rows with `error` == 1 (latency table column, 0/1).
 
+    Parameters (`ErrorRateParams`): `max`, `use_upper_confidence_bound`, `confidence`.
     Passes when the rate (or, with `use_upper_confidence_bound`, the upper bound of its
     Wilson interval) is <= `max`.
     """
-    limit = check_fraction("max", max)
-    confidence = check_confidence(confidence)
+    params = ErrorRateParams.from_spec(spec)
     e = as_binary("error", error)
     n = int(e.size)
     k = int(np.count_nonzero(e))
     rate = k / n
-    lo, hi = wilson_interval(k, n, confidence)
-    measured = hi if use_upper_confidence_bound else rate
-    passed = measured <= limit
-    m_s, lim_s = fmt_vs(measured, limit, 4)
+    lo, hi = wilson_interval(k, n, params.confidence)
+    measured = hi if params.use_upper_confidence_bound else rate
+    passed = measured <= params.max
+
     text = (
-        f"Error rate {fmt(rate, 4)} ({k} of {n} requests), {pct_level(confidence)} Wilson "
+        f"Error rate {fmt(rate, 4)} ({k} of {n} requests), {pct_level(params.confidence)} Wilson "
         f"interval [{fmt(lo, 4)}, {fmt(hi, 4)}]"
     )
-    what = "upper bound" if use_upper_confidence_bound else "rate"
-    text += f"; {what} {m_s} {'is within' if passed else 'exceeds'} the maximum {lim_s}"
-    text += " → passed" if passed else " → failed"
-    return GateResult(
-        status=PASSED if passed else FAILED,
-        metric="error_rate",
-        value=rate,
-        threshold=limit,
-        ci_low=lo,
-        ci_high=hi,
-        p_value=None,
-        n=n,
-        groups=None,
-        explanation=text,
-        details={
-            "errors": k,
-            "compared": "wilson_upper" if use_upper_confidence_bound else "point_estimate",
-            "compared_value": measured,
-            "confidence": confidence,
-        },
+    what = "upper bound" if params.use_upper_confidence_bound else "rate"
+    text += _compared(what, measured, params.max, passed, digits=4, unit="", limit_word="maximum")
+    details = {
+        "errors": k,
+        "compared": "wilson_upper" if params.use_upper_confidence_bound else "point_estimate",
+        "compared_value": measured,
+        "confidence": params.confidence,
+    }
+    return judged(
+        passed, text, metric="error_rate", value=rate, threshold=params.max, ci_low=lo, ci_high=hi, n=n, details=details
     )
+
+
+def _compared(
+    what: str, measured: float, limit: float, passed: bool, *, digits: int, unit: str, limit_word: str
+) -> str:
+    """'; p95 120.0 ms is within the limit 200.0 ms' (or 'exceeds')."""
+    m_s, lim_s = fmt_vs(measured, limit, digits)
+    return f"; {what} {m_s}{unit} {'is within' if passed else 'exceeds'} the {limit_word} {lim_s}{unit}"

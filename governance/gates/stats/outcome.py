@@ -49,6 +49,33 @@ class GateResult:
         return _json_safe(asdict(self))
 
 
+def judged(passed: bool, explanation: str, **result: Any) -> GateResult:
+    """The result of a gate that `passed` or not: the status follows it and the
+    explanation ends with the verdict (``"... → passed"``)."""
+    status = PASSED if passed else FAILED
+    return GateResult(status=status, explanation=f"{explanation} → {status}", **result)
+
+
+def checklist(
+    metric: str, items: list[str], problems: list[str], groups: dict[str, Any], *, all_clear: str, details: dict
+) -> GateResult:
+    """The result of a checklist gate (documents, lineage fields): failed when any of the
+    required `items` has a problem; value = the number of problems, threshold 0, n = the
+    number of items; the explanation lists the problems, or says `all_clear`."""
+    explanation = "; ".join(problems) or all_clear
+    n_problems = float(len(problems))
+    return judged(
+        not problems,
+        explanation,
+        metric=metric,
+        value=n_problems,
+        threshold=0.0,
+        n=len(items),
+        groups=groups,
+        details=details,
+    )
+
+
 def _json_safe(value: Any) -> Any:
     """Turn numpy scalars into Python ones and non-finite floats into None."""
     if isinstance(value, dict):

@@ -65,14 +65,21 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
-from governance.core.vocabulary import LOWER_IS_BETTER_METRICS, PERFORMANCE_METRICS
-from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
+from governance.core.vocabulary import LOWER_IS_BETTER_METRICS, PERFORMANCE_METRICS, PERFORMANCE_MODES
+from governance.gates.stats.outcome import GateInputError, GateResult, judged
+from governance.gates.stats.params import (
+    GateParams,
+    at_least,
+    bootstrap_count,
+    checked,
+    confidence_level,
+    exactly_one,
+    fraction,
+    one_of,
+)
 from governance.gates.stats.threshold import (
     as_binary,
     as_numeric,
-    check_bootstrap_samples,
-    check_confidence,
-    check_fraction,
     check_same_length,
     fmt,
     fmt_vs,
@@ -318,6 +325,12 @@ def confusion_from_cells(cells: np.ndarray, model: str) -> tuple[Any, Any, Any, 
         c[..., 4] + c[..., 6],
         c[..., 5] + c[..., 7],
     )
+
+
+def confusion_dict(cells: np.ndarray, model: str) -> dict[str, int]:
+    """{"tn", "fp", "fn", "tp"} of model 'a' or 'b' from 8-cell counts, as ints."""
+    tn, fp, fn, tp = confusion_from_cells(cells, model)
+    return {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)}
 
 
 def _score_cut_for_top(s: np.ndarray, top_fraction: float) -> float:
@@ -591,20 +604,8 @@ def _estimate(
     ba = metric_from_counts(metric, *confusion_from_cells(boot, "a"))
     bb = metric_from_counts(metric, *confusion_from_cells(boot, "b"))
     ci, se, _ = _percentile_ci(ba - bb, confidence, metric)
-    tn, fp, fn, tp = confusion_from_cells(cells, "a")
-    extra["confusion_candidate"] = {
-        "tn": int(tn),
-        "fp": int(fp),
-        "fn": int(fn),
-        "tp": int(tp),
-    }
-    tn, fp, fn, tp = confusion_from_cells(cells, "b")
-    extra["confusion_baseline"] = {
-        "tn": int(tn),
-        "fp": int(fp),
-        "fn": int(fn),
-        "tp": int(tp),
-    }
+    extra["confusion_candidate"] = confusion_dict(cells, "a")
+    extra["confusion_baseline"] = confusion_dict(cells, "b")
     return _Estimate(va, vb, va - vb, ci, se, "multinomial_cells_bootstrap", extra), n
 
 
@@ -619,23 +620,41 @@ def _ks_from_cells(boot: np.ndarray, model: str) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True, kw_only=True)
+class PerformanceParams(GateParams):
+    gate = "performance"
+    metric: str = checked(one_of(PERFORMANCE_METRICS, what="performance metric", lower=True))
+    compare: str = checked(one_of(("baseline",)), default="baseline")
+    mode: str = checked(one_of(PERFORMANCE_MODES), default="non_inferiority")
+    confidence: float = checked(confidence_level, default=0.95)
+    threshold: float = checked(fraction, default=0.5)  # decisions: score >= threshold
+    bootstrap_samples: int = checked(bootstrap_count, default=1000)
+    seed: int = 0
+    top_fraction: float | None = None  # ctr only: show the top share of scores instead
+    max_drop: float = 0.0  # non_inferiority: the margin
+    min_improvement: float | None = None  # superiority: exactly one of these two
+    min_relative_improvement: float | None = None
+
+    def check_together(self) -> None:
+        if self.metric == "ctr" and self.top_fraction is not None:
+            if fraction("top_fraction", self.top_fraction) == 0:
+                raise GateInputError("top_fraction must be greater than 0")
+            self._set("top_fraction", float(self.top_fraction))
+        else:
+            self._set("top_fraction", None)
+        if self.mode == "non_inferiority":
+            self._set("max_drop", at_least(0)("max_drop", self.max_drop))
+            return
+        exactly_one(
+            "superiority", min_improvement=self.min_improvement, min_relative_improvement=self.min_relative_improvement
+        )
+        for name in ("min_improvement", "min_relative_improvement"):
+            if getattr(self, name) is not None:
+                self._set(name, at_least(0, strict=True)(name, getattr(self, name)))
+
+
 def performance_gate(
-    y_true: Any,
-    y_score: Any,
-    baseline_score: Any = None,
-    *,
-    metric: str,
-    compare: str = "baseline",
-    mode: str = "non_inferiority",
-    max_drop: float = 0.0,
-    min_improvement: float | None = None,
-    min_relative_improvement: float | None = None,
-    confidence: float = 0.95,
-    threshold: float = 0.5,
-    bootstrap_samples: int = 1000,
-    seed: int = 0,
-    top_fraction: float | None = None,
-    y_pred: Any = None,
+    y_true: Any, y_score: Any, baseline_score: Any = None, *, y_pred: Any = None, **spec: Any
 ) -> GateResult:
     """Gate `performance`: candidate (`y_score`, or `y_pred` for decisions) against the
     baseline (`baseline_score`) on the same rows of the predictions table.
@@ -643,91 +662,43 @@ def performance_gate(
     Evidence: `y_true` (0/1; numeric for mae/rmse), `y_score` (candidate score, or its
     prediction for mae/rmse), `baseline_score`, optional `y_pred` (candidate 0/1
     decisions; else `y_score >= threshold`; the baseline always uses
-    `baseline_score >= threshold`). See the module docstring for intervals and decisions.
+    `baseline_score >= threshold`). Parameters: `PerformanceParams`. See the module
+    docstring for intervals and decisions.
     """
-    metric = str(metric).lower()
-    if metric not in PERFORMANCE_METRICS:
-        raise GateInputError(f"unknown performance metric {metric!r}; expected one of {', '.join(PERFORMANCE_METRICS)}")
-    if compare != "baseline":
-        raise GateInputError(f"compare must be 'baseline', got {compare!r}")
-    if mode not in ("non_inferiority", "superiority"):
-        raise GateInputError(f"mode must be non_inferiority or superiority, got {mode!r}")
+    params = PerformanceParams.from_spec(spec)
     if baseline_score is None:
         raise GateInputError(
             "compare=baseline needs a baseline_score column (the production model's scores "
             "on the same rows), but none was given"
         )
-    confidence = check_confidence(confidence)
-    threshold = check_fraction("threshold", threshold)
-    n_resamples = check_bootstrap_samples(bootstrap_samples)
-    if top_fraction is not None and metric == "ctr":
-        top_fraction = check_fraction("top_fraction", top_fraction)
-        if top_fraction == 0:
-            raise GateInputError("top_fraction must be greater than 0")
-    else:
-        top_fraction = None
-    if mode == "non_inferiority":
-        max_drop = float(max_drop)
-        if not max_drop >= 0:
-            raise GateInputError(f"max_drop must be >= 0, got {max_drop}")
-    else:
-        if (min_improvement is None) == (min_relative_improvement is None):
-            raise GateInputError("superiority needs exactly one of min_improvement or min_relative_improvement")
-        if min_improvement is not None and not float(min_improvement) > 0:
-            raise GateInputError(f"min_improvement must be > 0, got {min_improvement}")
-        if min_relative_improvement is not None and not float(min_relative_improvement) > 0:
-            raise GateInputError(f"min_relative_improvement must be > 0, got {min_relative_improvement}")
-
     est, n = _estimate(
-        metric,
+        params.metric,
         y_true,
         y_score,
         baseline_score,
         y_pred=y_pred,
-        threshold=threshold,
-        top_fraction=top_fraction,
-        confidence=confidence,
-        n_resamples=n_resamples,
-        seed=seed,
+        threshold=params.threshold,
+        top_fraction=params.top_fraction,
+        confidence=params.confidence,
+        n_resamples=params.bootstrap_samples,
+        seed=params.seed,
     )
-    return _decide(
-        metric,
-        est,
-        n,
-        mode=mode,
-        max_drop=max_drop,
-        min_improvement=min_improvement,
-        min_relative_improvement=min_relative_improvement,
-        confidence=confidence,
-        n_resamples=n_resamples,
-        seed=seed,
-    )
+    return _decide(params, est, n)
 
 
-def _decide(
-    metric: str,
-    est: _Estimate,
-    n: int,
-    *,
-    mode: str,
-    max_drop: float,
-    min_improvement: float | None,
-    min_relative_improvement: float | None,
-    confidence: float,
-    n_resamples: int,
-    seed: int,
-) -> GateResult:
+def _decide(params: PerformanceParams, est: _Estimate, n: int) -> GateResult:
+    metric = params.metric
     name = _DISPLAY[metric]
     lower_better = metric in LOWER_IS_BETTER
     _, p_equal = z_and_p(est.improvement, est.se)
-    level = pct_level(confidence)
+    level = pct_level(params.confidence)
     head = f"{name} {fmt(est.candidate)} vs baseline {fmt(est.baseline)}"
 
-    if mode == "non_inferiority":
+    if params.mode == "non_inferiority":
         worse_word = "increase" if lower_better else "drop"
         value = -est.improvement
         lo, hi = -est.ci[1], -est.ci[0]
-        limit = max_drop
+        limit = params.max_drop
         passed = hi <= limit
         p_margin = _one_sided_p(limit - value, est.se)
         hi_s, lim_s = fmt_vs(hi, limit)
@@ -737,27 +708,24 @@ def _decide(
             f"[{fmt(lo)}, {fmt(hi)}], margin {fmt(limit)}: "
         )
         if passed:
-            text += f"upper bound {hi_s} ≤ margin {lim_s}, not worse beyond the margin → passed"
+            text += f"upper bound {hi_s} ≤ margin {lim_s}, not worse beyond the margin"
         else:
-            text += f"upper bound {hi_s} exceeds the margin {lim_s}, so it may be worse beyond the margin → failed"
+            text += f"upper bound {hi_s} exceeds the margin {lim_s}, so it may be worse beyond the margin"
         compared = worse_word
     else:
         value = est.improvement
         lo, hi = est.ci
-        if min_improvement is not None:
-            limit = float(min_improvement)
+        if params.min_improvement is not None:
+            limit = params.min_improvement
             req_text = f"required at least {fmt(limit)}"
         else:
-            limit = float(min_relative_improvement) * abs(est.baseline)
-            req_text = f"required at least {fmt(limit)} ({float(min_relative_improvement) * 100:g}% of the baseline)"
+            limit = params.min_relative_improvement * abs(est.baseline)
+            req_text = f"required at least {fmt(limit)} ({params.min_relative_improvement * 100:g}% of the baseline)"
         passed = lo >= limit
         p_margin = _one_sided_p(value - limit, est.se)
         lo_s, lim_s = fmt_vs(lo, limit)
         text = f"{head}: improvement {fmt(value)}, {level} CI of the improvement [{fmt(lo)}, {fmt(hi)}], {req_text}: "
-        if passed:
-            text += f"lower bound {lo_s} reaches the required {lim_s} → passed"
-        else:
-            text += f"lower bound {lo_s} is below the required {lim_s} → failed"
+        text += f"lower bound {lo_s} {'reaches the required' if passed else 'is below the required'} {lim_s}"
         compared = "improvement"
 
     details: dict[str, Any] = {
@@ -767,21 +735,22 @@ def _decide(
         "compared": compared,
         "ci": [lo, hi],
         "margin": limit,
-        "mode": mode,
+        "mode": params.mode,
         "higher_is_better": not lower_better,
-        "confidence": confidence,
+        "confidence": params.confidence,
         "ci_method": est.method,
         "se": est.se,
         "p_value_margin": p_margin,
     }
     if est.method != "delong":
-        details["bootstrap_samples"] = n_resamples
-        details["seed"] = seed
-    if mode == "superiority" and min_relative_improvement is not None:
-        details["min_relative_improvement"] = float(min_relative_improvement)
+        details["bootstrap_samples"] = params.bootstrap_samples
+        details["seed"] = params.seed
+    if params.mode == "superiority" and params.min_relative_improvement is not None:
+        details["min_relative_improvement"] = params.min_relative_improvement
     details.update(est.extra)
-    return GateResult(
-        status=PASSED if passed else FAILED,
+    return judged(
+        passed,
+        text,
         metric=metric,
         value=value,
         threshold=limit,
@@ -789,8 +758,6 @@ def _decide(
         ci_high=hi,
         p_value=p_equal,
         n=n,
-        groups=None,
-        explanation=text,
         details=details,
     )
 

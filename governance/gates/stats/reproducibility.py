@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from .outcome import FAILED, PASSED, GateInputError, GateResult
+from .outcome import GateInputError, GateResult, checklist
+from .params import GateParams, checked, names_from
 
 __all__ = [
     "LINEAGE_FIELDS",
@@ -158,23 +160,16 @@ def _check_artifact(value: Any, matches: bool | None) -> tuple[str, str]:
     return "ok", ""
 
 
-def _require(require: Iterable[str] | None) -> list[str]:
-    if require is None:
-        return list(LINEAGE_FIELDS)
-    if isinstance(require, str) or not isinstance(require, Iterable):
-        raise GateInputError("require must be a list of lineage field names")
-    wanted = list(dict.fromkeys(require))
-    unknown = [r for r in wanted if r not in LINEAGE_FIELDS]
-    if unknown:
-        raise GateInputError(f"unknown reproducibility fields {unknown}; expected a subset of {list(LINEAGE_FIELDS)}")
-    return [f for f in LINEAGE_FIELDS if f in wanted]
+@dataclass(frozen=True, kw_only=True)
+class ReproducibilityParams(GateParams):
+    gate = "reproducibility"
+    require: list[str] = checked(
+        names_from(LINEAGE_FIELDS, what="reproducibility fields", in_allowed_order=True), default=None
+    )
 
 
 def reproducibility_gate(
-    *,
-    lineage: Mapping[str, Any],
-    require: Iterable[str] | None = None,
-    artifact_sha256_matches: bool | None = None,
+    *, lineage: Mapping[str, Any], artifact_sha256_matches: bool | None = None, **spec: Any
 ) -> GateResult:
     """Failed unless every required lineage field is present and well formed.
 
@@ -195,7 +190,7 @@ def reproducibility_gate(
         raise GateInputError("lineage must be an object")
     if artifact_sha256_matches is not None and not isinstance(artifact_sha256_matches, bool):
         raise GateInputError("artifact_sha256_matches must be true, false or null")
-    wanted = _require(require)
+    wanted = ReproducibilityParams.from_spec(spec).require
 
     groups: dict[str, dict[str, Any]] = {}
     computed_config_sha: str | None = None
@@ -215,30 +210,15 @@ def reproducibility_gate(
         groups[name] = {"status": status, "reason": reason or None}
 
     problems = [g["reason"] for g in groups.values() if g["status"] != "ok"]
-    status = FAILED if problems else PASSED
-    if problems:
-        explanation = "; ".join(problems) + " → failed"
-    elif wanted:
+    if wanted:
         verified = "; artifact sha256 verified against the file" if "artifact_sha256" in wanted else ""
-        explanation = (
-            f"all {len(wanted)} required lineage fields present and well formed "
-            f"({', '.join(wanted)}){verified} → passed"
-        )
+        all_clear = f"all {len(wanted)} required lineage fields present and well formed ({', '.join(wanted)}){verified}"
     else:
-        explanation = "no lineage fields required → passed"
-    not_required = [f for f in LINEAGE_FIELDS if f not in wanted]
-    return GateResult(
-        status=status,
-        metric="lineage_problems",
-        value=float(len(problems)),
-        threshold=0.0,
-        n=len(wanted),
-        groups=groups,
-        explanation=explanation,
-        details={
-            "required": wanted,
-            "not_required": not_required,
-            "training_config_sha256_computed": computed_config_sha,
-            "artifact_sha256_matches": artifact_sha256_matches,
-        },
-    )
+        all_clear = "no lineage fields required"
+    details = {
+        "required": wanted,
+        "not_required": [f for f in LINEAGE_FIELDS if f not in wanted],
+        "training_config_sha256_computed": computed_config_sha,
+        "artifact_sha256_matches": artifact_sha256_matches,
+    }
+    return checklist("lineage_problems", wanted, problems, groups, all_clear=all_clear, details=details)

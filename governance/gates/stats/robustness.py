@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from .outcome import FAILED, PASSED, GateInputError, GateResult
+from .outcome import GateInputError, GateResult, judged
+from .params import GateParams, checked
 
 __all__ = ["DEFAULT_MAX_DROP", "robustness_gate"]
 
@@ -81,7 +83,20 @@ def _tests(report: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def robustness_gate(*, report: Mapping[str, Any], max_drop: float = DEFAULT_MAX_DROP) -> GateResult:
+def _drop_limit(name: str, value: Any) -> float:
+    limit = _number(value, name)
+    if limit < 0:
+        raise GateInputError(f"{name}: must be >= 0")
+    return limit
+
+
+@dataclass(frozen=True, kw_only=True)
+class RobustnessParams(GateParams):
+    gate = "robustness"
+    max_drop: float = checked(_drop_limit, default=DEFAULT_MAX_DROP)
+
+
+def robustness_gate(*, report: Mapping[str, Any], **spec: Any) -> GateResult:
     """Failed when any test's metric drops by more than `max_drop` (absolute).
 
     drop = baseline - perturbed (higher_is_better, the default) or perturbed - baseline;
@@ -90,9 +105,7 @@ def robustness_gate(*, report: Mapping[str, Any], max_drop: float = DEFAULT_MAX_
     perturbed, higher_is_better, drop, passed}. A malformed report raises GateInputError
     naming the JSON path ($.tests[2].baseline).
     """
-    limit = _number(max_drop, "max_drop")
-    if limit < 0:
-        raise GateInputError("max_drop: must be >= 0")
+    limit = RobustnessParams.from_spec(spec).max_drop
     rows = _tests(report)
 
     groups: dict[str, dict[str, Any]] = {}
@@ -110,7 +123,6 @@ def robustness_gate(*, report: Mapping[str, Any], max_drop: float = DEFAULT_MAX_
         if not passed:
             failing.append(row)
     worst = max(rows, key=lambda r: r["drop"])
-    status = FAILED if failing else PASSED
 
     def describe(r: dict[str, Any]) -> str:
         return f"{r['name']} {r['metric']} {r['baseline']:.4g}→{r['perturbed']:.4g} (drop {r['drop']:.4g})"
@@ -120,21 +132,17 @@ def robustness_gate(*, report: Mapping[str, Any], max_drop: float = DEFAULT_MAX_
         shown = [describe(r) for r in failing[:MAX_EXPLAINED]]
         if len(failing) > MAX_EXPLAINED:
             shown.append(f"… {len(failing) - MAX_EXPLAINED} more")
-        explanation = (
-            f"{len(failing)} of {len(rows)} tests dropped more than {limit:g}: " + "; ".join(shown) + " → failed"
-        )
+        explanation = f"{len(failing)} of {len(rows)} tests dropped more than {limit:g}: " + "; ".join(shown)
     else:
-        explanation = f"all {len(rows)} tests within a drop of {limit:g}; worst {describe(worst)} → passed"
-    return GateResult(
-        status=status,
+        explanation = f"all {len(rows)} tests within a drop of {limit:g}; worst {describe(worst)}"
+    details = {"worst_test": worst["name"], "failing_tests": [r["name"] for r in failing]}
+    return judged(
+        not failing,
+        explanation,
         metric="max_metric_drop",
         value=worst["drop"],
         threshold=limit,
         n=len(rows),
         groups=groups,
-        explanation=explanation,
-        details={
-            "worst_test": worst["name"],
-            "failing_tests": [r["name"] for r in failing],
-        },
+        details=details,
     )

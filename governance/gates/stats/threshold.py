@@ -6,24 +6,27 @@ precision, npv, accuracy, f1, fpr, fnr) with a fixed limit (`min` or `max`). Wit
 point estimate: its lower bound for `min`, its upper bound for `max`, so a small sample
 has to clear the limit with room to spare.
 
-This module is the leaf of the package: the other gate modules import its input checks
+This module is the leaf of the package: the other gate modules import its array checks
 (`as_numeric`, `as_binary`, `check_same_length`, ...) and the number formatting used in
-explanations. Pure: numpy and scipy only, no Django, no I/O.
+explanations; parameter checks live in `params`. Pure: numpy and scipy only, no Django,
+no I/O.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.special import ndtri
 
 from governance.core.vocabulary import THRESHOLD_METRICS
-from governance.gates.stats.outcome import FAILED, PASSED, GateInputError, GateResult
+from governance.gates.stats.outcome import GateInputError, GateResult, judged
+from governance.gates.stats.params import GateParams, checked, confidence_level, exactly_one, fraction, one_of, optional
 
 # --------------------------------------------------------------------------------------
-# Shared input checks
+# Shared array checks
 # --------------------------------------------------------------------------------------
 
 
@@ -73,28 +76,6 @@ def check_same_length(**arrays: np.ndarray | None) -> int:
         listed = ", ".join(f"{k}={n}" for k, n in lengths.items())
         raise GateInputError(f"arrays have different lengths: {listed}")
     return next(iter(lengths.values()))
-
-
-def check_confidence(confidence: float) -> float:
-    """The spec allows confidence levels 0.5..0.999."""
-    c = float(confidence)
-    if not (0.5 <= c <= 0.999):
-        raise GateInputError(f"confidence must be between 0.5 and 0.999, got {confidence}")
-    return c
-
-
-def check_fraction(name: str, value: float, *, low: float = 0.0, high: float = 1.0) -> float:
-    v = float(value)
-    if not (low <= v <= high) or math.isnan(v):
-        raise GateInputError(f"{name} must be between {low:g} and {high:g}, got {value}")
-    return v
-
-
-def check_bootstrap_samples(value: int) -> int:
-    b = int(value)
-    if b != value or not (100 <= b <= 10000):
-        raise GateInputError(f"bootstrap_samples must be an integer 100..10000, got {value}")
-    return b
 
 
 def z_value(confidence: float) -> float:
@@ -238,25 +219,39 @@ def _jaccard_to_f1(j: float) -> float:
     return 2.0 * j / (1.0 + j)
 
 
-def threshold_metric_gate(
-    y_true: Any,
-    y_score: Any = None,
-    *,
-    metric: str,
-    min: float | None = None,  # the policy parameter is called `min`
-    max: float | None = None,  # the policy parameter is called `max`
-    use_lower_confidence_bound: bool = False,
-    confidence: float = 0.95,
-    threshold: float = 0.5,
-    y_pred: Any = None,
-) -> GateResult:
+@dataclass(frozen=True, kw_only=True)
+class ThresholdMetricParams(GateParams):
+    """Parameters of the threshold_metric gate: exactly one of `min` / `max`."""
+
+    gate = "threshold_metric"
+    metric: str = checked(one_of(THRESHOLD_METRICS, what="threshold metric", lower=True))
+    min: float | None = checked(optional(fraction), default=None)
+    max: float | None = checked(optional(fraction), default=None)
+    use_lower_confidence_bound: bool = False
+    confidence: float = checked(confidence_level, default=0.95)
+    threshold: float = checked(fraction, default=0.5)  # decisions: y_score >= threshold
+
+    def check_together(self) -> None:
+        exactly_one("threshold_metric", min=self.min, max=self.max)
+
+    @property
+    def is_min(self) -> bool:
+        return self.min is not None
+
+    @property
+    def limit(self) -> float:
+        return self.min if self.min is not None else self.max
+
+
+def threshold_metric_gate(y_true: Any, y_score: Any = None, *, y_pred: Any = None, **spec: Any) -> GateResult:
     """Gate `threshold_metric`: one confusion-matrix proportion against a fixed limit.
 
     Evidence: predictions `y_true` (0/1) and `y_score` (turned into decisions with
     `y_score >= threshold`) or `y_pred` (0/1, used as is when given).
 
-    Exactly one of `min` / `max` (0..1). The point estimate is compared unless
-    `use_lower_confidence_bound` is true: then the two-sided Wilson interval at
+    Parameters (`ThresholdMetricParams`): `metric`, exactly one of `min` / `max` (0..1),
+    `use_lower_confidence_bound`, `confidence`, `threshold`. The point estimate is
+    compared unless `use_lower_confidence_bound` is true: then the two-sided Wilson interval at
     `confidence` is used, its lower bound against `min` and its upper bound against
     `max`. `value` is the point estimate, `ci_low`/`ci_high` the Wilson interval and `n`
     the number of cases the proportion is taken over (e.g. the positives for recall).
@@ -264,18 +259,11 @@ def threshold_metric_gate(
     index tp / (tp + fp + fn) mapped through F1 = 2J / (1 + J) (monotone, so the coverage
     carries over). No test is run, so `p_value` is None.
     """
-    metric = str(metric).lower()
-    if metric not in THRESHOLD_METRICS:
-        raise GateInputError(f"unknown threshold metric {metric!r}; expected one of {', '.join(THRESHOLD_METRICS)}")
-    if (min is None) == (max is None):
-        raise GateInputError("threshold_metric needs exactly one of min or max")
-    limit = check_fraction("min" if min is not None else "max", min if min is not None else max)
-    is_min = min is not None
-    confidence = check_confidence(confidence)
-    threshold = check_fraction("threshold", threshold)
+    params = ThresholdMetricParams.from_spec(spec)
+    metric, is_min, limit = params.metric, params.is_min, params.limit
 
     yt = as_binary("y_true", y_true)
-    yp = predictions_from(y_score, y_pred, threshold)
+    yp = predictions_from(y_score, y_pred, params.threshold)
     check_same_length(y_true=yt, y_pred=yp)
     tn, fp, fn, tp = confusion_counts(yt, yp)
     k, n = proportion_for(metric, tn, fp, fn, tp)
@@ -284,56 +272,43 @@ def threshold_metric_gate(
         if metric == "f1":
             raise GateInputError("F1 is undefined: there are no positives and no predicted positives")
         raise GateInputError(f"{label} is undefined: there are no {over} (n = 0)")
-    lo, hi = wilson_interval(k, n, confidence)
+    lo, hi = wilson_interval(k, n, params.confidence)
     value = k / n
     if metric == "f1":
         value, lo, hi = _jaccard_to_f1(value), _jaccard_to_f1(lo), _jaccard_to_f1(hi)
-
-    if use_lower_confidence_bound:
+    if params.use_lower_confidence_bound:
         measured = lo if is_min else hi
-        bound_name = "lower bound" if is_min else "upper bound"
     else:
         measured = value
-        bound_name = label
     passed = measured >= limit if is_min else measured <= limit
 
-    where = f"at threshold {fmt(threshold)}" if y_pred is None else "from y_pred"
+    where = f"at threshold {fmt(params.threshold)}" if y_pred is None else "from y_pred"
     counted = f"{k} of {n} {over}" if metric != "f1" else f"{tp} true positives, {fp + fn} errors"
     m, lim = fmt_vs(measured, limit)
     verb_ok = "meets the minimum" if is_min else "is within the maximum"
     verb_bad = "is below the minimum" if is_min else "exceeds the maximum"
     text = (
         f"{label[0].upper()}{label[1:]} {fmt(value)} ({counted} {where}), "
-        f"{pct_level(confidence)} Wilson interval [{fmt(lo)}, {fmt(hi)}]"
+        f"{pct_level(params.confidence)} Wilson interval [{fmt(lo)}, {fmt(hi)}]"
     )
-    if use_lower_confidence_bound:
-        text += f"; {bound_name} {m} {verb_ok if passed else verb_bad} {lim}"
+    if params.use_lower_confidence_bound:
+        text += f"; {'lower bound' if is_min else 'upper bound'} {m} {verb_ok if passed else verb_bad} {lim}"
     else:
         text += f": {m} {verb_ok if passed else verb_bad} {lim}"
-    text += " → passed" if passed else " → failed"
-
-    return GateResult(
-        status=PASSED if passed else FAILED,
-        metric=metric,
-        value=value,
-        threshold=limit,
-        ci_low=lo,
-        ci_high=hi,
-        p_value=None,
-        n=n,
-        groups=None,
-        explanation=text,
-        details={
-            "confusion": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
-            "successes": k,
-            "trials": n,
-            "n_rows": int(yt.size),
-            "limit_kind": "min" if is_min else "max",
-            "compared_value": measured,
-            "compared": ("wilson_" + ("lower" if is_min else "upper"))
-            if use_lower_confidence_bound
-            else "point_estimate",
-            "confidence": confidence,
-            "threshold": threshold if y_pred is None else None,
-        },
+    compared = "point_estimate"
+    if params.use_lower_confidence_bound:
+        compared = "wilson_lower" if is_min else "wilson_upper"
+    details = {
+        "confusion": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
+        "successes": k,
+        "trials": n,
+        "n_rows": int(yt.size),
+        "limit_kind": "min" if is_min else "max",
+        "compared_value": measured,
+        "compared": compared,
+        "confidence": params.confidence,
+        "threshold": params.threshold if y_pred is None else None,
+    }
+    return judged(
+        passed, text, metric=metric, value=value, threshold=limit, ci_low=lo, ci_high=hi, n=n, details=details
     )
