@@ -29,6 +29,12 @@ class TeamUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Team, on_delete=models.CASCADE)
 
 
+class ModelUserObjectPermission(UserObjectPermissionBase):
+    """Guardian direct foreign key: a role granted on one model only."""
+
+    content_object = models.ForeignKey("registry.RegisteredModel", on_delete=models.CASCADE)
+
+
 class ApiToken(models.Model):
     """A bearer token for pipelines. Only its sha256 is stored; the clear token is shown once."""
 

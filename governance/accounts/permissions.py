@@ -2,36 +2,59 @@
 
 Roles are guardian object permissions (`role_<name>`) granted on a Team (all its models)
 or on one RegisteredModel, stored in guardian's direct-foreign-key tables
-(TeamUserObjectPermission, ModelUserObjectPermission). Lists filter with subqueries on
-those tables, so a page costs a constant number of queries whatever the number of rows.
+(TeamUserObjectPermission, ModelUserObjectPermission, both in accounts.models). Lists filter
+with subqueries on those tables (`model_scope`), so a page costs a constant number of
+queries whatever the number of rows.
+
+Who may decide on a promotion request is one pure function, `decision_right`: the
+promotion service, the inbox, the request page and the API all ask it.
 
 Staff admins see everything and manage roles and policies, but they fill no approval
 slot unless they hold the role like anybody else (separation of duties).
+
+This module knows models only by their fields (`team_id`, `pk`, `name`): accounts sits
+below registry in the package graph (docs/architecture.md).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import Http404
 
-from governance.accounts.models import Team, TeamUserObjectPermission
-from governance.accounts.roles import ACTION_ROLES, Action
-from governance.registry.models import ModelUserObjectPermission, RegisteredModel
+from governance.accounts.models import ModelUserObjectPermission, TeamUserObjectPermission
+from governance.accounts.roles import ACTION_ROLES, Action, role_permission
 
-ROLE_PREFIX = "role_"
+if TYPE_CHECKING:
+    from governance.accounts.models import Team
+    from governance.registry.models import RegisteredModel
+
+ROLE_PREFIX = role_permission("")
 
 
-def _is_admin(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))
+def _role_of(codename: str) -> str:
+    return codename[len(ROLE_PREFIX) :]
+
+
+def _is_active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def is_admin(user) -> bool:
+    return _is_active(user) and bool(user.is_staff or user.is_superuser)
+
+
+# --- Roles held --------------------------------------------------------------------------
 
 
 def roles_for_model(user, model: RegisteredModel) -> set[str]:
     """Roles the user holds on this model, directly or through its team (one query)."""
-    if not (user and user.is_authenticated and user.is_active):
+    if not _is_active(user):
         return set()
     team_roles = TeamUserObjectPermission.objects.filter(
         user=user, content_object_id=model.team_id, permission__codename__startswith=ROLE_PREFIX
@@ -39,95 +62,7 @@ def roles_for_model(user, model: RegisteredModel) -> set[str]:
     model_roles = ModelUserObjectPermission.objects.filter(
         user=user, content_object_id=model.pk, permission__codename__startswith=ROLE_PREFIX
     ).values_list("permission__codename", flat=True)
-    return {codename[len(ROLE_PREFIX) :] for codename in team_roles.union(model_roles)}
-
-
-def roles_by_model(user, models: Iterable[RegisteredModel]) -> dict[int, set[str]]:
-    """Roles per model id for many models at once (two queries), for lists and the inbox."""
-    models = list(models)
-    result: dict[int, set[str]] = defaultdict(set)
-    if not models or not (user and user.is_authenticated and user.is_active):
-        return result
-    by_team: dict[int, list[int]] = defaultdict(list)
-    for model in models:
-        by_team[model.team_id].append(model.pk)
-    for team_id, codename in TeamUserObjectPermission.objects.filter(
-        user=user, content_object_id__in=list(by_team), permission__codename__startswith=ROLE_PREFIX
-    ).values_list("content_object_id", "permission__codename"):
-        for model_id in by_team[team_id]:
-            result[model_id].add(codename[len(ROLE_PREFIX) :])
-    for model_id, codename in ModelUserObjectPermission.objects.filter(
-        user=user, content_object_id__in=[m.pk for m in models], permission__codename__startswith=ROLE_PREFIX
-    ).values_list("content_object_id", "permission__codename"):
-        result[model_id].add(codename[len(ROLE_PREFIX) :])
-    return result
-
-
-def user_holds_role(user, role: str, model: RegisteredModel) -> bool:
-    return role in roles_for_model(user, model)
-
-
-def user_may(user, action: str, model: RegisteredModel, roles: set[str] | None = None) -> bool:
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if _is_admin(user) and action in (Action.VIEW, Action.EXPORT):
-        return True
-    if roles is None:
-        roles = roles_for_model(user, model)
-    return bool(roles & ACTION_ROLES[action])
-
-
-def user_may_on_team(user, action: str, team: Team) -> bool:
-    if _is_admin(user):
-        return True
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    codenames = TeamUserObjectPermission.objects.filter(
-        user=user, content_object=team, permission__codename__startswith=ROLE_PREFIX
-    ).values_list("permission__codename", flat=True)
-    return bool({c[len(ROLE_PREFIX) :] for c in codenames} & ACTION_ROLES[action])
-
-
-def user_may_manage_roles(user) -> bool:
-    return _is_admin(user)
-
-
-def user_may_manage_policies(user) -> bool:
-    return _is_admin(user) or bool(user and user.is_authenticated and user.has_perm("policies.manage_policy"))
-
-
-def models_visible_to(user) -> QuerySet[RegisteredModel]:
-    """Models the user may see: any role on the model or on its team; admins see all."""
-    qs = RegisteredModel.objects.all()
-    if _is_admin(user):
-        return qs
-    if not (user and user.is_authenticated and user.is_active):
-        return qs.none()
-    team_ids = TeamUserObjectPermission.objects.filter(user=user, permission__codename__startswith=ROLE_PREFIX).values(
-        "content_object_id"
-    )
-    model_ids = ModelUserObjectPermission.objects.filter(
-        user=user, permission__codename__startswith=ROLE_PREFIX
-    ).values("content_object_id")
-    return qs.filter(Q(team_id__in=team_ids) | Q(pk__in=model_ids))
-
-
-def get_model_for_user(user, name: str, action: str = Action.VIEW) -> RegisteredModel:
-    """404 when the user may not even see the model, 403 when they may see but not act."""
-    model = models_visible_to(user).select_related("team").filter(name=name).first()
-    if model is None:
-        raise Http404("No such model.")
-    if action != Action.VIEW and not user_may(user, action, model):
-        raise PermissionDenied(f"You may not {action.replace('_', ' ')} on {model.name}.")
-    return model
-
-
-def require(user, action: str, model: RegisteredModel) -> None:
-    """Raise 404/403 unless the user may do the action on the model."""
-    if not user_may(user, Action.VIEW, model):
-        raise Http404("No such model.")
-    if action != Action.VIEW and not user_may(user, action, model):
-        raise PermissionDenied(f"You may not {action.replace('_', ' ')} on {model.name}.")
+    return {_role_of(codename) for codename in team_roles.union(model_roles)}
 
 
 def roles_by_user_and_model(
@@ -146,12 +81,93 @@ def roles_by_user_and_model(
         user_id__in=user_ids, content_object_id__in=list(by_team), permission__codename__startswith=ROLE_PREFIX
     ).values_list("user_id", "content_object_id", "permission__codename"):
         for model_id in by_team[team_id]:
-            result[(user_id, model_id)].add(codename[len(ROLE_PREFIX) :])
+            result[(user_id, model_id)].add(_role_of(codename))
     for user_id, model_id, codename in ModelUserObjectPermission.objects.filter(
         user_id__in=user_ids, content_object_id__in=[m.pk for m in models], permission__codename__startswith=ROLE_PREFIX
     ).values_list("user_id", "content_object_id", "permission__codename"):
-        result[(user_id, model_id)].add(codename[len(ROLE_PREFIX) :])
+        result[(user_id, model_id)].add(_role_of(codename))
     return result
+
+
+def roles_by_model(user, models: Iterable[RegisteredModel]) -> dict[int, set[str]]:
+    """Roles per model id for many models at once (two queries), for lists and the inbox."""
+    if not _is_active(user):
+        return defaultdict(set)
+    held = roles_by_user_and_model([user.pk], models)
+    result: dict[int, set[str]] = defaultdict(set)
+    for (_, model_id), roles in held.items():
+        result[model_id] = roles
+    return result
+
+
+def users_holding_roles(model: RegisteredModel, roles: Iterable[str]) -> set[int]:
+    """Ids of the users who hold any of these roles on the model (through its team or itself)."""
+    codenames = [role_permission(r) for r in roles]
+    if not codenames:
+        return set()
+    team = TeamUserObjectPermission.objects.filter(content_object_id=model.team_id, permission__codename__in=codenames)
+    own = ModelUserObjectPermission.objects.filter(content_object_id=model.pk, permission__codename__in=codenames)
+    return set(team.values_list("user_id", flat=True)) | set(own.values_list("user_id", flat=True))
+
+
+# --- Actions ---------------------------------------------------------------------------
+
+
+def user_may(user, action: str, model: RegisteredModel, roles: set[str] | None = None) -> bool:
+    if not _is_active(user):
+        return False
+    if is_admin(user) and action in (Action.VIEW, Action.EXPORT):
+        return True
+    if roles is None:
+        roles = roles_for_model(user, model)
+    return bool(roles & ACTION_ROLES[action])
+
+
+def user_may_on_team(user, action: str, team: Team) -> bool:
+    if is_admin(user):
+        return True
+    if not _is_active(user):
+        return False
+    codenames = TeamUserObjectPermission.objects.filter(
+        user=user, content_object=team, permission__codename__startswith=ROLE_PREFIX
+    ).values_list("permission__codename", flat=True)
+    return bool({_role_of(c) for c in codenames} & ACTION_ROLES[action])
+
+
+def user_may_manage_roles(user) -> bool:
+    return is_admin(user)
+
+
+def user_may_manage_policies(user) -> bool:
+    return is_admin(user) or (_is_active(user) and user.has_perm("policies.manage_policy"))
+
+
+def model_scope(user, action: str = Action.VIEW) -> Q | None:
+    """A filter over RegisteredModel for the models the user may do `action` on.
+
+    None means every model (admins viewing or exporting); `Q(pk__in=[])` means none.
+    Subqueries on the grant tables, so a list costs one query whatever its size.
+    """
+    if is_admin(user) and action in (Action.VIEW, Action.EXPORT):
+        return None
+    if not _is_active(user):
+        return Q(pk__in=[])
+    codenames = [role_permission(r) for r in ACTION_ROLES[action]]
+    team_ids = TeamUserObjectPermission.objects.filter(user=user, permission__codename__in=codenames).values(
+        "content_object_id"
+    )
+    model_ids = ModelUserObjectPermission.objects.filter(user=user, permission__codename__in=codenames).values(
+        "content_object_id"
+    )
+    return Q(team_id__in=team_ids) | Q(pk__in=model_ids)
+
+
+def require(user, action: str, model: RegisteredModel) -> None:
+    """For views: 404 when the user may not even see the model, 403 when they may not act."""
+    if not user_may(user, Action.VIEW, model):
+        raise Http404("No such model.")
+    if action != Action.VIEW and not user_may(user, action, model):
+        raise PermissionDenied(f"You may not {action.replace('_', ' ')} on {model.name}.")
 
 
 def ensure_may(user, action: str, model: RegisteredModel, doing: str) -> None:
@@ -165,3 +181,105 @@ def ensure_may(user, action: str, model: RegisteredModel, doing: str) -> None:
     if not user_may(user, action, model):
         roles = " or ".join(sorted(ACTION_ROLES[action]))
         raise PermissionDenied(f"{doing} needs the {roles} role.")
+
+
+# --- Who may decide on a promotion request ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionFacts:
+    """Everything the decision rule needs, gathered by `approvals.selectors.decision_facts`."""
+
+    user_id: int | None
+    held_roles: frozenset[str]  # roles the user holds on the model now
+    required_roles: tuple[str, ...]  # roles the request's approval slots need, in policy order
+    open_roles: frozenset[str]  # roles with a slot nobody fills yet
+    request_open: bool
+    requested_by_id: int | None
+    fills_a_slot: bool  # the user's approval already fills a slot of this request
+
+
+@dataclass(frozen=True)
+class DecisionRight:
+    """The answer: may the user decide, in which roles, and if not, why (a sentence)."""
+
+    approve_roles: tuple[str, ...]  # roles in which the user may approve now (an open slot)
+    decide_roles: tuple[str, ...]  # roles in which the user may reject or request changes
+    why_not: str = ""
+    code: str = ""  # "forbidden", "invalid_state" or "duplicate" when refused
+
+    @property
+    def may_decide(self) -> bool:
+        return bool(self.decide_roles)
+
+    @property
+    def may_approve(self) -> bool:
+        return bool(self.approve_roles)
+
+    def roles_for(self, decision: str) -> tuple[str, ...]:
+        return self.approve_roles if decision == "approve" else self.decide_roles
+
+    def refusal(self, decision: str, role: str | None = None) -> tuple[str, str, str | None] | None:
+        """(code, message, field) when this decision in this role is refused, else None."""
+        if not self.may_decide:
+            return self.code, self.why_not, None
+        if role is not None and role not in self.decide_roles:
+            return "forbidden", f"You cannot decide as {role.replace('_', ' ')} on this request.", "role"
+        if decision == "approve":
+            if not self.approve_roles:
+                return "duplicate", "Every slot you could fill is already filled.", "role"
+            if role is not None and role not in self.approve_roles:
+                return "duplicate", f"The {role.replace('_', ' ')} slots are already filled.", "role"
+        return None
+
+    def role_for(self, decision: str, role: str | None = None) -> str:
+        """The role a decision is recorded in: the one asked for, else the first that applies."""
+        return role or self.roles_for(decision)[0]
+
+
+def decision_right(facts: DecisionFacts) -> DecisionRight:
+    """Who may decide: pure, no database. The single rule for service, inbox, page and API.
+
+    - Only an open request takes decisions.
+    - Separation of duties: the requester never decides on their own request, and one
+      person fills at most one approval slot (their counted approval ends their part).
+    - A decision needs a role the request requires that the user holds now, and that
+      may decide at all (Action.DECIDE: not the read-only auditor).
+    - Approving needs an open slot of such a role; rejecting or requesting changes does not.
+    """
+    if not facts.request_open:
+        return DecisionRight((), (), "This request is closed; it takes no more decisions.", "invalid_state")
+    if facts.user_id is not None and facts.user_id == facts.requested_by_id:
+        return DecisionRight(
+            (),
+            (),
+            "You requested this promotion; someone else must decide on it (separation of duties).",
+            "forbidden",
+        )
+    if facts.fills_a_slot:
+        return DecisionRight(
+            (), (), "You already approved this request; one person fills at most one slot.", "duplicate"
+        )
+    deciding = facts.held_roles & ACTION_ROLES[Action.DECIDE]
+    entitled = tuple(dict.fromkeys(r for r in facts.required_roles if r in deciding))
+    if not entitled:
+        needed = ", ".join(dict.fromkeys(facts.required_roles)) or "none"
+        return DecisionRight((), (), f"You hold none of the roles this request needs ({needed}).", "forbidden")
+    approvable = tuple(r for r in entitled if r in facts.open_roles)
+    return DecisionRight(approve_roles=approvable, decide_roles=entitled)
+
+
+# --- The audit trail ---------------------------------------------------------------------
+
+
+def audit_scope(user) -> Q | None:
+    """A filter over AuditEvent for the events the user may read: those of models they may
+    see, and policy publications (policies govern everyone). None: every event (admins)."""
+    if is_admin(user):
+        return None
+    if not _is_active(user):
+        return Q(pk__in=[])
+    grants = {"user": user, "permission__codename__startswith": ROLE_PREFIX}
+    team_models = TeamUserObjectPermission.objects.filter(**grants).values("content_object__models__name")
+    own_models = ModelUserObjectPermission.objects.filter(**grants).values("content_object__name")
+    return Q(model_name__in=team_models) | Q(model_name__in=own_models) | Q(action__startswith="policy.")

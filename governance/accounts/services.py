@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from governance.accounts.models import Team
-from governance.accounts.permissions import roles_for_model, user_may_manage_roles
+from governance.accounts.permissions import user_may_manage_roles
 from governance.accounts.roles import ROLE_NAMES, role_permission
 from governance.audit.services import audit_record
 from governance.core.errors import DomainError
-from governance.registry.models import RegisteredModel
+
+if TYPE_CHECKING:
+    from governance.registry.models import RegisteredModel
 
 
 class RoleError(DomainError):
@@ -63,6 +67,3 @@ def _role_change(*, actor, user, role: str, team: Team | None, model: Registered
             "target": str(target.name),
         },
     )
-
-
-__all__ = ["RoleError", "role_grant", "role_revoke", "roles_for_model", "team_create"]

@@ -17,6 +17,15 @@ class ModelCreateIn(serializers.Serializer):
     domain = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
 
+class ModelFilterIn(serializers.Serializer):
+    """Query-string filters of the model list (the same as the browser's)."""
+
+    team = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
+    risk_tier = serializers.ChoiceField(choices=RiskTier.choices, required=False, allow_blank=True, default="")
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False, allow_blank=True, default="")
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
 class ModelOut(serializers.ModelSerializer):
     team = serializers.CharField(source="team.name")
     production_version = serializers.SerializerMethodField()
@@ -132,7 +141,8 @@ class DryRunIn(serializers.Serializer):
     policy = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 
-def promotion_out(request: PromotionRequest, slot_state, gate_runs) -> dict:
+def promotion_out(request: PromotionRequest, slot_state, gate_runs, right) -> dict:
+    """The promotion as pipelines read it; `you` answers what the calling user may decide."""
     version = request.version
     return {
         "id": request.pk,
@@ -195,6 +205,13 @@ def promotion_out(request: PromotionRequest, slot_state, gate_runs) -> dict:
             }
             for d in request.decisions.all()
         ],
+        "you": {
+            "may_decide": right.may_decide,
+            "may_approve": right.may_approve,
+            "approve_roles": list(right.approve_roles),
+            "decide_roles": list(right.decide_roles),
+            "why_not": right.why_not,
+        },
     }
 
 

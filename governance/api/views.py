@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.accounts.models import Team
-from governance.accounts.permissions import get_model_for_user, models_visible_to, require, roles_by_model, user_may
+from governance.accounts.permissions import audit_scope, require, user_may_manage_roles
 from governance.accounts.roles import Action
+from governance.accounts.selectors import role_holdings
+from governance.accounts.services import role_grant, role_revoke
 from governance.api import serializers as s
 from governance.api.errors import error_body
 from governance.approvals import services as promotions
 from governance.approvals.models import PromotionRequest
-from governance.audit.models import AuditEvent
+from governance.approvals.selectors import decision_right_for, slot_states_for
+from governance.audit.selectors import AuditFilters, audit_events
 from governance.evidence.models import Artifact
-from governance.evidence.services import DocumentError, document_save, evidence_upload
+from governance.evidence.services import document_save, evidence_upload
 from governance.gates.dry_run import dry_run
 from governance.registry import services as registry
-from governance.registry.models import ModelVersion, Stage
+from governance.registry.models import ModelVersion
+from governance.registry.selectors import get_model_for_user, models_for_list, role_change_subjects
 
 
 def _version(user, name: str, number: int, action: str = Action.VIEW) -> ModelVersion:
@@ -64,12 +65,9 @@ class ModelListView(APIView):
 
     @extend_schema(responses={200: s.ModelOut(many=True)})
     def get(self, request):
-        production = ModelVersion.objects.filter(model=OuterRef("pk"), stage=Stage.PRODUCTION).values("version")[:1]
-        qs = (
-            models_visible_to(request.user)
-            .select_related("team")
-            .annotate(production_version_number=Subquery(production))
-        )
+        filters = s.ModelFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        qs = models_for_list(request.user, **filters.validated_data)
         return Response({"results": s.ModelOut(qs, many=True).data})
 
 
@@ -165,26 +163,13 @@ class DocumentView(APIView):
         version = _version(request.user, name, number, Action.REGISTER_VERSION)
         data = s.DocumentIn(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            document = document_save(
-                user=request.user,
-                version=version,
-                kind=data.validated_data["kind"],
-                fields=data.validated_data["fields"],
-                content=data.validated_data["content"],
-            )
-        except DocumentError as exc:
-            return Response(
-                error_body(
-                    "invalid",
-                    str(exc),
-                    {
-                        f"fields.{k}" if k not in ("kind", "content", "fields") else k: [v]
-                        for k, v in exc.errors.items()
-                    },
-                ),
-                status=400,
-            )
+        document = document_save(
+            user=request.user,
+            version=version,
+            kind=data.validated_data["kind"],
+            fields=data.validated_data["fields"],
+            content=data.validated_data["content"],
+        )
         from governance.evidence.documents import document_missing_fields
 
         return Response(
@@ -204,7 +189,7 @@ class PromotionCreateView(APIView):
         data = s.PromotionIn(data=request.data)
         data.is_valid(raise_exception=True)
         promotion = promotions.promotion_request(user=request.user, version=version, **data.validated_data)
-        return Response(_promotion_payload(promotion), status=201)
+        return Response(_promotion_payload(promotion, request.user), status=201)
 
 
 class DryRunView(APIView):
@@ -219,13 +204,15 @@ class DryRunView(APIView):
         return Response(report)
 
 
-def _promotion_payload(promotion: PromotionRequest) -> dict:
+def _promotion_payload(promotion: PromotionRequest, user) -> dict:
     promotion = (
         PromotionRequest.objects.select_related("version__model__team", "requested_by")
         .prefetch_related("decisions__user")
         .get(pk=promotion.pk)
     )
-    return s.promotion_out(promotion, promotions.request_slot_state(promotion), list(promotion.gate_runs.all()))
+    state = slot_states_for([promotion])[promotion.pk]
+    right = decision_right_for(user, promotion, state)
+    return s.promotion_out(promotion, state, list(promotion.gate_runs.all()), right)
 
 
 def _promotion_for(user, pk: int) -> PromotionRequest:
@@ -237,7 +224,7 @@ def _promotion_for(user, pk: int) -> PromotionRequest:
 class PromotionDetailView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk):
-        return Response(_promotion_payload(_promotion_for(request.user, pk)))
+        return Response(_promotion_payload(_promotion_for(request.user, pk), request.user))
 
 
 class DecisionView(APIView):
@@ -249,7 +236,7 @@ class DecisionView(APIView):
         values = dict(data.validated_data)
         values["role"] = values.get("role") or None
         promotions.promotion_decide(user=request.user, request=promotion, **values)
-        return Response(_promotion_payload(promotion), status=201)
+        return Response(_promotion_payload(promotion, request.user), status=201)
 
 
 class CancelView(APIView):
@@ -259,7 +246,7 @@ class CancelView(APIView):
         data = s.CancelIn(data=request.data)
         data.is_valid(raise_exception=True)
         promotions.promotion_cancel(user=request.user, request=promotion, reason=data.validated_data["reason"])
-        return Response(_promotion_payload(promotion))
+        return Response(_promotion_payload(promotion, request.user))
 
 
 class RollbackView(APIView):
@@ -275,32 +262,12 @@ class RollbackView(APIView):
 class AuditListView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        visible = models_visible_to(request.user)
-        qs = AuditEvent.objects.all()
-        model_name = request.query_params.get("model")
-        if model_name:
-            model = get_model_for_user(request.user, model_name, Action.EXPORT)
-            qs = qs.filter(model_name=model.name)
-        elif not (request.user.is_staff or request.user.is_superuser):
-            visible = list(visible)
-            roles = roles_by_model(request.user, visible)
-            names = [m.name for m in visible if user_may(request.user, Action.EXPORT, m, roles=roles.get(m.pk, set()))]
-            qs = qs.filter(Q(model_name__in=names) | Q(action__startswith="policy."))
-        since = request.query_params.get("since")
-        if since:
-            moment = parse_datetime(since)
-            if moment is None:
-                return Response(
-                    error_body(
-                        "invalid",
-                        "since: expected an ISO 8601 date-time.",
-                        {"since": ["Expected an ISO 8601 date-time."]},
-                    ),
-                    status=400,
-                )
-            qs = qs.filter(created_at__gte=moment)
+        filters = AuditFilters.from_query(request.query_params)
+        if filters.model:
+            get_model_for_user(request.user, filters.model)  # 404 for a model the user cannot see
+        qs = audit_events(scope=audit_scope(request.user), filters=filters)
         paginator = self.paginator
-        page = paginator.paginate_queryset(qs.order_by("seq"), request, view=self)
+        page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(
             [
                 {
@@ -328,11 +295,21 @@ class AuditListView(APIView):
         return self._paginator
 
 
-__all__ = ["status"]
-
-
 class RoleView(APIView):
-    """Admins grant (POST) and revoke (DELETE) roles per team or per model."""
+    """Who holds which role where (GET, admins); grant (POST) and revoke (DELETE) roles."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        if not user_may_manage_roles(request.user):
+            return Response(error_body("forbidden", "Only admins list role grants."), status=403)
+        return Response(
+            {
+                "results": [
+                    {"scope": h.scope, "target": h.target, "user": h.username, "roles": list(h.roles)}
+                    for h in role_holdings()
+                ]
+            }
+        )
 
     @extend_schema(request=s.RoleGrantIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
@@ -343,41 +320,12 @@ class RoleView(APIView):
         return self._apply(request, grant=False)
 
     def _apply(self, request, *, grant: bool):
-        from django.contrib.auth import get_user_model
-
-        from governance.accounts.permissions import user_may_manage_roles
-        from governance.accounts.roles import ROLE_NAMES
-        from governance.accounts.services import role_grant, role_revoke
-        from governance.registry.models import RegisteredModel
-
         if not user_may_manage_roles(request.user):
             return Response(error_body("forbidden", "Only admins grant or revoke roles."), status=403)
         data = s.RoleGrantIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if values["role"] not in ROLE_NAMES:
-            return Response(
-                error_body(
-                    "invalid", f"Unknown role {values['role']!r}.", {"role": [f"One of: {', '.join(ROLE_NAMES)}."]}
-                ),
-                status=400,
-            )
-        User = get_user_model()
-        user = User.objects.filter(**{User.USERNAME_FIELD: values["user"]}).first()
-        if user is None:
-            return Response(
-                error_body("invalid", f"No user {values['user']!r}.", {"user": ["No such user."]}), status=400
-            )
-        team = Team.objects.filter(name=values["team"]).first() if values["team"] else None
-        model = RegisteredModel.objects.filter(name=values["model"]).first() if values["model"] else None
-        if values["team"] and team is None:
-            return Response(
-                error_body("invalid", f"No team {values['team']!r}.", {"team": ["No such team."]}), status=400
-            )
-        if values["model"] and model is None:
-            return Response(
-                error_body("invalid", f"No model {values['model']!r}.", {"model": ["No such model."]}), status=400
-            )
+        user, team, model = role_change_subjects(username=values["user"], team=values["team"], model=values["model"])
         (role_grant if grant else role_revoke)(
             actor=request.user, user=user, role=values["role"], team=team, model=model
         )

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from governance.core.vocabulary import CHANGE_TYPE_LABELS
+from governance.core.vocabulary import CHANGE_TYPE_LABELS, OPEN_REQUEST_STATUSES, REQUEST_STATUS_LABELS
 from governance.registry.models import ModelVersion, Stage
 
 ChangeType = models.TextChoices(
@@ -14,18 +14,10 @@ ChangeType = models.TextChoices(
 )
 
 
-class RequestStatus(models.TextChoices):
-    AWAITING_GATES = "awaiting_gates", "Awaiting gates"
-    AWAITING_APPROVALS = "awaiting_approvals", "Awaiting approvals"
-    PROMOTED = "promoted", "Promoted"
-    GATES_FAILED = "gates_failed", "Gates failed"
-    REJECTED = "rejected", "Rejected"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    CANCELLED = "cancelled", "Cancelled"
-    EXPIRED = "expired", "Expired"
-
-
-OPEN_STATUSES = (RequestStatus.AWAITING_GATES, RequestStatus.AWAITING_APPROVALS)
+RequestStatus = models.TextChoices(
+    "RequestStatus", [(name.upper(), (name, label)) for name, label in REQUEST_STATUS_LABELS.items()]
+)
+OPEN_STATUSES = tuple(RequestStatus(s) for s in OPEN_REQUEST_STATUSES)
 
 
 class PromotionRequest(models.Model):
@@ -63,7 +55,7 @@ class PromotionRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["version"],
-                condition=Q(status__in=["awaiting_gates", "awaiting_approvals"]),
+                condition=Q(status__in=list(OPEN_REQUEST_STATUSES)),
                 name="one_open_request_per_version",
             )
         ]

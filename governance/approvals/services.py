@@ -8,15 +8,20 @@ Views, the API, admin commands and Celery tasks call these; nothing else writes 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance.accounts.permissions import ensure_may, roles_for_model, user_may
-from governance.accounts.roles import Action, Role
+from governance.accounts.permissions import (
+    ensure_may,
+    roles_by_user_and_model,
+    roles_for_model,
+    user_may,
+    users_holding_roles,
+)
+from governance.accounts.roles import Action
 from governance.approvals.models import (
     OPEN_STATUSES,
     ChangeType,
@@ -26,150 +31,17 @@ from governance.approvals.models import (
     RequestStatus,
     RiskClass,
 )
+from governance.approvals.selectors import decision_right_for, request_slot_state
+from governance.approvals.slots import SlotState, default_required_approvals
+from governance.approvals.transitions import PromotionError, assert_request_transition, assert_stage_transition
 from governance.audit.services import audit_record
-from governance.core.errors import DomainError
-from governance.registry.models import ModelVersion, RegisteredModel, RiskTier, Stage
-
-# --- State as data -------------------------------------------------------------------
-
-STAGE_TRANSITIONS: dict[str, frozenset[str]] = {
-    Stage.DRAFT: frozenset({Stage.STAGING, Stage.ARCHIVED}),
-    Stage.STAGING: frozenset({Stage.PRODUCTION, Stage.ARCHIVED}),
-    Stage.PRODUCTION: frozenset({Stage.DEPRECATED}),
-    Stage.DEPRECATED: frozenset({Stage.ARCHIVED}),
-    Stage.ARCHIVED: frozenset(),
-}
-
-REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
-    RequestStatus.AWAITING_GATES: frozenset(
-        {
-            RequestStatus.AWAITING_APPROVALS,
-            RequestStatus.GATES_FAILED,
-            RequestStatus.REJECTED,
-            RequestStatus.CHANGES_REQUESTED,
-            RequestStatus.CANCELLED,
-            RequestStatus.EXPIRED,
-        }
-    ),
-    RequestStatus.AWAITING_APPROVALS: frozenset(
-        {
-            RequestStatus.PROMOTED,
-            RequestStatus.REJECTED,
-            RequestStatus.CHANGES_REQUESTED,
-            RequestStatus.CANCELLED,
-            RequestStatus.EXPIRED,
-        }
-    ),
-}
-
+from governance.registry.models import ModelVersion, RegisteredModel, Stage
 
 DECISION_ACTIONS = {
     DecisionKind.APPROVE: "promotion.approved",
     DecisionKind.REJECT: "promotion.rejected",
     DecisionKind.REQUEST_CHANGES: "promotion.changes_requested",
 }
-
-
-class PromotionError(DomainError):
-    """A refused change of a request or a version's stage. Nothing was written."""
-
-
-def assert_stage_transition(src: str, dst: str) -> None:
-    if dst not in STAGE_TRANSITIONS.get(src, frozenset()):
-        allowed = ", ".join(sorted(STAGE_TRANSITIONS.get(src, ()))) or "none"
-        raise PromotionError(
-            f"A {src} version cannot move to {dst} (allowed from {src}: {allowed}).",
-            field="to_stage",
-            code="invalid_transition",
-        )
-
-
-def assert_request_transition(src: str, dst: str) -> None:
-    if dst not in REQUEST_TRANSITIONS.get(src, frozenset()):
-        raise PromotionError(
-            f"This request is {src.replace('_', ' ')}; it cannot become {dst.replace('_', ' ')}.", code="invalid_state"
-        )
-
-
-# --- Required approvals --------------------------------------------------------------
-
-
-def default_required_approvals(*, from_stage: str, to_stage: str, risk_tier: str) -> list[dict]:
-    """The RACI of the domain reading, used where no policy says otherwise."""
-    if to_stage == Stage.STAGING:
-        return [{"role": Role.REVIEWER.value, "count": 1}]
-    if to_stage == Stage.PRODUCTION:
-        slots = [{"role": Role.MODEL_OWNER.value, "count": 1}, {"role": Role.PRODUCT_OWNER.value, "count": 1}]
-        if risk_tier in (RiskTier.REGULATED, RiskTier.SAFETY_CRITICAL):
-            slots += [
-                {"role": Role.COMPLIANCE_OFFICER.value, "count": 1},
-                {"role": Role.RISK_OFFICER.value, "count": 1},
-            ]
-        if risk_tier == RiskTier.SAFETY_CRITICAL:
-            slots.append({"role": Role.DOMAIN_EXPERT.value, "count": 1})
-        return slots
-    return [{"role": Role.MODEL_OWNER.value, "count": 1}]
-
-
-@dataclass
-class Slot:
-    role: str
-    index: int  # 1-based within the role
-    decision: Decision | None = None
-
-
-@dataclass
-class SlotState:
-    slots: list[Slot]
-    # Approvals that do not count (author no longer holds the role), with the reason.
-    stale: list[tuple[Decision, str]] = field(default_factory=list)
-
-    @property
-    def complete(self) -> bool:
-        return all(slot.decision is not None for slot in self.slots)
-
-    @property
-    def open_roles(self) -> set[str]:
-        return {slot.role for slot in self.slots if slot.decision is None}
-
-
-def approval_slots(
-    request: PromotionRequest, decisions: list[Decision], roles_by_user: dict[int, set[str]]
-) -> SlotState:
-    """Fill the required slots from approvals still backed by the author's current role.
-
-    Pure over its inputs: `roles_by_user` maps user id → roles held now on the model.
-    One person fills at most one slot (the unique constraint also guarantees it).
-    """
-    slots = [
-        Slot(role=item["role"], index=i + 1) for item in request.required_approvals for i in range(item.get("count", 1))
-    ]
-    state = SlotState(slots=slots)
-    used_users: set[int] = set()
-    for decision in decisions:
-        if decision.decision != DecisionKind.APPROVE:
-            continue
-        if decision.user_id in used_users:
-            continue
-        if decision.role not in roles_by_user.get(decision.user_id, set()):
-            state.stale.append((decision, f"{decision.user} no longer holds the {decision.role} role"))
-            continue
-        slot = next((s for s in slots if s.role == decision.role and s.decision is None), None)
-        if slot is None:
-            continue
-        slot.decision = decision
-        used_users.add(decision.user_id)
-    return state
-
-
-def request_slot_state(request: PromotionRequest) -> SlotState:
-    decisions = list(request.decisions.select_related("user").all())
-    model = request.version.model
-    roles_by_user = {d.user_id: roles_for_model(d.user, model) for d in decisions if d.decision == DecisionKind.APPROVE}
-    return approval_slots(request, decisions, roles_by_user)
-
-
-# --- Services ------------------------------------------------------------------------
 
 
 def _lock_request(request_id: int) -> PromotionRequest:
@@ -344,45 +216,25 @@ def promotion_decide(
     ticket_id: str = "",
     role: str | None = None,
 ) -> Decision:
-    request = _lock_request(request.pk)
-    model = request.version.model
-    held = roles_for_model(user, model)
-    if not user_may(user, Action.VIEW, model, roles=held) and not (user.is_staff or user.is_superuser):
-        raise PermissionDenied("No such request.")
     if decision not in DecisionKind.values:
         raise PromotionError("Decision must be approve, reject or request_changes.", field="decision")
     if not (reason or "").strip():
         raise PromotionError("Give the reason for your decision.", field="reason")
     if risk_class not in RiskClass.values:
         raise PromotionError("Risk classification must be low, medium or high.", field="risk_class")
-    if request.status not in OPEN_STATUSES:
-        raise PromotionError(
-            f"This request is {request.get_status_display().lower()}; it takes no more decisions.", code="invalid_state"
-        )
-    if user.pk == request.requested_by_id:
-        raise PermissionDenied("You requested this promotion; someone else must decide on it (separation of duties).")
-    required_roles = [item["role"] for item in request.required_approvals]
-    entitled = [r for r in required_roles if r in held]
-    if not entitled:
-        raise PermissionDenied("You hold none of the roles this request needs (" + ", ".join(required_roles) + ").")
-    state = request_slot_state(request)
-    if role:
-        if role not in required_roles:
-            raise PromotionError(f"This request needs no {role} sign-off.", field="role")
-        if role not in held:
-            raise PermissionDenied(f"You do not hold the {role} role on {model.name}.")
-    if decision == DecisionKind.APPROVE:
-        if any(slot.decision is not None and slot.decision.user_id == user.pk for slot in state.slots):
-            raise PromotionError(
-                "You already filled a slot on this request; one person fills at most one.", code="duplicate"
-            )
-        candidates = [role] if role else [r for r in entitled if r in state.open_roles]
-        candidates = [r for r in candidates if r in state.open_roles]
-        if not candidates:
-            raise PromotionError("Every slot you could fill is already filled.", field="role", code="duplicate")
-        role = candidates[0]
-    else:
-        role = role or entitled[0]
+    request = _lock_request(request.pk)
+    model = request.version.model
+    held = roles_for_model(user, model)
+    if not user_may(user, Action.VIEW, model, roles=held):
+        raise PermissionDenied("No such request.")
+    right = decision_right_for(user, request, request_slot_state(request), held)
+    refused = right.refusal(decision, role)
+    if refused is not None:
+        code, message, field = refused
+        if code == "forbidden":
+            raise PermissionDenied(message)
+        raise PromotionError(message, code=code, field=field)
+    role = right.role_for(decision, role)
     try:
         with transaction.atomic():
             made = Decision.objects.create(
@@ -586,36 +438,15 @@ def _notify(request: PromotionRequest, kind: str, users, message: str) -> None:
 
 
 def _notify_pending_approvers(request: PromotionRequest, state: SlotState) -> None:
-    from governance.accounts.models import TeamUserObjectPermission
-    from governance.registry.models import ModelUserObjectPermission
-
-    model = request.version.model
-    codenames = [f"role_{r}" for r in state.open_roles]
-    user_ids = set(
-        TeamUserObjectPermission.objects.filter(
-            content_object_id=model.team_id, permission__codename__in=codenames
-        ).values_list("user_id", flat=True)
-    ) | set(
-        ModelUserObjectPermission.objects.filter(
-            content_object_id=model.pk, permission__codename__in=codenames
-        ).values_list("user_id", flat=True)
-    )
-    user_ids.discard(request.requested_by_id)
+    """Everyone who may fill an open slot now: the same rule as the inbox."""
     from django.contrib.auth import get_user_model
 
-    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True)
+    model = request.version.model
+    candidates = users_holding_roles(model, state.open_roles)
+    held = roles_by_user_and_model(candidates, [model])
+    users = [
+        u
+        for u in get_user_model().objects.filter(pk__in=candidates, is_active=True)
+        if decision_right_for(u, request, state, held.get((u.pk, model.pk), set())).may_approve
+    ]
     _notify(request, "approval_pending", users, f"{request} waits for your sign-off.")
-
-
-__all__ = [
-    "PromotionError",
-    "approval_slots",
-    "assert_request_transition",
-    "assert_stage_transition",
-    "promotion_cancel",
-    "promotion_decide",
-    "promotion_gates_completed",
-    "promotion_request",
-    "promotion_rollback",
-    "request_slot_state",
-]

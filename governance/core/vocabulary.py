@@ -25,6 +25,19 @@ RISK_TIER_LABELS = {
     "safety_critical": "Safety critical",
 }
 RISK_TIERS = tuple(RISK_TIER_LABELS)
+#: Promotion request statuses (DESIGN.md contract).
+REQUEST_STATUS_LABELS = {
+    "awaiting_gates": "Awaiting gates",
+    "awaiting_approvals": "Awaiting approvals",
+    "promoted": "Promoted",
+    "gates_failed": "Gates failed",
+    "rejected": "Rejected",
+    "changes_requested": "Changes requested",
+    "cancelled": "Cancelled",
+    "expired": "Expired",
+}
+REQUEST_STATUSES = tuple(REQUEST_STATUS_LABELS)
+OPEN_REQUEST_STATUSES = ("awaiting_gates", "awaiting_approvals")
 CHANGE_TYPE_LABELS = {"standard": "Standard", "emergency": "Emergency", "experiment": "Experiment"}
 CHANGE_TYPES = tuple(CHANGE_TYPE_LABELS)
 

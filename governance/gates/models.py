@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django.db import models
 
-from governance.approvals.models import PromotionRequest
-
 
 class GateStatus(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -20,7 +18,7 @@ FINAL_GATE_STATUSES = (GateStatus.PASSED, GateStatus.FAILED, GateStatus.ERROR, G
 
 
 class GateRun(models.Model):
-    request = models.ForeignKey(PromotionRequest, on_delete=models.PROTECT, related_name="gate_runs")
+    request = models.ForeignKey("approvals.PromotionRequest", on_delete=models.PROTECT, related_name="gate_runs")
     gate_id = models.CharField(max_length=64)
     gate_type = models.CharField(max_length=30)
     params = models.JSONField(default=dict)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from governance.approvals.models import PromotionRequest
 from governance.gates.models import GateStatus
 from governance.gates.runners import evaluate_gate
 from governance.gates.stats.outcome import GateInputError
+
+if TYPE_CHECKING:
+    from governance.approvals.models import PromotionRequest
 
 COMPARED_FIELDS = ("status", "metric", "value", "threshold", "ci_low", "ci_high", "p_value", "n")
 

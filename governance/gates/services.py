@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from governance.approvals.models import PromotionRequest, RequestStatus
 from governance.gates.models import FINAL_GATE_STATUSES, GateRun, GateStatus
+from governance.gates.signals import gates_finished
+
+if TYPE_CHECKING:
+    from governance.approvals.models import PromotionRequest
+
+# Gates are computed only while their request waits for them (status of DESIGN.md).
+AWAITING_GATES = "awaiting_gates"
 
 log = logging.getLogger(__name__)
 
@@ -188,15 +195,13 @@ def gate_run_execute(*, run_id: int) -> str:
 
 
 def gates_finalize(*, request_id: int) -> None:
-    """Move the request on once every run is final. Idempotent."""
-    from governance.approvals.services import promotion_gates_completed
-
+    """Announce that every run of the request is final (gates_finished). Idempotent: the
+    receiver moves the request on only while it still awaits its gates."""
     runs = list(GateRun.objects.filter(request_id=request_id).values("gate_id", "status"))
     if any(r["status"] not in FINAL_GATE_STATUSES for r in runs):
         return
-    if not PromotionRequest.objects.filter(pk=request_id, status=RequestStatus.AWAITING_GATES).exists():
-        return
-    promotion_gates_completed(
+    gates_finished.send(
+        sender=GateRun,
         request_id=request_id,
         failed=[r["gate_id"] for r in runs if r["status"] == GateStatus.FAILED],
         errored=[r["gate_id"] for r in runs if r["status"] == GateStatus.ERROR],
@@ -209,13 +214,13 @@ def gate_sweep(*, now=None) -> int:
     stale = now - timedelta(seconds=settings.GATE_STALE_AFTER_SECONDS)
     # A run "running" longer than the hard time limit lost its worker: make it pending again.
     dead = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    GateRun.objects.filter(
-        status=GateStatus.RUNNING, started_at__lt=dead, request__status=RequestStatus.AWAITING_GATES
-    ).update(status=GateStatus.PENDING)
+    GateRun.objects.filter(status=GateStatus.RUNNING, started_at__lt=dead, request__status=AWAITING_GATES).update(
+        status=GateStatus.PENDING
+    )
     pending = GateRun.objects.filter(
         Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale),
         status=GateStatus.PENDING,
-        request__status=RequestStatus.AWAITING_GATES,
+        request__status=AWAITING_GATES,
     )
     by_request: dict[int, list[int]] = {}
     for run_id, request_id in pending.values_list("pk", "request_id"):
@@ -223,10 +228,8 @@ def gate_sweep(*, now=None) -> int:
     for request_id, ids in by_request.items():
         gates_dispatch(request_id=request_id, run_ids=ids)
     # Requests whose runs all finished but whose final step was lost.
-    for request_id in (
-        PromotionRequest.objects.filter(status=RequestStatus.AWAITING_GATES)
-        .exclude(gate_runs__status__in=[GateStatus.PENDING, GateStatus.RUNNING])
-        .values_list("pk", flat=True)
-    ):
+    waiting = GateRun.objects.filter(request__status=AWAITING_GATES).values_list("request_id", flat=True)
+    unfinished = GateRun.objects.filter(status__in=[GateStatus.PENDING, GateStatus.RUNNING]).values("request_id")
+    for request_id in set(waiting.exclude(request_id__in=unfinished)):
         gates_finalize(request_id=request_id)
     return sum(len(v) for v in by_request.values())

@@ -20,22 +20,28 @@ Every problem found is reported at once as a `PolicyIssue` inside one `PolicyErr
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
-import math
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
-import yaml
 from jsonschema import Draft202012Validator
 
 from governance.core import vocabulary as V
-from governance.core.errors import DomainError
 
 from . import schema as S
+from .issues import (
+    PolicyError,
+    PolicyIssue,
+    clip,
+    did_you_mean,
+    format_path,
+    quoted_list,
+    show,
+    suggest,
+)
+from .yaml_source import parse_source
 
 __all__ = [
     "PolicyDocument",
@@ -50,38 +56,6 @@ Path = tuple  # tuple[str | int, ...]
 
 
 # --------------------------------------------------------------------------- public types
-
-
-@dataclass(frozen=True)
-class PolicyIssue:
-    """One problem in a policy source."""
-
-    path: str  # e.g. "transitions.staging->production.gates[2].min"; "" for the document
-    message: str  # e.g. "must be at most 1 (got 1.2)"
-    line: int | None  # 1-based line in the YAML source
-
-    def __str__(self) -> str:
-        head = f"{self.path}: {self.message}" if self.path else self.message
-        return head if self.line is None else f"{head} (line {self.line})"
-
-
-def _issue_sort_key(issue: PolicyIssue) -> tuple:
-    return (issue.line is None, issue.line or 0, issue.path, issue.message)
-
-
-class PolicyError(DomainError):
-    """The policy is invalid. `issues` holds every problem found, sorted by line."""
-
-    default_code = "invalid_policy"
-
-    def __init__(self, issues: Iterable[PolicyIssue]):
-        unique = list(dict.fromkeys(issues))
-        self.issues: list[PolicyIssue] = sorted(unique, key=_issue_sort_key)
-        texts = [str(i) for i in self.issues]
-        super().__init__(texts[0] if texts else "invalid policy", fields={"policy": texts})
-
-    def __str__(self) -> str:
-        return "\n".join(str(i) for i in self.issues)
 
 
 @dataclass(frozen=True)
@@ -143,7 +117,9 @@ class PolicyDocument:
 
 def parse_policy(text: str | bytes) -> PolicyDocument:
     """Parse and validate a policy. Raises `PolicyError` listing every problem."""
-    content, data, issues = _parse(text)
+    content, data, lines, issues = parse_source(text)
+    if isinstance(data, dict):
+        issues += _schema_issues(data, lines) + _semantic_issues(data, lines)
     if issues:
         raise PolicyError(issues)
     assert content is not None and isinstance(data, dict)
@@ -163,349 +139,6 @@ def check_policy(text: str | bytes) -> list[PolicyIssue]:
     except PolicyError as exc:
         return exc.issues
     return []
-
-
-# --------------------------------------------------------------------------- text + YAML
-
-
-class _Refusal(Exception):
-    def __init__(self, mark: Any, message: str):
-        super().__init__(message)
-        self.mark = mark
-        self.message = message
-
-
-class _PolicyYamlLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core-schema scalars, no aliases/anchors, bounded depth."""
-
-    yaml_implicit_resolvers: dict = {}
-
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self._depth = 0
-
-    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML signature
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise _Refusal(
-                event.start_mark,
-                f"YAML aliases are not allowed (found *{event.anchor}); write each value out in full",
-            )
-        event = self.peek_event()
-        if getattr(event, "anchor", None) is not None:
-            raise _Refusal(
-                event.start_mark,
-                f"YAML anchors are not allowed (found &{event.anchor}); write each value out in full",
-            )
-        self._depth += 1
-        try:
-            if self._depth > S.MAX_NESTING_DEPTH:
-                raise _Refusal(event.start_mark, f"nested deeper than {S.MAX_NESTING_DEPTH} levels")
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-_TAG = "tag:yaml.org,2002:"
-_NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
-_BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_INT_RE = re.compile(r"^[-+]?[0-9]+$")
-_FLOAT_RE = re.compile(
-    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-)
-for _tag, _regexp, _first in (
-    ("null", _NULL_RE, ["~", "n", "N", ""]),
-    ("bool", _BOOL_RE, list("tTfF")),
-    ("int", _INT_RE, list("-+0123456789")),
-    ("float", _FLOAT_RE, list("-+0123456789.")),
-):
-    _PolicyYamlLoader.add_implicit_resolver(_TAG + _tag, _regexp, _first)
-
-
-def _decode(text: str | bytes) -> tuple[str | None, list[PolicyIssue]]:
-    if isinstance(text, (bytes, bytearray, memoryview)):
-        raw = bytes(text)
-        if len(raw) > S.MAX_POLICY_BYTES:
-            return None, [_too_big(len(raw))]
-        try:
-            return raw.decode("utf-8"), []
-        except UnicodeDecodeError as exc:
-            line = raw.count(b"\n", 0, exc.start) + 1
-            bad = raw[exc.start : exc.start + 1].hex()
-            return None, [PolicyIssue("", f"not valid UTF-8 text (byte 0x{bad} at offset {exc.start})", line)]
-    if not isinstance(text, str):
-        raise TypeError(f"parse_policy expects str or bytes, not {type(text).__name__}")
-    try:
-        size = len(text.encode("utf-8"))
-    except UnicodeEncodeError as exc:
-        line = text.count("\n", 0, exc.start) + 1
-        return None, [PolicyIssue("", "text contains characters that are not valid UTF-8", line)]
-    if size > S.MAX_POLICY_BYTES:
-        return None, [_too_big(size)]
-    return text, []
-
-
-def _too_big(size: int) -> PolicyIssue:
-    return PolicyIssue(
-        "",
-        f"the policy is too large ({size} bytes; at most {S.MAX_POLICY_BYTES} bytes)",
-        None,
-    )
-
-
-def _yaml_error_issue(exc: yaml.YAMLError, text: str) -> PolicyIssue:
-    if isinstance(exc, yaml.reader.ReaderError):
-        line = text.count("\n", 0, exc.position) + 1
-        return PolicyIssue(
-            "",
-            f"unacceptable character #x{exc.character:04x}: control characters are not allowed",
-            line,
-        )
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        if (exc.context or "").startswith("expected a single document"):
-            return PolicyIssue("", "only one YAML document is allowed (found a second '---' document)", line)
-        problem = exc.problem or "invalid YAML"
-        message = f"YAML syntax error: {_printable(problem)}"
-        if exc.context:
-            message += f" ({_printable(exc.context)})"
-        if "\\t" in problem or "\t" in problem:
-            message += "; tabs cannot be used for indentation, use spaces"
-        return PolicyIssue("", message, line)
-    return PolicyIssue("", f"YAML syntax error: {exc}", None)
-
-
-class _Builder:
-    """Turns a composed YAML node tree into Python data, remembering lines."""
-
-    def __init__(self) -> None:
-        self.lines: dict[Path, int] = {}
-        self.issues: list[PolicyIssue] = []
-
-    def issue(self, path: Path, message: str, line: int) -> None:
-        self.issues.append(PolicyIssue(format_path(path), message, line))
-
-    def build(self, node: yaml.Node, path: Path) -> Any:
-        line = node.start_mark.line + 1
-        self.lines.setdefault(path, line)
-        if isinstance(node, yaml.MappingNode):
-            if node.tag not in (_TAG + "map",):
-                self.issue(path, f"unsupported YAML tag '{_short_tag(node.tag)}'", line)
-            out: dict[str, Any] = {}
-            first_line: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                key_line = key_node.start_mark.line + 1
-                if not isinstance(key_node, yaml.ScalarNode):
-                    self.issue(path, "keys must be plain strings, not lists or mappings", key_line)
-                    continue
-                key = self.scalar(key_node, path)
-                if not isinstance(key, str):
-                    self.issue(
-                        path + (str(key),),
-                        f"keys must be strings (got {_show(key)}; quote it)",
-                        key_line,
-                    )
-                    continue
-                if key in out:
-                    self.issue(
-                        path + (key,),
-                        f"duplicate key '{_clip(key)}' (first defined on line {first_line[key]})",
-                        key_line,
-                    )
-                    continue
-                first_line[key] = key_line
-                self.lines[path + (key,)] = key_line
-                out[key] = self.build(value_node, path + (key,))
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag not in (_TAG + "seq",):
-                self.issue(path, f"unsupported YAML tag '{_short_tag(node.tag)}'", line)
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self.scalar(node, path)
-
-    def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
-        value, tag, line = node.value, node.tag, node.start_mark.line + 1
-        if tag == _TAG + "str":
-            return value
-        if tag == _TAG + "null":
-            return None
-        if tag == _TAG + "bool":
-            if value.lower() in ("true", "false"):
-                return value.lower() == "true"
-            self.issue(path, f"cannot read '{value}' as a boolean (use true or false)", line)
-            return value
-        if tag == _TAG + "int":
-            try:
-                return int(value, 10)
-            except ValueError:
-                self.issue(path, f"cannot read '{_clip(value)}' as a whole number", line)
-                return value
-        if tag == _TAG + "float":
-            number = _to_float(value)
-            if number is None:
-                self.issue(path, f"cannot read '{_clip(value)}' as a number", line)
-                return value
-            if not math.isfinite(number):
-                self.issue(path, f"must be a finite number (got {value})", line)
-            return number
-        self.issue(path, f"unsupported YAML tag '{_short_tag(tag)}'", line)
-        return value
-
-
-def _short_tag(tag: str) -> str:
-    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
-
-
-def _to_float(value: str) -> float | None:
-    v = value.strip()
-    low = v.lower()
-    if low in (".inf", "+.inf"):
-        return math.inf
-    if low == "-.inf":
-        return -math.inf
-    if low == ".nan":
-        return math.nan
-    if low.lstrip("+-") in ("inf", "infinity", "nan"):
-        return None
-    try:
-        return float(v)
-    except (ValueError, OverflowError):
-        return None
-
-
-def _parse(text: str | bytes) -> tuple[str | None, Any, list[PolicyIssue]]:
-    content, issues = _decode(text)
-    if content is None:
-        return None, None, issues
-    loader = None
-    try:
-        loader = _PolicyYamlLoader(content)
-        node = loader.get_single_node()
-    except _Refusal as exc:
-        return content, None, [PolicyIssue("", exc.message, exc.mark.line + 1)]
-    except yaml.YAMLError as exc:
-        return content, None, [_yaml_error_issue(exc, content)]
-    except RecursionError:
-        return content, None, [PolicyIssue("", "the document is nested too deeply", None)]
-    finally:
-        if loader is not None:
-            loader.dispose()
-    if node is None:
-        return (
-            content,
-            None,
-            [PolicyIssue("", "the policy is empty (expected name, applies_to, transitions)", 1)],
-        )
-    builder = _Builder()
-    data = builder.build(node, ())
-    if not isinstance(data, dict):
-        builder.issues.append(
-            PolicyIssue(
-                "",
-                f"the top level must be a mapping with name, applies_to and transitions (got {_kind(data)})",
-                node.start_mark.line + 1,
-            )
-        )
-        return content, data, builder.issues
-    issues = list(builder.issues)
-    issues += _schema_issues(data, builder.lines)
-    issues += _semantic_issues(data, builder.lines)
-    return content, data, issues
-
-
-# --------------------------------------------------------------------------- display helpers
-
-
-def format_path(path: Iterable[str | int]) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            part = _clip(str(part), 80)
-            out += f".{part}" if out else part
-    return out
-
-
-def _printable(text: str) -> str:
-    """Escape line breaks and other control characters: one issue, one line."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    text = _printable(text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-def _show(value: Any) -> str:
-    """A short, human rendering of a value for messages (never a whole structure)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        s = str(value)
-        return s if len(s) <= 30 else s[:12] + "..." + s[-6:]
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
-        return "'" + _clip(value) + "'"
-    if isinstance(value, list):
-        return f"a list of {len(value)}" if value else "an empty list"
-    if isinstance(value, dict):
-        return "a mapping" if value else "an empty mapping"
-    return type(value).__name__
-
-
-def _quoted_list(items: Iterable[str], conj: str = "or") -> str:
-    items = [f"'{i}'" for i in items]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + f" {conj} " + items[-1]
-
-
-def suggest(value: Any, options: Iterable[str]) -> str | None:
-    """A close option to a misspelt value (difflib, plus '-' vs '_' and prefixes)."""
-    if not isinstance(value, str) or not value:
-        return None
-    options = list(options)
-    norm = value.lower().replace("-", "_").replace(" ", "_")
-    for o in options:
-        if o == norm:
-            return o
-    close = difflib.get_close_matches(norm, options, n=1, cutoff=0.6)
-    if close:
-        return close[0]
-    if len(norm) >= 3:
-        prefixed = [o for o in options if o.startswith(norm)]
-        if len(prefixed) == 1:
-            return prefixed[0]
-    return None
-
-
-def _did_you_mean(value: Any, options: Iterable[str]) -> str:
-    s = suggest(value, options)
-    return f"; did you mean '{s}'?" if s else ""
 
 
 class _Lenient(dict):
@@ -605,7 +238,7 @@ def _custom(error: jsonschema.ValidationError, root: Any, path: Path) -> str | N
     try:
         return template.format_map(
             _Lenient(
-                value=_show(error.instance),
+                value=show(error.instance),
                 parent=_Lenient(parent) if isinstance(parent, dict) else _Lenient(),
             )
         )
@@ -624,7 +257,7 @@ def _translate(error: jsonschema.ValidationError, root: Any, prefix: Path = ()) 
     if kw == "type":
         wanted = vv if isinstance(vv, list) else [vv]
         words = " or ".join(_TYPE_WORDS.get(t, t) for t in wanted)
-        yield _Raw(path, f"expected {words} (got {_show(inst)})", kw)
+        yield _Raw(path, f"expected {words} (got {show(inst)})", kw)
     elif kw == "required":
         if not isinstance(inst, dict):
             return
@@ -642,7 +275,7 @@ def _translate(error: jsonschema.ValidationError, root: Any, prefix: Path = ()) 
                 message = _transition_key_message(key)
             else:
                 hint = suggest(key, allowed)
-                message = f"unexpected key '{_clip(str(key))}'" + (
+                message = f"unexpected key '{clip(str(key))}'" + (
                     f" (did you mean '{hint}'?)" if hint else f" (allowed: {', '.join(allowed)})"
                 )
             yield _Raw(path + (key,), message, kw)
@@ -651,7 +284,7 @@ def _translate(error: jsonschema.ValidationError, root: Any, prefix: Path = ()) 
         options = [str(v) for v in sch.get("x-expected", vv)]
         yield _Raw(
             path,
-            f"unknown {noun} {_show(inst)} (expected one of: {', '.join(options)})" + _did_you_mean(inst, options),
+            f"unknown {noun} {show(inst)} (expected one of: {', '.join(options)})" + did_you_mean(inst, options),
             kw,
         )
     elif kw in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -661,7 +294,7 @@ def _translate(error: jsonschema.ValidationError, root: Any, prefix: Path = ()) 
             "exclusiveMinimum": "greater than",
             "exclusiveMaximum": "less than",
         }[kw]
-        yield _Raw(path, custom or f"must be {relation} {_show(vv)} (got {_show(inst)})", kw)
+        yield _Raw(path, custom or f"must be {relation} {show(vv)} (got {show(inst)})", kw)
     elif kw in ("minItems", "maxItems"):
         if custom:
             message = custom
@@ -678,11 +311,11 @@ def _translate(error: jsonschema.ValidationError, root: Any, prefix: Path = ()) 
         seen: list[Any] = []
         for i, item in enumerate(inst):
             if item in seen:
-                yield _Raw(path + (i,), f"duplicate {noun} {_show(item)}", kw)
+                yield _Raw(path + (i,), f"duplicate {noun} {show(item)}", kw)
             else:
                 seen.append(item)
     elif kw == "pattern":
-        yield _Raw(path, custom or f"{_show(inst)} has an invalid format", kw)
+        yield _Raw(path, custom or f"{show(inst)} has an invalid format", kw)
     elif kw in ("minLength", "maxLength"):
         if custom:
             message = custom
@@ -699,15 +332,15 @@ def _translate(error: jsonschema.ValidationError, root: Any, prefix: Path = ()) 
         keys = sch["x-exactly-one-of"]
         present = [k for k in keys if k in inst]
         if not present:
-            yield _Raw(path, f"needs one of {_quoted_list(keys)}", kw)
+            yield _Raw(path, f"needs one of {quoted_list(keys)}", kw)
         elif len(present) > 1:
             yield _Raw(
                 path + (present[1],),
-                f"{_quoted_list(present, 'and')} cannot be combined; use exactly one",
+                f"{quoted_list(present, 'and')} cannot be combined; use exactly one",
                 kw,
             )
     elif kw in ("not", "const"):
-        yield _Raw(path, custom or f"{_show(inst)} is not allowed here", kw)
+        yield _Raw(path, custom or f"{show(inst)} is not allowed here", kw)
     else:  # pragma: no cover - every keyword the schema uses is handled above
         yield _Raw(path, custom or f"is not valid ({kw})", kw)
 
@@ -716,19 +349,19 @@ def _transition_key_message(key: Any) -> str:
     allowed = ", ".join(S.TRANSITIONS)
     key = str(key)
     if "->" not in key:
-        hint = _did_you_mean(key, S.TRANSITIONS)
-        return f"unknown transition '{_clip(key)}': keys look like 'src->dst' (expected one of: {allowed}){hint}"
+        hint = did_you_mean(key, S.TRANSITIONS)
+        return f"unknown transition '{clip(key)}': keys look like 'src->dst' (expected one of: {allowed}){hint}"
     src, dst = (part.strip() for part in key.split("->", 1))
     for stage in (src, dst):
         if stage not in V.STAGES:
             return (
-                f"unknown stage '{_clip(stage)}' in transition '{_clip(key)}' "
-                f"(expected one of: {', '.join(V.STAGES)})" + _did_you_mean(stage, V.STAGES)
+                f"unknown stage '{clip(stage)}' in transition '{clip(key)}' "
+                f"(expected one of: {', '.join(V.STAGES)})" + did_you_mean(stage, V.STAGES)
             )
     canonical = S.transition_key(src, dst)
     if canonical in S.TRANSITIONS:
-        return f"unknown transition '{_clip(key)}'; did you mean '{canonical}'? (no spaces around '->')"
-    return f"transition '{_clip(canonical)}' is not allowed (expected one of: {allowed})"
+        return f"unknown transition '{clip(key)}'; did you mean '{canonical}'? (no spaces around '->')"
+    return f"transition '{clip(canonical)}' is not allowed (expected one of: {allowed})"
 
 
 # --------------------------------------------------------------------------- semantic checks
@@ -771,7 +404,7 @@ def _check_transition(base: Path, block: dict, add) -> None:
                 if gid in gate_ids:
                     add(
                         base + ("gates", i, "id"),
-                        f"duplicate gate id '{_clip(gid)}' (also gates[{gate_ids[gid]}])",
+                        f"duplicate gate id '{clip(gid)}' (also gates[{gate_ids[gid]}])",
                     )
                 else:
                     gate_ids[gid] = i
@@ -787,7 +420,7 @@ def _check_transition(base: Path, block: dict, add) -> None:
             if role in roles:
                 add(
                     base + ("approvals", i, "role"),
-                    f"duplicate approval role '{_clip(role)}' (also approvals[{roles[role]}]); "
+                    f"duplicate approval role '{clip(role)}' (also approvals[{roles[role]}]); "
                     "to require several people with one role use count",
                 )
             else:
@@ -801,8 +434,8 @@ def _check_transition(base: Path, block: dict, add) -> None:
                 if isinstance(gid, str) and gid not in gate_ids:
                     add(
                         base + ("emergency", "bypassable_gates", i),
-                        f"bypassable gate '{_clip(gid)}' does not exist in this transition"
-                        + _did_you_mean(gid, gate_ids),
+                        f"bypassable gate '{clip(gid)}' does not exist in this transition"
+                        + did_you_mean(gid, gate_ids),
                     )
 
 
@@ -823,7 +456,7 @@ def _check_gate(path: Path, gate: dict, add) -> None:
                 if isinstance(lic, str) and lic in deny:
                     add(
                         path + ("license_allow", i),
-                        f"license '{_clip(lic)}' is both allowed and denied",
+                        f"license '{clip(lic)}' is both allowed and denied",
                     )
     elif kind == "cost_weighted":
         fp, fn = gate.get("fp_cost"), gate.get("fn_cost")
@@ -846,7 +479,7 @@ def _check_canary(canary: dict, add) -> None:
                 if (kpi, cond) in seen:
                     add(
                         ("canary", "rollback_when", i),
-                        f"duplicate rollback rule: '{_clip(kpi)}' {cond} is already set "
+                        f"duplicate rollback rule: '{clip(kpi)}' {cond} is already set "
                         f"by rollback_when[{seen[(kpi, cond)]}]",
                     )
                 else:
@@ -877,7 +510,7 @@ def _defaults_of(definition: dict) -> dict[str, Any]:
 def fill_defaults(data: dict) -> dict:
     """Fill documented defaults into validated policy data, in place; returns it.
 
-    Gates get their gate_spec defaults (performance max_drop only in non_inferiority mode),
+    Gates get their schema defaults (performance max_drop only in non_inferiority mode),
     approvals get count 1, transitions get experiment_allowed (true into staging only).
     """
     defs = S.POLICY_SCHEMA["$defs"]

@@ -14,7 +14,7 @@ unknown keywords) that the loader uses to phrase errors for humans:
 - ``x-expected``: the values an ``enum`` error lists, when not all of ``enum`` (roles:
   ``auditor`` is in the enum so that it gets its own message, but is never suggested).
 
-The gate parameters follow briefs/gate_spec.md exactly; ``default`` keywords are the
+The gate parameters are documented in docs/policies.md; ``default`` keywords are the
 defaults the loader fills in (see ``loader.fill_defaults``).
 """
 

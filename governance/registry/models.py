@@ -12,9 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
-from guardian.models import UserObjectPermissionBase
 
-from governance.accounts.models import Team
 from governance.accounts.roles import ROLE_PERMISSIONS
 from governance.core.vocabulary import RISK_TIER_LABELS, STAGE_LABELS
 
@@ -32,11 +30,10 @@ sha256_validator = RegexValidator(r"^[0-9a-f]{64}$", "Expected 64 lowercase hex 
 
 class RegisteredModel(models.Model):
     name = models.CharField(max_length=100, unique=True, validators=[model_name_validator])
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="models")
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="models")
     risk_tier = models.CharField(max_length=20, choices=RiskTier.choices, default=RiskTier.MEDIUM)
     domain = models.CharField(max_length=100, blank=True)
     description = models.TextField(blank=True, max_length=5000)
-    owners = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="owned_models")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -46,12 +43,6 @@ class RegisteredModel(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class ModelUserObjectPermission(UserObjectPermissionBase):
-    """Guardian direct foreign key: a role granted on one model only."""
-
-    content_object = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE)
 
 
 LINEAGE_FIELDS = (

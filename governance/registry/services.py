@@ -10,8 +10,8 @@ from governance.accounts.models import Team
 from governance.accounts.permissions import ensure_may, user_may_on_team
 from governance.accounts.roles import Action
 from governance.audit.services import audit_record
+from governance.core.canonical import canonical_json_sha256
 from governance.core.errors import DomainError
-from governance.gates.stats.reproducibility import canonical_json_sha256
 from governance.registry.models import ModelVersion, RegisteredModel
 
 

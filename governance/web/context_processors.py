@@ -1,9 +1,11 @@
+from functools import cache
+
 from governance.approvals.selectors import inbox_for_user
 
 
 def navigation(request):
-    """The inbox count shown in the navigation (constant number of queries)."""
+    """The inbox count shown in the navigation: computed once, and only when a page shows it."""
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated) or request.path.startswith(("/api/", "/healthz", "/static/")):
         return {}
-    return {"nav_inbox_count": len(inbox_for_user(user))}
+    return {"nav_inbox_count": cache(lambda: len(inbox_for_user(user)))}

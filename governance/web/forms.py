@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from governance.approvals.models import ChangeType, DecisionKind, RiskClass
+from governance.core.errors import DomainError
 from governance.evidence.models import EvidenceKind
 from governance.registry.models import RiskTier, Stage
 
@@ -87,3 +88,15 @@ class RoleChangeForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = Role.choices
+
+
+def add_domain_error(form: forms.Form, exc: DomainError) -> None:
+    """A refusal from a service, as form errors: on its fields where the form has them."""
+    placed = False
+    for field, messages in exc.fields.items():
+        if field in form.fields:
+            for message in messages:
+                form.add_error(field, message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)

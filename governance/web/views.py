@@ -4,28 +4,33 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from governance.accounts.models import Team
 from governance.accounts.permissions import (
-    get_model_for_user,
-    models_visible_to,
+    audit_scope,
     require,
     roles_for_model,
     user_may,
     user_may_manage_policies,
+    user_may_manage_roles,
 )
 from governance.accounts.roles import Action
+from governance.accounts.selectors import role_holdings
+from governance.accounts.services import role_grant, role_revoke
 from governance.approvals import services as promotions
 from governance.approvals.models import PromotionRequest
-from governance.approvals.selectors import inbox_for_user, slot_states_for
-from governance.audit.models import AuditEvent
+from governance.approvals.selectors import decision_right_for, inbox_for_user, slot_states_for
+from governance.approvals.transitions import next_stages
+from governance.audit.selectors import AuditFilters, audit_events
+from governance.core.errors import DomainError
 from governance.evidence.documents import document_fields
 from governance.evidence.markdown import render_markdown
 from governance.evidence.models import Artifact, DocumentKind
@@ -36,7 +41,8 @@ from governance.gates.models import GateStatus
 from governance.policies.loader import PolicyError
 from governance.policies.models import Policy
 from governance.policies.services import policy_diff, policy_for_model, policy_publish
-from governance.registry.models import ModelVersion, RiskTier, Stage
+from governance.registry.models import ModelVersion, RegisteredModel, RiskTier, Stage
+from governance.registry.selectors import get_model_for_user, models_for_list, models_visible_to, role_change_subjects
 from governance.reports import charts
 from governance.web import forms
 
@@ -76,49 +82,19 @@ def _request_for(user, pk: int) -> PromotionRequest:
     return request
 
 
-def _form_error(form, exc) -> None:
-    field = getattr(exc, "field", None)
-    message = getattr(exc, "message", str(exc))
-    form.add_error(field if field in form.fields else None, message)
-
-
 # --- Inbox and lists -------------------------------------------------------------------
 
 
 @login_required
 def inbox(request):
     items = inbox_for_user(request.user)
-    return render(request, "web/inbox.html", {"items": items})
+    return render(request, "web/inbox.html", {"items": items, "nav_inbox_count": len(items)})
 
 
 @login_required
 def model_list(request):
     form = forms.ModelFilterForm(request.GET or None)
-    production = ModelVersion.objects.filter(model=OuterRef("pk"), stage=Stage.PRODUCTION).values("version")[:1]
-    qs = (
-        models_visible_to(request.user)
-        .select_related("team")
-        .annotate(
-            production_version=Subquery(production),
-            version_count=Count("versions", distinct=True),
-            open_requests=Count(
-                "versions__promotion_requests",
-                filter=Q(versions__promotion_requests__status__in=["awaiting_gates", "awaiting_approvals"]),
-                distinct=True,
-            ),
-        )
-        .order_by("name")
-    )
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["team"]:
-            qs = qs.filter(team__name=data["team"])
-        if data["risk_tier"]:
-            qs = qs.filter(risk_tier=data["risk_tier"])
-        if data["stage"]:
-            qs = qs.filter(versions__stage=data["stage"]).distinct()
-        if data["q"]:
-            qs = qs.filter(Q(name__icontains=data["q"]) | Q(description__icontains=data["q"]))
+    qs = models_for_list(request.user, **(form.cleaned_data if form.is_valid() else {}))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     teams = Team.objects.filter(pk__in=models_visible_to(request.user).values("team_id"))
     return render(
@@ -163,7 +139,7 @@ def model_rollback(request, name):
         try:
             restored = promotions.promotion_rollback(user=request.user, model=model, **form.cleaned_data)
             messages.success(request, f"Rolled back: {restored} is in production again.")
-        except promotions.PromotionError as exc:
+        except DomainError as exc:
             messages.error(request, exc.message)
     else:
         messages.error(request, "Give a reason to roll back.")
@@ -185,12 +161,9 @@ def version_detail(request, name, number):
     completeness = documents_completeness(version, current_docs)
     production = model.versions.filter(stage=Stage.PRODUCTION).exclude(pk=version.pk).first()
     policy = policy_for_model(model)
-    lifecycle = list(Stage.values)  # forward stages first, archiving last
-    next_stages = sorted(
-        promotions.STAGE_TRANSITIONS.get(version.stage, ()), key=lambda s: (s == Stage.ARCHIVED, lifecycle.index(s))
-    )
-    promotion_form = forms.PromotionForm(initial={"to_stage": next_stages[0] if next_stages else None})
-    promotion_form.fields["to_stage"].choices = [(s, s) for s in next_stages]
+    stages = next_stages(version.stage)
+    promotion_form = forms.PromotionForm(initial={"to_stage": stages[0] if stages else None})
+    promotion_form.fields["to_stage"].choices = [(s, s) for s in stages]
     open_request = version.promotion_requests.filter(status__in=["awaiting_gates", "awaiting_approvals"]).first()
     return render(
         request,
@@ -207,13 +180,13 @@ def version_detail(request, name, number):
             "policy": policy,
             "may_write": user_may(request.user, Action.REGISTER_VERSION, model, roles=roles),
             "may_request": user_may(request.user, Action.REQUEST, model, roles=roles)
-            and bool(next_stages)
+            and bool(stages)
             and open_request is None,
             "open_request": open_request,
             "promotion_form": promotion_form,
             "evidence_form": forms.EvidenceForm(),
             "dry_run_form": forms.DryRunForm(
-                initial={"transition": f"{version.stage}->{next_stages[0]}" if next_stages else "staging->production"}
+                initial={"transition": f"{version.stage}->{stages[0]}" if stages else "staging->production"}
             ),
             "max_upload": settings.EVIDENCE_MAX_UPLOAD_BYTES,
         },
@@ -255,7 +228,7 @@ def version_request_promotion(request, name, number):
             promotion = promotions.promotion_request(user=request.user, version=version, **form.cleaned_data)
             messages.success(request, f"Promotion request #{promotion.pk} filed; gates are running.")
             return redirect("web:request_detail", pk=promotion.pk)
-        except promotions.PromotionError as exc:
+        except DomainError as exc:
             messages.error(request, exc.message)
     else:
         messages.error(
@@ -422,7 +395,18 @@ def model_card(request, name, number):
 # --- Requests ----------------------------------------------------------------------------
 
 
-def _request_context(request, promotion: PromotionRequest) -> dict:
+def _gate_panel_context(promotion: PromotionRequest) -> dict:
+    """What the live gate panel needs, and nothing more: htmx polls it every 2 s."""
+    gate_runs = list(promotion.gate_runs.all())
+    return {
+        "promotion": promotion,
+        "gate_runs": gate_runs,
+        "gates_running": any(r.status in (GateStatus.PENDING, GateStatus.RUNNING) for r in gate_runs),
+        "gate_charts": {r.pk: charts.gate_chart_html(r.outcome) for r in gate_runs if r.outcome},
+    }
+
+
+def _request_context(request, promotion: PromotionRequest, decision_form=None) -> dict:
     promotion = (
         PromotionRequest.objects.select_related("version__model__team", "requested_by", "policy_version__policy")
         .prefetch_related("decisions__user")
@@ -431,33 +415,18 @@ def _request_context(request, promotion: PromotionRequest) -> dict:
     state = slot_states_for([promotion])[promotion.pk]
     model = promotion.version.model
     roles = roles_for_model(request.user, model)
-    required_roles = [item["role"] for item in promotion.required_approvals]
-    entitled = [r for r in required_roles if r in roles]
-    already = any(d.user_id == request.user.pk for d in promotion.decisions.all())
-    may_decide = promotion.is_open and bool(entitled) and request.user.pk != promotion.requested_by_id and not already
-    why_not = ""
-    if promotion.is_open and not may_decide:
-        if request.user.pk == promotion.requested_by_id:
-            why_not = "You requested this promotion, so someone else must sign off (separation of duties)."
-        elif already:
-            why_not = "You already decided on this request; one person fills at most one slot."
-        elif not entitled:
-            why_not = "You hold none of the roles this request needs."
-    gate_runs = list(promotion.gate_runs.all())
+    right = decision_right_for(request.user, promotion, state, roles)
     production = model.versions.filter(stage=Stage.PRODUCTION).exclude(pk=promotion.version_id).first()
     return {
-        "promotion": promotion,
+        **_gate_panel_context(promotion),
         "model": model,
         "version": promotion.version,
         "slot_state": state,
-        "gate_runs": gate_runs,
-        "gates_running": any(r.status in (GateStatus.PENDING, GateStatus.RUNNING) for r in gate_runs),
-        "gate_charts": {r.pk: charts.gate_chart_html(r.outcome) for r in gate_runs if r.outcome},
-        "may_decide": may_decide,
-        "why_not": why_not,
+        "may_decide": right.may_decide,
+        "why_not": right.why_not if promotion.is_open else "",
         "may_cancel": promotion.is_open
         and (request.user.pk == promotion.requested_by_id or user_may(request.user, Action.CANCEL, model, roles=roles)),
-        "decision_form": forms.DecisionForm(roles=[r for r in entitled if r in state.open_roles] or entitled),
+        "decision_form": decision_form or forms.DecisionForm(roles=list(right.approve_roles or right.decide_roles)),
         "production": production,
         "lineage_diff": _lineage_diff(promotion.version, production) if production else [],
         "completeness": documents_completeness(promotion.version),
@@ -472,15 +441,12 @@ def request_detail(request, pk):
 
 @login_required
 def request_gates(request, pk):
-    """The live gate panel (htmx polls it while gates run)."""
+    """The live gate panel (htmx polls it while gates run): gates only, no page, no nav."""
     promotion = _request_for(request.user, pk)
-    context = _request_context(request, promotion)
-    response = render(request, "web/_gates.html", context)
-    if (
-        request.headers.get("HX-Request")
-        and not context["gates_running"]
-        and context["promotion"].status != "awaiting_gates"
-    ):
+    context = _gate_panel_context(promotion)
+    # Rendered without context processors: the poll must not recompute the nav inbox.
+    response = HttpResponse(render_to_string("web/_gates.html", {**context, "request": request}))
+    if request.headers.get("HX-Request") and not context["gates_running"] and promotion.status != "awaiting_gates":
         response["HX-Refresh"] = "true"  # gates done: reload so approvals and the decision form are current
     return response
 
@@ -489,7 +455,6 @@ def request_gates(request, pk):
 @require_POST
 def request_decide(request, pk):
     promotion = _request_for(request.user, pk)
-    context = _request_context(request, promotion)
     form = forms.DecisionForm(request.POST, roles=[item["role"] for item in promotion.required_approvals])
     if form.is_valid():
         data = form.cleaned_data
@@ -505,12 +470,11 @@ def request_decide(request, pk):
             )
             messages.success(request, "Your decision is recorded.")
             return redirect("web:request_detail", pk=pk)
-        except promotions.PromotionError as exc:
-            _form_error(form, exc)
+        except DomainError as exc:
+            forms.add_domain_error(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
-    context["decision_form"] = form
-    return render(request, "web/request_detail.html", context, status=400)
+    return render(request, "web/request_detail.html", _request_context(request, promotion, form), status=400)
 
 
 @login_required
@@ -522,7 +486,7 @@ def request_cancel(request, pk):
     try:
         promotions.promotion_cancel(user=request.user, request=promotion, reason=form.cleaned_data.get("reason", ""))
         messages.success(request, "Request cancelled.")
-    except promotions.PromotionError as exc:
+    except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("web:request_detail", pk=pk)
 
@@ -538,20 +502,19 @@ def request_status_json(request, pk):
 
 @login_required
 def audit_list(request):
-    qs = AuditEvent.objects.order_by("-seq")
-    if not (request.user.is_staff or request.user.is_superuser):
-        # Events of models in my scope, and policy publications (they govern everyone).
-        qs = qs.filter(
-            Q(model_name__in=models_visible_to(request.user).values("name")) | Q(action__startswith="policy.")
-        )
-    model_name = request.GET.get("model", "").strip()
-    if model_name:
-        qs = qs.filter(model_name=model_name)
-    action = request.GET.get("action", "").strip()
-    if action:
-        qs = qs.filter(action__startswith=action)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "web/audit_list.html", {"page": page, "model_name": model_name, "action": action})
+    try:
+        filters = AuditFilters.from_query(request.GET)
+        error = ""
+    except DomainError as exc:
+        filters, error = AuditFilters(), exc.message
+    events = audit_events(scope=audit_scope(request.user), filters=filters).reverse()  # newest first
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/audit_list.html",
+        {"page": page, "model_name": filters.model, "action": filters.action, "filter_error": error},
+        status=400 if error else 200,
+    )
 
 
 # --- Policies ----------------------------------------------------------------------------
@@ -612,53 +575,24 @@ def policy_edit(request, name=None):
 
 @login_required
 def role_list(request):
-    from django.contrib.auth import get_user_model
-
-    from governance.accounts.models import TeamUserObjectPermission
-    from governance.accounts.permissions import user_may_manage_roles
-    from governance.accounts.services import RoleError, role_grant, role_revoke
-    from governance.registry.models import ModelUserObjectPermission, RegisteredModel
-
     if not user_may_manage_roles(request.user):
         raise PermissionDenied("Managing roles is for admins.")
     form = forms.RoleChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        User = get_user_model()
-        user = User.objects.filter(**{User.USERNAME_FIELD: data["username"]}).first()
         kind, _, name = data["scope"].partition(":")
-        team = Team.objects.filter(name=name).first() if kind == "team" else None
-        model = RegisteredModel.objects.filter(name=name).first() if kind == "model" else None
-        if user is None:
-            form.add_error("username", f"No user {data['username']!r}.")
-        elif team is None and model is None:
-            form.add_error("scope", "Choose an existing team or model.")
-        else:
-            try:
-                change = role_grant if data["action"] == "grant" else role_revoke
-                change(actor=request.user, user=user, role=data["role"], team=team, model=model)
-                verb = "Granted" if data["action"] == "grant" else "Revoked"
-                messages.success(request, f"{verb} {data['role'].replace('_', ' ')} for {user} on {kind} {name}.")
-                return redirect("web:role_list")
-            except RoleError as exc:
-                form.add_error(None, str(exc))
-    team_grants = (
-        TeamUserObjectPermission.objects.filter(permission__codename__startswith="role_")
-        .select_related("user", "content_object", "permission")
-        .order_by("content_object__name", "user__username", "permission__codename")
-    )
-    model_grants = (
-        ModelUserObjectPermission.objects.filter(permission__codename__startswith="role_")
-        .select_related("user", "content_object", "permission")
-        .order_by("content_object__name", "user__username", "permission__codename")
-    )
-
-    def grouped(grants):  # one row per (team or model, user) with all the roles held there
-        rows: dict[tuple, list[str]] = {}
-        for g in grants:
-            rows.setdefault((g.content_object, g.user.username), []).append(g.permission.codename[len("role_") :])
-        return [(target, username, roles) for (target, username), roles in rows.items()]
-
+        try:
+            user, team, model = role_change_subjects(
+                username=data["username"], team=name if kind == "team" else "", model=name if kind == "model" else ""
+            )
+            change = role_grant if data["action"] == "grant" else role_revoke
+            change(actor=request.user, user=user, role=data["role"], team=team, model=model)
+            verb = "Granted" if data["action"] == "grant" else "Revoked"
+            messages.success(request, f"{verb} {data['role'].replace('_', ' ')} for {user} on {kind} {name}.")
+            return redirect("web:role_list")
+        except DomainError as exc:
+            forms.add_domain_error(form, exc)
+    holdings = role_holdings()
     scopes = [f"team:{t.name}" for t in Team.objects.order_by("name")] + [
         f"model:{m}" for m in RegisteredModel.objects.order_by("name").values_list("name", flat=True)
     ]
@@ -668,8 +602,8 @@ def role_list(request):
         "web/role_list.html",
         {
             "form": form,
-            "team_grants": grouped(team_grants),
-            "model_grants": grouped(model_grants),
+            "team_grants": [h for h in holdings if h.scope == "team"],
+            "model_grants": [h for h in holdings if h.scope == "model"],
             "scopes": scopes,
             "users": users,
         },

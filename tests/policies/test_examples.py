@@ -1,4 +1,4 @@
-"""The shipped example policies parse and encode the lesson's thresholds.
+"""The shipped example policies parse and encode their worked examples' thresholds.
 
 Pure: no Django (run with `-p no:django`).
 """

@@ -165,9 +165,9 @@ def test_yaml_core_schema_scalars(value, expected):
     """YAML 1.2 core schema: no yes/no booleans (Norway problem), 1e3 is a number, no dates."""
     doc = parse_policy(VALID + "description: placeholder\n")
     assert doc.data["description"] == "placeholder"
-    from governance.policies.loader import _parse
+    from governance.policies.yaml_source import parse_source
 
-    _, data, _ = _parse(VALID.replace("name: demo-policy", f"name: demo-policy\nx_probe: {value}"))
+    _, data, _, _ = parse_source(VALID.replace("name: demo-policy", f"name: demo-policy\nx_probe: {value}"))
     assert data["x_probe"] == expected and type(data["x_probe"]) is type(expected)
 
 
