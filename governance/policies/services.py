@@ -7,7 +7,7 @@ import difflib
 from django.db import transaction
 
 from governance.audit.services import audit_record
-from governance.policies.loader import PolicyDocument, parse_policy
+from governance.policies.loader import parse_policy
 from governance.policies.models import Policy, PolicyVersion
 from governance.registry.models import RegisteredModel
 
@@ -40,10 +40,6 @@ def policy_publish(*, text: str | bytes, author=None, reason: str = "") -> Polic
         data={"policy": policy.name, "version": number, "sha256": document.sha256, "reason": reason[:500]},
     )
     return version
-
-
-def policy_document(version: PolicyVersion) -> PolicyDocument:
-    return PolicyDocument(name=version.policy.name, content=version.content, data=version.data, sha256=version.sha256)
 
 
 def policy_for_model(model: RegisteredModel, policies: list[PolicyVersion] | None = None) -> PolicyVersion | None:
