@@ -1,4 +1,9 @@
-"""Factories (factory-boy) and small builders that go through the real services."""
+"""Factories (factory-boy) and small builders.
+
+`make_*` go through the real services (audit trail, lineage checks, permissions);
+`bulk_*` write many rows at once with `bulk_create` for tests that measure something else
+(query counts), where thousands of audited service calls would only cost set-up time.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,15 @@ import tempfile
 import factory
 import numpy as np
 from django.contrib.auth import get_user_model
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
 
 from governance.accounts.models import Team
+from governance.accounts.roles import role_permission
 from governance.accounts.services import role_grant
-from governance.registry.models import RegisteredModel
-from governance.registry.services import version_register
+from governance.approvals.models import Decision, PromotionRequest
+from governance.registry.models import ModelVersion, RegisteredModel
+from governance.registry.services import canonical_json_sha256, version_register  # the hash it stores
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -69,7 +78,8 @@ def grant(user, role: str, *, team: Team | None = None, model: RegisteredModel |
     role_grant(actor=None, user=user, role=role, team=team, model=model)
 
 
-def make_version(model: RegisteredModel, user, **overrides):
+def make_version(model: RegisteredModel, user, *, stage: str = "draft", **overrides) -> ModelVersion:
+    """A version registered through version_register (lineage, audit), then put at `stage`."""
     config = overrides.pop("training_config", {"learning_rate": 0.1, "max_depth": 6})
     payload = f"{model.name}-{np.random.default_rng().integers(1 << 62)}".encode()
     values = dict(
@@ -82,7 +92,106 @@ def make_version(model: RegisteredModel, user, **overrides):
         framework="xgboost 2.1",
     )
     values.update(overrides)
-    return version_register(user=user, model=model, **values)
+    version = version_register(user=user, model=model, **values)
+    if stage != "draft":
+        put_at_stage(ModelVersion.objects.filter(pk=version.pk), stage)
+        version.refresh_from_db()
+    return version
+
+
+def put_at_stage(versions, stage: str) -> None:
+    """The one place tests write ModelVersion.stage directly.
+
+    In the product a stage changes only through approvals/services.py (a promotion request,
+    its gates and sign-offs). Tests about something else need a version that is already in
+    staging or production; walking it there through requests and approvals would make
+    every such test depend on the whole approval flow. So set-up writes the column with a
+    queryset update: lineage is untouched (the database trigger allows stage changes), no
+    audit event is written, and a second production version per model is still refused by
+    the database constraint.
+    """
+    versions.update(stage=stage, stage_changed_at=timezone.now())
+
+
+# --- Bulk rows (no services, no audit trail) -------------------------------------------
+
+
+class ModelVersionFactory(factory.django.DjangoModelFactory):
+    """Unsaved versions for bulk_versions(); register single versions with make_version()."""
+
+    class Meta:
+        model = ModelVersion
+
+    model = factory.SubFactory(RegisteredModelFactory)
+    version = 1
+    artifact_uri = factory.LazyAttribute(lambda v: f"s3://models/{v.model.name}/v{v.version}/model.bin")
+    artifact_sha256 = factory.Sequence(lambda n: hashlib.sha256(f"artifact-{n}".encode()).hexdigest())
+    code_hash = factory.Sequence(lambda n: hashlib.sha1(f"code-{n}".encode()).hexdigest())
+    data_snapshot_id = "snap-2026-11-01"
+    training_config = factory.LazyFunction(lambda: {"learning_rate": 0.1, "max_depth": 6})
+    seed = 42
+    framework = "xgboost 2.1"
+    created_by = factory.SubFactory(UserFactory)
+
+
+class PromotionRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PromotionRequest
+
+    version = factory.SubFactory(ModelVersionFactory)
+    from_stage = "draft"
+    to_stage = "staging"
+    justification = "bulk"
+    requested_by = factory.SubFactory(UserFactory)
+    status = "awaiting_approvals"
+    required_approvals = factory.LazyFunction(lambda: [{"role": "reviewer", "count": 1}])
+
+
+class DecisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Decision
+
+    request = factory.SubFactory(PromotionRequestFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "reviewer"
+    decision = "approve"
+    reason = "looks good"
+    risk_class = "low"
+
+
+def bulk_models(n: int, *, team: Team, prefix: str = "m", start: int = 0) -> list[RegisteredModel]:
+    return RegisteredModel.objects.bulk_create(
+        RegisteredModelFactory.build(name=f"{prefix}{i:04d}", team=team) for i in range(start, start + n)
+    )
+
+
+def bulk_versions(models, user, *, version: int = 1, stage: str = "draft") -> list[ModelVersion]:
+    """Version `version` of each model, its lineage as version_register stores it (bar the audit event)."""
+    versions = [ModelVersionFactory.build(model=m, version=version, created_by=user) for m in models]
+    for v in versions:
+        v.training_config_sha256 = canonical_json_sha256(v.training_config)
+    versions = ModelVersion.objects.bulk_create(versions)
+    if stage != "draft":
+        put_at_stage(ModelVersion.objects.filter(pk__in=[v.pk for v in versions]), stage)
+        for v in versions:
+            v.stage = stage
+    return versions
+
+
+def bulk_requests(versions, user, **fields) -> list[PromotionRequest]:
+    """Open promotion requests (no gates), as promotion_request leaves them once gates are done."""
+    return PromotionRequest.objects.bulk_create(
+        PromotionRequestFactory.build(version=v, requested_by=user, from_stage=v.stage, **fields) for v in versions
+    )
+
+
+def bulk_decisions(requests, user, **fields) -> list[Decision]:
+    return Decision.objects.bulk_create(DecisionFactory.build(request=r, user=user, **fields) for r in requests)
+
+
+def bulk_grant(user, role: str, models) -> None:
+    """A role on many models at once (guardian's bulk assignment; no audit events)."""
+    assign_perm(role_permission(role), user, RegisteredModel.objects.filter(pk__in=[m.pk for m in models]))
 
 
 def predictions_csv(

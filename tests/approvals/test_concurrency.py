@@ -27,9 +27,7 @@ def test_two_simultaneous_last_approvals_make_exactly_one_promotion(attempt):
     grant(risk, "risk_officer", team=team)
     grant(compliance, "compliance_officer", team=team)
     model = make_model("m", team=team, risk_tier="regulated")
-    old, new = make_version(model, owner), make_version(model, owner)
-    ModelVersion.objects.filter(pk=old.pk).update(stage="production")
-    ModelVersion.objects.filter(pk=new.pk).update(stage="staging")
+    old, new = make_version(model, owner, stage="production"), make_version(model, owner, stage="staging")
     policy_publish(
         text="""
 name: two-slots
@@ -40,9 +38,7 @@ transitions:
     approvals: [{role: risk_officer}, {role: compliance_officer}]
 """,
     )
-    request = promotion_request(
-        user=owner, version=ModelVersion.objects.get(pk=new.pk), to_stage="production", justification="x"
-    )
+    request = promotion_request(user=owner, version=new, to_stage="production", justification="x")
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 

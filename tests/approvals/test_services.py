@@ -68,9 +68,8 @@ def test_it_refuses_self_approval(alice, team, version):
 
 
 def test_it_lets_one_person_fill_only_one_slot(alice, team, model):
-    v = make_version(model, alice)
-    v2 = make_version(model, alice)
-    ModelVersion.objects.filter(pk__in=[v.pk, v2.pk]).update(stage="staging")
+    v = make_version(model, alice, stage="staging")
+    make_version(model, alice, stage="staging")
     from governance.policies.services import policy_publish
 
     policy_publish(
@@ -87,7 +86,7 @@ transitions:
     )
     dual = make_user("dual")
     grant(dual, "reviewer", team=team)
-    request = _request(alice, ModelVersion.objects.get(pk=v.pk), to_stage="production")
+    request = _request(alice, v, to_stage="production")
     _approve(dual, request)
     with pytest.raises(PromotionError, match="at most one"):
         _approve(dual, request)
@@ -108,11 +107,10 @@ transitions:
     approvals: [{role: reviewer}, {role: product_owner}]
 """,
     )
-    v = make_version(model, alice)
-    ModelVersion.objects.filter(pk=v.pk).update(stage="staging")
+    v = make_version(model, alice, stage="staging")
     rev = make_user("rev")
     grant(rev, "reviewer", team=team)
-    request = _request(alice, ModelVersion.objects.get(pk=v.pk), to_stage="production")
+    request = _request(alice, v, to_stage="production")
     _approve(rev, request)
     role_revoke(actor=None, user=rev, role="reviewer", team=team)
     state = request_slot_state(PromotionRequest.objects.get(pk=request.pk))
@@ -126,18 +124,16 @@ transitions:
 
 
 def test_it_refuses_experiments_beyond_staging(alice, model):
-    v = make_version(model, alice)
-    ModelVersion.objects.filter(pk=v.pk).update(stage="staging")
+    v = make_version(model, alice, stage="staging")
     with pytest.raises(PromotionError, match="experiment may reach staging only"):
-        _request(alice, ModelVersion.objects.get(pk=v.pk), to_stage="production", change_type="experiment")
+        _request(alice, v, to_stage="production", change_type="experiment")
     assert not PromotionRequest.objects.exists()
 
 
 def test_it_refuses_production_without_a_policy(alice, model):
-    v = make_version(model, alice)
-    ModelVersion.objects.filter(pk=v.pk).update(stage="staging")
+    v = make_version(model, alice, stage="staging")
     with pytest.raises(PromotionError, match="no policy applies"):
-        _request(alice, ModelVersion.objects.get(pk=v.pk), to_stage="production")
+        _request(alice, v, to_stage="production")
 
 
 def test_it_allows_one_open_request_per_version(alice, version):
@@ -187,10 +183,9 @@ transitions:
     )
     rev = make_user("rev2")
     grant(rev, "reviewer", team=team)
-    v1, v2 = make_version(model, alice), make_version(model, alice)
-    ModelVersion.objects.filter(pk__in=[v1.pk, v2.pk]).update(stage="staging")
+    v1, v2 = make_version(model, alice, stage="staging"), make_version(model, alice, stage="staging")
     for v in (v1, v2):
-        request = _request(alice, ModelVersion.objects.get(pk=v.pk), to_stage="production")
+        request = _request(alice, v, to_stage="production")
         _approve(rev, request)
     v1.refresh_from_db()
     v2.refresh_from_db()

@@ -16,7 +16,6 @@ from governance.gates import tasks
 from governance.gates.models import GateRun
 from governance.gates.services import gate_run_claim, gate_run_execute, gates_finalize
 from governance.policies.services import policy_publish
-from governance.registry.models import ModelVersion
 from tests.factories import attach_full_evidence, grant, make_model, make_team, make_user, make_version
 
 pytestmark = pytest.mark.django_db
@@ -52,13 +51,12 @@ def _request(change_type="standard", ticket="CHG-1"):
     owner = make_user("owner")
     grant(owner, "model_owner", team=team)
     model = make_model("svc-model", team=team)
-    version = make_version(model, owner)
+    version = make_version(model, owner, stage="staging")
     attach_full_evidence(owner, version, n=1500)
-    ModelVersion.objects.filter(pk=version.pk).update(stage="staging")
     policy_publish(text=POLICY)
     return owner, promotion_request(
         user=owner,
-        version=ModelVersion.objects.get(pk=version.pk),
+        version=version,
         to_stage="production",
         justification="x",
         change_type=change_type,
@@ -144,12 +142,9 @@ def test_missing_evidence_fails_the_gate_and_says_what_to_upload():
     owner = make_user("owner")
     grant(owner, "model_owner", team=team)
     model = make_model("svc-model", team=team)
-    version = make_version(model, owner)
-    ModelVersion.objects.filter(pk=version.pk).update(stage="staging")
+    version = make_version(model, owner, stage="staging")
     policy_publish(text=POLICY)
-    request = promotion_request(
-        user=owner, version=ModelVersion.objects.get(pk=version.pk), to_stage="production", justification="x"
-    )
+    request = promotion_request(user=owner, version=version, to_stage="production", justification="x")
     _run_all(request)
     run = GateRun.objects.get(request=request, gate_id="auc")
     assert run.status == "failed" and "upload it (kind=predictions)" in run.outcome["explanation"]

@@ -8,7 +8,6 @@ from governance.approvals.models import PromotionRequest, RequestStatus
 from governance.approvals.services import promotion_request
 from governance.gates.models import GateRun
 from governance.policies.services import policy_publish
-from governance.registry.models import ModelVersion
 from tests.conftest import wait_for
 from tests.factories import attach_full_evidence, grant, make_model, make_team, make_user, make_version
 
@@ -37,11 +36,10 @@ def _setup():
     owner = make_user("owner")
     grant(owner, "model_owner", team=team)
     model = make_model("scoring", team=team, risk_tier="regulated")
-    version = make_version(model, owner)
+    version = make_version(model, owner, stage="staging")
     attach_full_evidence(owner, version)
-    ModelVersion.objects.filter(pk=version.pk).update(stage="staging")
     policy_publish(text=EIGHT_GATES, reason="test")
-    return owner, ModelVersion.objects.get(pk=version.pk)
+    return owner, version
 
 
 def _final(request_id):
