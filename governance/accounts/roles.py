@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db import models
 
-from governance.core.vocabulary import ROLE_LABELS
+from governance.core.vocabulary import ROLES, choices
 
 # Choices from the one vocabulary: Role.RISK_OFFICER == "risk_officer".
-Role = models.TextChoices("Role", [(name.upper(), (name, label)) for name, label in ROLE_LABELS.items()])
+Role = models.TextChoices("Role", choices(ROLES))
 
 
 ROLE_NAMES: tuple[str, ...] = tuple(Role.values)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,17 +17,25 @@ from governance.accounts.roles import Action
 from governance.accounts.selectors import role_holdings
 from governance.accounts.services import role_grant, role_revoke
 from governance.api import serializers as s
-from governance.api.errors import error_body
 from governance.approvals import services as promotions
 from governance.approvals.models import PromotionRequest
 from governance.approvals.selectors import decision_right_for, slot_states_for
 from governance.audit.selectors import AuditFilters, audit_events
+from governance.core.errors import DomainError
 from governance.evidence.models import Artifact
 from governance.evidence.services import document_save, evidence_upload
+from governance.evidence.uploads import received_file
 from governance.gates.dry_run import dry_run
 from governance.registry import services as registry
 from governance.registry.models import ModelVersion
 from governance.registry.selectors import get_model_for_user, models_for_list, role_change_subjects
+
+
+def _valid(serializer: type[serializers.Serializer], data) -> dict:
+    """The validated input, or a 400 JSON error naming each bad field."""
+    checked = serializer(data=data)
+    checked.is_valid(raise_exception=True)
+    return dict(checked.validated_data)
 
 
 def _version(user, name: str, number: int, action: str = Action.VIEW) -> ModelVersion:
@@ -36,38 +46,18 @@ def _version(user, name: str, number: int, action: str = Action.VIEW) -> ModelVe
 class ModelListView(APIView):
     @extend_schema(request=s.ModelCreateIn, responses={201: s.ModelOut})
     def post(self, request):
-        data = s.ModelCreateIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        team = Team.objects.filter(name=data.validated_data["team"]).first()
+        data = _valid(s.ModelCreateIn, request.data)
+        team_name = data.pop("team")
+        team = Team.objects.filter(name=team_name).first()
         if team is None:
-            return Response(
-                error_body("invalid", f"No team {data.validated_data['team']!r}.", {"team": ["No such team."]}),
-                status=400,
-            )
-        if registry.RegisteredModel.objects.filter(name=data.validated_data["name"]).exists():
-            return Response(
-                error_body(
-                    "conflict",
-                    f"A model named {data.validated_data['name']!r} already exists.",
-                    {"name": ["Already taken."]},
-                ),
-                status=409,
-            )
-        model = registry.model_create(
-            user=request.user,
-            name=data.validated_data["name"],
-            team=team,
-            risk_tier=data.validated_data["risk_tier"],
-            domain=data.validated_data["domain"],
-            description=data.validated_data["description"],
-        )
+            raise DomainError(f"No team {team_name!r}.", field="team")
+        model = registry.model_create(user=request.user, team=team, **data)
         return Response(s.ModelOut(model).data, status=201)
 
     @extend_schema(responses={200: s.ModelOut(many=True)})
     def get(self, request):
-        filters = s.ModelFilterIn(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        qs = models_for_list(request.user, **filters.validated_data)
+        filters = _valid(s.ModelFilterIn, request.query_params)
+        qs = models_for_list(request.user, **filters)
         return Response({"results": s.ModelOut(qs, many=True).data})
 
 
@@ -81,9 +71,8 @@ class VersionListView(APIView):
     @extend_schema(request=s.VersionCreateIn, responses={201: s.VersionOut})
     def post(self, request, name):
         model = get_model_for_user(request.user, name, Action.REGISTER_VERSION)
-        data = s.VersionCreateIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        version = registry.version_register(user=request.user, model=model, **data.validated_data)
+        data = _valid(s.VersionCreateIn, request.data)
+        version = registry.version_register(user=request.user, model=model, **data)
         return Response(s.VersionOut(version).data, status=201)
 
     @extend_schema(responses={200: s.VersionOut(many=True)})
@@ -112,40 +101,9 @@ class EvidenceView(APIView):
     )
     def post(self, request, name, number):
         version = _version(request.user, name, number, Action.REGISTER_VERSION)
-        payload = request.data  # parse now: the upload handler streams, hashes and counts the file
-        if getattr(request._request, "upload_too_large", None):
-            from django.conf import settings
-
-            limit = settings.EVIDENCE_MAX_UPLOAD_BYTES
-            return Response(
-                error_body(
-                    "too_large",
-                    f"The file exceeds the upload limit of {limit:,} bytes.",
-                    {"file": [f"At most {limit:,} bytes."]},
-                ),
-                status=413,
-            )
-        data = s.EvidenceIn(data=payload)
-        data.is_valid(raise_exception=True)
-        upload = request.FILES.get("file")
-        if upload is None:
-            return Response(
-                error_body(
-                    "invalid",
-                    "Attach the evidence as the multipart field 'file'.",
-                    {"file": ["This field is required."]},
-                ),
-                status=400,
-            )
-        digest = getattr(request._request, "upload_sha256", {}).get("file")
-        artifact = evidence_upload(
-            user=request.user,
-            version=version,
-            kind=data.validated_data["kind"],
-            path=upload.temporary_file_path(),
-            original_name=upload.name,
-            sha256=digest,
-        )
+        received = received_file(request)  # first: the upload handler streams, hashes and counts the file
+        data = _valid(s.EvidenceIn, request.data)
+        artifact = evidence_upload(user=request.user, version=version, kind=data["kind"], **vars(received))
         return Response(s.ArtifactOut(artifact).data, status=201)
 
     @extend_schema(responses={200: s.ArtifactOut(many=True)})
@@ -161,14 +119,13 @@ class DocumentView(APIView):
     @extend_schema(request=s.DocumentIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, name, number):
         version = _version(request.user, name, number, Action.REGISTER_VERSION)
-        data = s.DocumentIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = _valid(s.DocumentIn, request.data)
         document = document_save(
             user=request.user,
             version=version,
-            kind=data.validated_data["kind"],
-            fields=data.validated_data["fields"],
-            content=data.validated_data["content"],
+            kind=data["kind"],
+            fields=data["fields"],
+            content=data["content"],
         )
         from governance.evidence.documents import document_missing_fields
 
@@ -186,9 +143,8 @@ class PromotionCreateView(APIView):
     @extend_schema(request=s.PromotionIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, name, number):
         version = _version(request.user, name, number, Action.REQUEST)
-        data = s.PromotionIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        promotion = promotions.promotion_request(user=request.user, version=version, **data.validated_data)
+        data = _valid(s.PromotionIn, request.data)
+        promotion = promotions.promotion_request(user=request.user, version=version, **data)
         return Response(_promotion_payload(promotion, request.user), status=201)
 
 
@@ -196,11 +152,8 @@ class DryRunView(APIView):
     @extend_schema(request=s.DryRunIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, name, number):
         version = _version(request.user, name, number)
-        data = s.DryRunIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        report = dry_run(
-            version=version, to_stage=data.validated_data["to_stage"], policy_name=data.validated_data["policy"] or None
-        )
+        data = _valid(s.DryRunIn, request.data)
+        report = dry_run(version=version, to_stage=data["to_stage"], policy_name=data["policy"] or None)
         return Response(report)
 
 
@@ -231,9 +184,7 @@ class DecisionView(APIView):
     @extend_schema(request=s.DecisionIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, pk):
         promotion = _promotion_for(request.user, pk)
-        data = s.DecisionIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = _valid(s.DecisionIn, request.data)
         values["role"] = values.get("role") or None
         promotions.promotion_decide(user=request.user, request=promotion, **values)
         return Response(_promotion_payload(promotion, request.user), status=201)
@@ -243,9 +194,8 @@ class CancelView(APIView):
     @extend_schema(request=s.CancelIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, pk):
         promotion = _promotion_for(request.user, pk)
-        data = s.CancelIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        promotions.promotion_cancel(user=request.user, request=promotion, reason=data.validated_data["reason"])
+        data = _valid(s.CancelIn, request.data)
+        promotions.promotion_cancel(user=request.user, request=promotion, reason=data["reason"])
         return Response(_promotion_payload(promotion, request.user))
 
 
@@ -253,9 +203,8 @@ class RollbackView(APIView):
     @extend_schema(request=s.ReasonIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, name):
         model = get_model_for_user(request.user, name, Action.ROLLBACK)
-        data = s.ReasonIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        restored = promotions.promotion_rollback(user=request.user, model=model, **data.validated_data)
+        data = _valid(s.ReasonIn, request.data)
+        restored = promotions.promotion_rollback(user=request.user, model=model, **data)
         return Response({"model": model.name, "production_version": restored.version})
 
 
@@ -301,7 +250,7 @@ class RoleView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         if not user_may_manage_roles(request.user):
-            return Response(error_body("forbidden", "Only admins list role grants."), status=403)
+            raise PermissionDenied("Only admins list role grants.")
         return Response(
             {
                 "results": [
@@ -321,10 +270,8 @@ class RoleView(APIView):
 
     def _apply(self, request, *, grant: bool):
         if not user_may_manage_roles(request.user):
-            return Response(error_body("forbidden", "Only admins grant or revoke roles."), status=403)
-        data = s.RoleGrantIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+            raise PermissionDenied("Only admins grant or revoke roles.")
+        values = _valid(s.RoleGrantIn, request.data)
         user, team, model = role_change_subjects(username=values["user"], team=values["team"], model=values["model"])
         (role_grant if grant else role_revoke)(
             actor=request.user, user=user, role=values["role"], team=team, model=model

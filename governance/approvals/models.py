@@ -6,17 +6,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from governance.core.vocabulary import CHANGE_TYPE_LABELS, OPEN_REQUEST_STATUSES, REQUEST_STATUS_LABELS
+from governance.core.vocabulary import CHANGE_TYPES, OPEN_REQUEST_STATUSES, REQUEST_STATUSES, choices
 from governance.registry.models import ModelVersion, Stage
 
-ChangeType = models.TextChoices(
-    "ChangeType", [(name.upper(), (name, label)) for name, label in CHANGE_TYPE_LABELS.items()]
-)
+ChangeType = models.TextChoices("ChangeType", choices(CHANGE_TYPES))
 
 
-RequestStatus = models.TextChoices(
-    "RequestStatus", [(name.upper(), (name, label)) for name, label in REQUEST_STATUS_LABELS.items()]
-)
+RequestStatus = models.TextChoices("RequestStatus", choices(REQUEST_STATUSES))
 OPEN_STATUSES = tuple(RequestStatus(s) for s in OPEN_REQUEST_STATUSES)
 
 

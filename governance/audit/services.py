@@ -76,36 +76,20 @@ def audit_record(
     clean = json.loads(json.dumps(_mask(data), default=str))
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
     seq = head.last_seq + 1
-    now = timezone.now()
-    actor_id = actor.pk if actor is not None else None
-    actor_label = actor.get_username() if actor is not None else "system"
-    object_type = obj._meta.label_lower if obj is not None else ""
-    object_id = str(obj.pk) if obj is not None else ""
-    digest = event_digest(
-        seq=seq,
-        created_at=now,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        model_name=model_name,
-        data=clean,
-        prev_hash=head.last_hash,
-    )
-    event = AuditEvent.objects.create(
-        seq=seq,
-        created_at=now,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        model_name=model_name,
-        data=clean,
-        prev_hash=head.last_hash,
-        hash=digest,
-    )
+    fields = {
+        "seq": seq,
+        "created_at": timezone.now(),
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_label": actor.get_username() if actor is not None else "system",
+        "action": action,
+        "object_type": obj._meta.label_lower if obj is not None else "",
+        "object_id": str(obj.pk) if obj is not None else "",
+        "model_name": model_name,
+        "data": clean,
+        "prev_hash": head.last_hash,
+    }
+    digest = event_digest(**fields)  # the stored row is exactly what was hashed
+    event = AuditEvent.objects.create(**fields, hash=digest)
     AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=digest)
     return event
 

@@ -7,78 +7,78 @@ imported by every web process).
 
 from __future__ import annotations
 
-# Each *_LABELS mapping is the definition: name -> how pages say it. Django choices are
-# built from these (registry.models.Stage, accounts.roles.Role, ...).
-STAGE_LABELS = {
-    "draft": "Draft",
-    "staging": "Staging",
-    "production": "Production",
-    "deprecated": "Deprecated",
-    "archived": "Archived",
-}
-STAGES = tuple(STAGE_LABELS)
-RISK_TIER_LABELS = {
-    "low": "Low",
-    "medium": "Medium",
-    "high": "High",
-    "regulated": "Regulated",
-    "safety_critical": "Safety critical",
-}
-RISK_TIERS = tuple(RISK_TIER_LABELS)
+STAGES = ("draft", "staging", "production", "deprecated", "archived")
+RISK_TIERS = ("low", "medium", "high", "regulated", "safety_critical")
 #: Promotion request statuses (DESIGN.md contract).
-REQUEST_STATUS_LABELS = {
-    "awaiting_gates": "Awaiting gates",
-    "awaiting_approvals": "Awaiting approvals",
-    "promoted": "Promoted",
-    "gates_failed": "Gates failed",
-    "rejected": "Rejected",
-    "changes_requested": "Changes requested",
-    "cancelled": "Cancelled",
-    "expired": "Expired",
-}
-REQUEST_STATUSES = tuple(REQUEST_STATUS_LABELS)
+REQUEST_STATUSES = (
+    "awaiting_gates",
+    "awaiting_approvals",
+    "promoted",
+    "gates_failed",
+    "rejected",
+    "changes_requested",
+    "cancelled",
+    "expired",
+)
 OPEN_REQUEST_STATUSES = ("awaiting_gates", "awaiting_approvals")
-CHANGE_TYPE_LABELS = {"standard": "Standard", "emergency": "Emergency", "experiment": "Experiment"}
-CHANGE_TYPES = tuple(CHANGE_TYPE_LABELS)
+CHANGE_TYPES = ("standard", "emergency", "experiment")
 
-ROLE_LABELS = {
-    "model_owner": "Model owner",
-    "reviewer": "Reviewer (tech lead)",
-    "risk_officer": "Risk officer",
-    "compliance_officer": "Compliance officer",
-    "mlops": "MLOps engineer",
-    "product_owner": "Product owner",
-    "domain_expert": "Domain expert",
-    "auditor": "Auditor (read-only)",
-}
-ROLES = tuple(ROLE_LABELS)
+ROLES = (
+    "model_owner",
+    "reviewer",
+    "risk_officer",
+    "compliance_officer",
+    "mlops",
+    "product_owner",
+    "domain_expert",
+    "auditor",
+)
 #: Roles that are read-only and can never fill a required approval slot.
 READ_ONLY_ROLES = ("auditor",)
 APPROVER_ROLES = tuple(r for r in ROLES if r not in READ_ONLY_ROLES)
 
-#: Evidence kinds (DESIGN.md) and how pages name them.
-EVIDENCE_KIND_LABELS = {
+#: Evidence kinds (DESIGN.md).
+EVIDENCE_KINDS = (
+    "predictions",
+    "metrics",
+    "latency",
+    "cost",
+    "sbom",
+    "licenses",
+    "training_config",
+    "feature_reference",
+    "feature_current",
+    "robustness",
+    "attachment",
+)
+DOCUMENT_KINDS = ("model_card", "evaluation_report", "monitoring_plan", "rollback_plan")
+
+# How pages say a name, where "safety_critical" -> "Safety critical" is not enough.
+_LABELS = {
+    "reviewer": "Reviewer (tech lead)",
+    "mlops": "MLOps engineer",
+    "auditor": "Auditor (read-only)",
     "predictions": "Predictions (table)",
     "metrics": "Metrics (JSON)",
     "latency": "Latency samples (table)",
     "cost": "Cost (JSON)",
     "sbom": "SBOM (CycloneDX JSON)",
     "licenses": "Licences",
-    "training_config": "Training config",
     "feature_reference": "Feature reference (table)",
     "feature_current": "Feature current (table)",
     "robustness": "Robustness (JSON)",
     "attachment": "Attachment (any file)",
 }
-EVIDENCE_KINDS = tuple(EVIDENCE_KIND_LABELS)
-#: Governance documents and how pages name them.
-DOCUMENT_KIND_LABELS = {
-    "model_card": "Model card",
-    "evaluation_report": "Evaluation report",
-    "monitoring_plan": "Monitoring plan",
-    "rollback_plan": "Rollback plan",
-}
-DOCUMENT_KINDS = tuple(DOCUMENT_KIND_LABELS)
+
+
+def label(name: str) -> str:
+    return _LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
+def choices(names: tuple[str, ...]) -> list[tuple[str, tuple[str, str]]]:
+    """Members for a Django TextChoices built from names: Stage.DRAFT == "draft", label "Draft"."""
+    return [(name.upper(), (name, label(name))) for name in names]
+
 
 GATE_TYPES = (
     "performance",

@@ -10,16 +10,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from governance.core.vocabulary import DOCUMENT_KIND_LABELS, EVIDENCE_KIND_LABELS
+from governance.core.vocabulary import DOCUMENT_KINDS, EVIDENCE_KINDS, choices
 from governance.registry.models import ModelVersion
 
 # Choices built from the one vocabulary: EvidenceKind.PREDICTIONS == "predictions", etc.
-EvidenceKind = models.TextChoices(
-    "EvidenceKind", [(kind.upper(), (kind, label)) for kind, label in EVIDENCE_KIND_LABELS.items()]
-)
-DocumentKind = models.TextChoices(
-    "DocumentKind", [(kind.upper(), (kind, label)) for kind, label in DOCUMENT_KIND_LABELS.items()]
-)
+EvidenceKind = models.TextChoices("EvidenceKind", choices(EVIDENCE_KINDS))
+DocumentKind = models.TextChoices("DocumentKind", choices(DOCUMENT_KINDS))
 
 
 def blob_path(instance: Blob, filename: str) -> str:

@@ -18,43 +18,33 @@ def dry_run(
     """`from_stage` defaults to the version's stage; any transition the policy names may be tried."""
     model = version.model
     transition = f"{from_stage or version.stage}->{to_stage}"
+
+    def refused(problem: str, policy_version=None) -> dict:
+        return {
+            "transition": transition,
+            "policy": policy_version.policy.name if policy_version else policy_name,
+            "policy_sha256": policy_version.sha256 if policy_version else None,
+            "would_pass": False,
+            "gates": [],
+            "approvals": [],
+            "problems": [problem],
+        }
+
     if policy_name:
         policy = Policy.objects.select_related("current_version").filter(name=policy_name).first()
         policy_version = policy.current_version if policy else None
         if policy_version is None:
-            return {
-                "transition": transition,
-                "policy": policy_name,
-                "would_pass": False,
-                "gates": [],
-                "problems": [f"No policy named {policy_name!r}."],
-            }
+            return refused(f"No policy named {policy_name!r}.")
     else:
         policy_version = policy_for_model(model)
     if policy_version is None:
-        return {
-            "transition": transition,
-            "policy": None,
-            "would_pass": False,
-            "gates": [],
-            "approvals": [],
-            "problems": [
-                f"No policy applies to {model.name} (risk tier {model.risk_tier}); it cannot be promoted beyond staging."
-            ],
-        }
+        return refused(
+            f"No policy applies to {model.name} (risk tier {model.risk_tier}); it cannot be promoted beyond staging."
+        )
     block = (policy_version.data.get("transitions") or {}).get(transition)
     if block is None:
-        return {
-            "transition": transition,
-            "policy": policy_version.policy.name,
-            "policy_sha256": policy_version.sha256,
-            "would_pass": False,
-            "gates": [],
-            "approvals": [],
-            "problems": [
-                f"Policy {policy_version.policy.name} v{policy_version.number} has no {transition} transition."
-            ],
-        }
+        name = f"{policy_version.policy.name} v{policy_version.number}"
+        return refused(f"Policy {name} has no {transition} transition.", policy_version)
     gates = []
     for spec in block.get("gates", []):
         try:

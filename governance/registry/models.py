@@ -14,11 +14,11 @@ from django.db import models
 from django.db.models import Q
 
 from governance.accounts.roles import ROLE_PERMISSIONS
-from governance.core.vocabulary import RISK_TIER_LABELS, STAGE_LABELS
+from governance.core.vocabulary import RISK_TIERS, STAGES, choices
 
 # Choices from the one vocabulary: RiskTier.REGULATED == "regulated", Stage.DRAFT == "draft".
-RiskTier = models.TextChoices("RiskTier", [(name.upper(), (name, label)) for name, label in RISK_TIER_LABELS.items()])
-Stage = models.TextChoices("Stage", [(name.upper(), (name, label)) for name, label in STAGE_LABELS.items()])
+RiskTier = models.TextChoices("RiskTier", choices(RISK_TIERS))
+Stage = models.TextChoices("Stage", choices(STAGES))
 
 
 model_name_validator = RegexValidator(

@@ -33,6 +33,8 @@ def model_create(
 ) -> RegisteredModel:
     if not user_may_on_team(user, Action.CREATE_MODEL, team):
         raise PermissionDenied(f"Creating a model in team {team.name} needs the model_owner or mlops role on it.")
+    if RegisteredModel.objects.filter(name=name).exists():
+        raise RegistryError(f"A model named {name!r} already exists.", field="name", code="conflict")
     model = RegisteredModel(name=name, team=team, risk_tier=risk_tier, domain=domain, description=description)
     try:
         model.full_clean()

@@ -37,6 +37,7 @@ from governance.evidence.models import Artifact, DocumentKind
 from governance.evidence.parsers import EvidenceError, preview_rows
 from governance.evidence.selectors import artifacts_current, documents_completeness, documents_current
 from governance.evidence.services import DocumentError, columnar_local_path, document_save, evidence_upload
+from governance.evidence.uploads import received_file
 from governance.gates.models import GateStatus
 from governance.policies.loader import PolicyError
 from governance.policies.models import Policy
@@ -241,28 +242,22 @@ def version_request_promotion(request, name, number):
 @require_POST
 def version_upload_evidence(request, name, number):
     version = _version_for(request.user, name, number, Action.REGISTER_VERSION)
-    files = request.FILES  # parse now: the upload handler streams, hashes and counts the file
-    if getattr(request, "upload_too_large", None):
-        messages.error(request, f"The file exceeds the upload limit of {settings.EVIDENCE_MAX_UPLOAD_BYTES:,} bytes.")
-        return redirect("web:version_detail", name=name, number=number)
-    form = forms.EvidenceForm(request.POST, files)
+    back = redirect("web:version_detail", name=name, number=number)
+    try:
+        received = received_file(request)  # first: the upload handler streams, hashes and counts the file
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return back
+    form = forms.EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose a kind and a file.")
-        return redirect("web:version_detail", name=name, number=number)
-    upload = form.cleaned_data["file"]
+        return back
     try:
-        artifact = evidence_upload(
-            user=request.user,
-            version=version,
-            kind=form.cleaned_data["kind"],
-            path=upload.temporary_file_path(),
-            original_name=upload.name,
-            sha256=getattr(request, "upload_sha256", {}).get("file"),
-        )
+        artifact = evidence_upload(user=request.user, version=version, kind=form.cleaned_data["kind"], **vars(received))
         messages.success(request, f"Accepted {artifact.original_name} as {artifact.get_kind_display().lower()}.")
-    except EvidenceError as exc:
-        messages.error(request, f"{upload.name} was not accepted: {exc}")
-    return redirect("web:version_detail", name=name, number=number)
+    except DomainError as exc:
+        messages.error(request, f"{received.original_name} was not accepted: {exc}")
+    return back
 
 
 @login_required
