@@ -1,36 +1,32 @@
-"""Shared argument handling of grant_role and revoke_role."""
+"""grant_role and revoke_role: the same arguments, the same lookups, one verb apart."""
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
-from governance.accounts.models import Team
 from governance.accounts.roles import ROLE_NAMES
-from governance.registry.models import RegisteredModel
+from governance.accounts.services import role_grant, role_revoke
+from governance.core.errors import DomainError
+from governance.registry.selectors import role_change_subjects
 
 
-def add_role_arguments(parser) -> None:
-    parser.add_argument("user")
-    parser.add_argument("role", help="one of: " + ", ".join(ROLE_NAMES))
-    scope = parser.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--team")
-    scope.add_argument("--model")
+class RoleCommand(BaseCommand):
+    grant: bool  # True: grant_role, False: revoke_role
 
+    def add_arguments(self, parser):
+        parser.add_argument("user")
+        parser.add_argument("role", help="one of: " + ", ".join(ROLE_NAMES))
+        scope = parser.add_mutually_exclusive_group(required=True)
+        scope.add_argument("--team")
+        scope.add_argument("--model")
 
-def resolve_role_arguments(options) -> dict:
-    User = get_user_model()
-    try:
-        user = User.objects.get(**{User.USERNAME_FIELD: options["user"]})
-    except User.DoesNotExist as exc:
-        raise CommandError(f"no user {options['user']!r}") from exc
-    if options["role"] not in ROLE_NAMES:
-        raise CommandError(f"unknown role {options['role']!r}; roles are: {', '.join(ROLE_NAMES)}")
-    team = model = None
-    if options.get("team"):
-        team = Team.objects.filter(name=options["team"]).first()
-        if team is None:
-            raise CommandError(f"no team {options['team']!r}")
-    else:
-        model = RegisteredModel.objects.filter(name=options["model"]).first()
-        if model is None:
-            raise CommandError(f"no model {options['model']!r}")
-    return {"user": user, "role": options["role"], "team": team, "model": model}
+    def handle(self, *args, user, role, team, model, **options):
+        if role not in ROLE_NAMES:
+            raise CommandError(f"unknown role {role!r}; roles are: {', '.join(ROLE_NAMES)}")
+        try:
+            account, team_obj, model_obj = role_change_subjects(username=user, team=team or "", model=model or "")
+        except DomainError as exc:
+            raise CommandError(exc.message[0].lower() + exc.message[1:].rstrip(".")) from exc
+        change = role_grant if self.grant else role_revoke
+        change(actor=None, user=account, role=role, team=team_obj, model=model_obj)
+        scope = f"team {team}" if team else f"model {model}"
+        verb = "granted {role} to" if self.grant else "revoked {role} from"
+        self.stdout.write(f"{verb.format(role=role)} {account.get_username()} on {scope}")
