@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "governance.notifications",
     "governance.api",
     "governance.web",
+    "governance.demo",
 ]
 
 MIDDLEWARE = [

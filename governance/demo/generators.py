@@ -1,4 +1,4 @@
-"""Generated, realistic evidence for the demo models (used by `manage.py seed_demo`).
+"""Generated, realistic evidence for the demo models (the scenarios name these builders).
 
 Deterministic (seeded) so the demo looks the same on every machine. Each builder returns
 the bytes of a file as a pipeline would upload it.
