@@ -294,6 +294,28 @@ def promotion_cancel(*, user, request: PromotionRequest, reason: str = "") -> Pr
     return request
 
 
+def _move_stage(version: ModelVersion, stage: str, *, actor, request: PromotionRequest | None = None, **data) -> None:
+    """Write a version's new stage and its audit event (inside the caller's transaction)."""
+    leaving_production = version.stage == Stage.PRODUCTION
+    changes = {"stage": stage, "stage_changed_at": timezone.now()}
+    if leaving_production:
+        changes["traffic_percent"] = None
+    ModelVersion.objects.filter(pk=version.pk).update(**changes)
+    audit_record(
+        actor=actor,
+        action="version.stage_changed",
+        obj=version,
+        model_name=version.model.name,
+        data={
+            "version": version.version,
+            "from": version.stage,
+            "to": stage,
+            "request": request.pk if request else None,
+            **data,
+        },
+    )
+
+
 def _execute(request: PromotionRequest, *, actor) -> None:
     """Move the version; runs inside the caller's transaction with the request locked."""
     model = RegisteredModel.objects.select_for_update().get(pk=request.version.model_id)
@@ -302,37 +324,15 @@ def _execute(request: PromotionRequest, *, actor) -> None:
         raise PromotionError(
             f"{version} is now {version.stage}, not {request.from_stage}; file a new request.", code="invalid_state"
         )
-    now = timezone.now()
     replaced = None
     if request.to_stage == Stage.PRODUCTION:
         replaced = ModelVersion.objects.select_for_update().filter(model=model, stage=Stage.PRODUCTION).first()
         if replaced is not None:
-            ModelVersion.objects.filter(pk=replaced.pk).update(
-                stage=Stage.DEPRECATED, stage_changed_at=now, traffic_percent=None
-            )
-            audit_record(
-                actor=actor,
-                action="version.stage_changed",
-                obj=replaced,
-                model_name=model.name,
-                data={
-                    "version": replaced.version,
-                    "from": Stage.PRODUCTION,
-                    "to": Stage.DEPRECATED,
-                    "request": request.pk,
-                },
-            )
-    ModelVersion.objects.filter(pk=version.pk).update(stage=request.to_stage, stage_changed_at=now)
+            _move_stage(replaced, Stage.DEPRECATED, actor=actor, request=request)
+    _move_stage(version, request.to_stage, actor=actor, request=request)
     request.replaced_version = replaced
     request.save(update_fields=["replaced_version"])
     _set_status(request, RequestStatus.PROMOTED, f"Moved to {request.to_stage}.")
-    audit_record(
-        actor=actor,
-        action="version.stage_changed",
-        obj=version,
-        model_name=model.name,
-        data={"version": version.version, "from": request.from_stage, "to": request.to_stage, "request": request.pk},
-    )
     audit_record(
         actor=actor,
         action="promotion.promoted",
@@ -368,11 +368,8 @@ def promotion_rollback(*, user, model: RegisteredModel, reason: str, ticket_id: 
         raise PromotionError(
             f"{previous} is {previous.stage}; only a deprecated version can be restored.", code="invalid_state"
         )
-    now = timezone.now()
-    ModelVersion.objects.filter(pk=current.pk).update(
-        stage=Stage.DEPRECATED, stage_changed_at=now, traffic_percent=None
-    )
-    ModelVersion.objects.filter(pk=previous.pk).update(stage=Stage.PRODUCTION, stage_changed_at=now)
+    _move_stage(current, Stage.DEPRECATED, actor=user, rollback=True)
+    _move_stage(previous, Stage.PRODUCTION, actor=user, rollback=True)
     audit_record(
         actor=user,
         action="version.rolled_back",

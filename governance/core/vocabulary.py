@@ -52,6 +52,8 @@ EVIDENCE_KINDS = (
     "attachment",
 )
 DOCUMENT_KINDS = ("model_card", "evaluation_report", "monitoring_plan", "rollback_plan")
+#: The lineage a version is registered with, which the reproducibility gate can require.
+LINEAGE_FIELDS = ("code_hash", "data_snapshot_id", "training_config", "seed", "artifact_sha256")
 
 # How pages say a name, where "safety_critical" -> "Safety critical" is not enough.
 _LABELS = {

@@ -295,14 +295,8 @@ def _translate(error: jsonschema.ValidationError, root: Any, prefix: Path = ()) 
             "exclusiveMaximum": "less than",
         }[kw]
         yield _Raw(path, custom or f"must be {relation} {show(vv)} (got {show(inst)})", kw)
-    elif kw in ("minItems", "maxItems"):
-        if custom:
-            message = custom
-        elif kw == "minItems":
-            message = "must not be empty" if vv == 1 else f"must have at least {vv} items"
-        else:
-            message = f"must have at most {vv} items"
-        yield _Raw(path, message, kw)
+    elif kw in ("minItems", "maxItems", "minLength", "maxLength"):
+        yield _Raw(path, custom or _size_message(kw, vv), kw)
     elif kw == "uniqueItems":
         if not isinstance(inst, list):
             return
@@ -316,14 +310,6 @@ def _translate(error: jsonschema.ValidationError, root: Any, prefix: Path = ()) 
                 seen.append(item)
     elif kw == "pattern":
         yield _Raw(path, custom or f"{show(inst)} has an invalid format", kw)
-    elif kw in ("minLength", "maxLength"):
-        if custom:
-            message = custom
-        elif kw == "minLength":
-            message = "must not be empty" if vv == 1 else f"must be at least {vv} characters"
-        else:
-            message = f"must be at most {vv} characters"
-        yield _Raw(path, message, kw)
     elif kw in ("minProperties", "maxProperties"):
         yield _Raw(path, custom or "must not be empty", kw)
     elif kw == "oneOf" and "x-exactly-one-of" in sch:
@@ -343,6 +329,15 @@ def _translate(error: jsonschema.ValidationError, root: Any, prefix: Path = ()) 
         yield _Raw(path, custom or f"{show(inst)} is not allowed here", kw)
     else:  # pragma: no cover - every keyword the schema uses is handled above
         yield _Raw(path, custom or f"is not valid ({kw})", kw)
+
+
+def _size_message(keyword: str, limit: int) -> str:
+    """minItems/maxItems/minLength/maxLength in words."""
+    if keyword.startswith("min") and limit == 1:
+        return "must not be empty"
+    has = "have" if keyword.endswith("Items") else "be"
+    unit = "items" if keyword.endswith("Items") else "characters"
+    return f"must {has} {'at least' if keyword.startswith('min') else 'at most'} {limit} {unit}"
 
 
 def _transition_key_message(key: Any) -> str:

@@ -31,6 +31,7 @@ from governance.core.vocabulary import (
     FAIRNESS_METRICS,
     FAIRNESS_RATIO_METRICS,
     GATE_TYPES,
+    LINEAGE_FIELDS,
     LOWER_IS_BETTER_METRICS,
     PERFORMANCE_METRICS,
     PERFORMANCE_MODES,
@@ -67,13 +68,7 @@ TRANSITION_PAIRS = tuple(tuple(t.split("->")) for t in TRANSITIONS)
 
 # Metrics with a natural 0..1 scale: their margins must stay within 1.
 BOUNDED_PERFORMANCE_METRICS = tuple(m for m in PERFORMANCE_METRICS if m not in LOWER_IS_BETTER_METRICS)
-REPRODUCIBILITY_FIELDS = (
-    "code_hash",
-    "data_snapshot_id",
-    "training_config",
-    "seed",
-    "artifact_sha256",
-)
+REPRODUCIBILITY_FIELDS = LINEAGE_FIELDS
 #: Columns of the predictions table that cannot be sensitive attributes.
 PREDICTION_COLUMNS = ("y_true", "y_score", "y_pred", "baseline_score")
 WELL_KNOWN_KPIS = ("ctr", "error_rate", "latency_p95_ms", "conversion_rate")

@@ -17,9 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from governance.core.vocabulary import EVIDENCE_KINDS
 from governance.evidence.parsers import (
-    KINDS,
-    TABLE_KINDS,
     EvidenceError,
     ParsedEvidence,
     load_columns,
@@ -70,21 +69,15 @@ def _parquet(table: pa.Table, **options) -> bytes:
 # --- contract -------------------------------------------------------------------------
 
 
-def test_it_lists_the_design_kinds() -> None:
-    assert KINDS == (
-        "predictions",
-        "metrics",
-        "latency",
-        "cost",
-        "sbom",
-        "licenses",
-        "training_config",
-        "feature_reference",
-        "feature_current",
-        "robustness",
-        "attachment",
-    )
-    assert {"predictions", "latency", "feature_reference", "feature_current"} == TABLE_KINDS
+def test_every_design_kind_has_a_parser_and_anything_else_is_refused(tmp_path: Path) -> None:
+    for kind in EVIDENCE_KINDS:
+        try:
+            _parse(tmp_path, kind, "x.bin", b"\x00\x01 not a valid file of any kind")
+        except EvidenceError as exc:
+            assert "unknown evidence kind" not in str(exc), kind
+    with pytest.raises(EvidenceError, match="unknown evidence kind 'weights'") as refused:
+        _parse(tmp_path, "weights", "w.bin", b"123")
+    assert refused.value.field == "kind"
 
 
 def test_it_formats_errors_with_line_and_column() -> None:

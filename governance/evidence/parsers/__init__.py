@@ -18,13 +18,12 @@ The modules, bottom up (each imports only the ones above it):
 - `dispatch`: `parse_evidence`, which picks one of the above by kind.
 """
 
-from governance.evidence.parsers.dispatch import KINDS, TABLE_KINDS, parse_evidence
+from governance.evidence.parsers.dispatch import TABLE_KINDS, parse_evidence
 from governance.evidence.parsers.errors import EvidenceError
 from governance.evidence.parsers.parsed import ParsedEvidence
 from governance.evidence.parsers.tables import load_columns, preview_rows
 
 __all__ = [
-    "KINDS",
     "TABLE_KINDS",
     "EvidenceError",
     "ParsedEvidence",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from governance.core.vocabulary import EVIDENCE_KINDS
 from governance.evidence.parsers.attachments import parse_attachment
 from governance.evidence.parsers.errors import EvidenceError
 from governance.evidence.parsers.json_kinds import parse_document
@@ -11,19 +12,6 @@ from governance.evidence.parsers.parsed import ParsedEvidence
 from governance.evidence.parsers.sources import CORRUPT_ARCHIVE_ERRORS, Source
 from governance.evidence.parsers.tables import parse_table
 
-KINDS = (
-    "predictions",
-    "metrics",
-    "latency",
-    "cost",
-    "sbom",
-    "licenses",
-    "training_config",
-    "feature_reference",
-    "feature_current",
-    "robustness",
-    "attachment",
-)
 TABLE_KINDS = frozenset({"predictions", "latency", "feature_reference", "feature_current"})
 
 
@@ -42,7 +30,7 @@ def parse_evidence(
     values, other columns strings) is written into `columnar_dir`; its path is returned in
     `columnar_path`. The caller owns that file (move or delete it).
     """
-    if kind not in KINDS:
+    if kind not in EVIDENCE_KINDS:
         raise EvidenceError(f"unknown evidence kind {kind!r}", field="kind")
     size = os.path.getsize(path)
     if size == 0:
