@@ -6,15 +6,29 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh run
 
-export DEBUG="${DEBUG:-true}"
-export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
-export EMAIL_BACKEND="${EMAIL_BACKEND:-file}"
+PY=.venv/bin/python
 PORT="${PORT:-8000}"
+# Local settings live in .env (settings.py reads it), so every `manage.py` command works from
+# any shell in this checkout, not only under `make run`. Written once; edit it freely.
+if [ ! -f .env ]; then
+  cat > .env <<ENV
+# Local settings written by \`make run\` on $(date -u +%Y-%m-%d). Variables set in the
+# environment win over these. See docs/operations.md for every variable.
+DEBUG=true
+SECRET_KEY=$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')
+DATABASE_URL=sqlite:///$(pwd)/var/governance.sqlite3
+REDIS_URL=redis://127.0.0.1:6379/0
+EMAIL_BACKEND=file
+SITE_URL=http://127.0.0.1:$PORT
+ENV
+  chmod 600 .env
+  echo "==> wrote local settings to .env"
+fi
+REDIS_URL="${REDIS_URL:-$(sed -n 's/^REDIS_URL=//p' .env | tail -n 1)}"
 case "$REDIS_URL" in
-  redis://127.0.0.1*|redis://localhost*) scripts/ensure_services.sh redis ;;
+  redis://127.0.0.1*|redis://localhost*|"") scripts/ensure_services.sh redis ;;
 esac
 
-PY=.venv/bin/python
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
 
@@ -46,7 +60,8 @@ cat <<MSG
   Health (database, Redis, worker): http://127.0.0.1:$PORT/healthz
   Demo logins (password: demo-password-2026): see the list printed by seed_demo above,
   e.g. owner (model owner), risk (risk officer), admin (staff).
-  Logs: var/log/  Emails: var/mail/   Ctrl-C stops everything.
+  Logs: var/log/  Emails: var/mail/  Settings: .env (any shell here can run manage.py)
+  Ctrl-C stops everything.
 
 MSG
 wait -n "${pids[@]}"
