@@ -90,10 +90,12 @@ class RoleChangeForm(forms.Form):
         self.fields["role"].choices = Role.choices
 
 
-def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """A refusal from a service, as form errors: on its fields where the form has them."""
+def add_domain_error(form: forms.Form, exc: DomainError, rename: dict[str, str] | None = None) -> None:
+    """A refusal from a service, as form errors: on its fields where the form has them
+    (`rename` maps a service's field name to the form's, e.g. user -> username)."""
     placed = False
     for field, messages in exc.fields.items():
+        field = (rename or {}).get(field, field)
         if field in form.fields:
             for message in messages:
                 form.add_error(field, message)

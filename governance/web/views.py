@@ -586,7 +586,7 @@ def role_list(request):
             messages.success(request, f"{verb} {data['role'].replace('_', ' ')} for {user} on {kind} {name}.")
             return redirect("web:role_list")
         except DomainError as exc:
-            forms.add_domain_error(form, exc)
+            forms.add_domain_error(form, exc, rename={"user": "username", "team": "scope", "model": "scope"})
     holdings = role_holdings()
     scopes = [f"team:{t.name}" for t in Team.objects.order_by("name")] + [
         f"model:{m}" for m in RegisteredModel.objects.order_by("name").values_list("name", flat=True)
