@@ -42,6 +42,7 @@ def _worker_env(db_name: str) -> dict:
             f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db_name}"
         )
     env["PYTHONUNBUFFERED"] = "1"
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set beside Playwright only, never for a worker
     return env
 
 
@@ -54,9 +55,12 @@ class WorkerProcess:
         self.name = name
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30.0) -> WorkerProcess:
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _spawn(self, log) -> subprocess.Popen:
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -81,17 +85,25 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def start(self, timeout: float = 30.0) -> WorkerProcess:
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+            self.proc = self._spawn(log)
         from governance.celery import ping
 
+        # One ping through this run's queue: answered once the worker consumes the queue
+        # (after any task queued before it). Polling the result, rather than a get() with a
+        # timeout per attempt, leaves no abandoned result subscriptions behind.
+        answer = ping.apply_async()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"celery worker exited with {self.proc.returncode}; see {self.log_path}")
-            try:
-                if ping.apply_async(expires=5).get(timeout=2) == "pong":
+            if answer.ready():
+                if answer.get(timeout=5) == "pong":
                     return self
-            except Exception:
-                time.sleep(0.3)
+                raise RuntimeError(f"celery worker answered {answer.result!r} to a ping; see {self.log_path}")
+            time.sleep(0.1)
         raise RuntimeError(f"celery worker did not answer within {timeout}s; see {self.log_path}")
 
     def kill(self) -> None:
@@ -121,16 +133,34 @@ def worker_log(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, worker_log):
-    """One worker for the session, connected to the test database."""
+def _session_worker(django_db_setup, django_db_blocker, worker_log):
+    """One worker process for the session, connected to the test database; started on first use."""
     from django.db import connection
 
     with django_db_blocker.unblock():
         db_name = connection.settings_dict["NAME"]
-    _purge_queue()
-    worker = WorkerProcess(db_name, worker_log, "session-worker").start()
+    worker = WorkerProcess(db_name, worker_log, "session-worker")
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def celery_worker(_session_worker):
+    """The session's Celery worker, running. A test may kill it; the next test that asks for
+    it gets it started again (with its queue emptied of the killed run's leftovers)."""
+    if not _session_worker.running:
+        _purge_queue()
+        _session_worker.start()
+    return _session_worker
+
+
+@pytest.fixture
+def stopped_celery_worker(_session_worker):
+    """The session's Celery worker, not running: tasks wait in the queue until the test
+    calls .start() on it."""
+    _session_worker.kill()
+    _purge_queue()
+    return _session_worker
 
 
 @pytest.fixture

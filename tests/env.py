@@ -1,7 +1,12 @@
 """Test environment, set before Django reads its settings (loaded with `-p tests.env`).
 
-Real services: PostgreSQL and Redis on this machine. Each test run gets its own Celery
-queue name and Redis database, so parallel runs never see each other's tasks.
+Real services: PostgreSQL and Redis on this machine. Each test run gets its own database
+name and Celery queue name, so two runs (a developer and CI) never see each other's rows
+or tasks. Under pytest-xdist every worker process loads this module again, after
+inheriting the environment the controller set here; so the run id is shared, and each
+worker then gets what must not be shared: pytest-django suffixes its test database
+(test_governance_<run>_gw0, ...), and this module gives it its own queue, media and var
+directories (a worker's Celery subprocess must only take its own worker's tasks).
 """
 
 import os
@@ -16,7 +21,6 @@ os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
-# A database name of its own per run: two runs (a developer and CI) never share one.
 os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/governance_{_run}")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"test-{_run}")
@@ -29,4 +33,13 @@ os.environ.setdefault("CELERY_VISIBILITY_TIMEOUT", "20")
 os.environ.setdefault("CELERY_TASK_TIME_LIMIT", "12")
 os.environ.setdefault("CELERY_TASK_SOFT_TIME_LIMIT", "10")
 os.environ.setdefault("GATE_STALE_AFTER_SECONDS", "5")
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright sync API runs an event loop in the test thread
+# Django's guard against ORM calls from a running event loop stays on: only the browser
+# tests lift it, around Playwright (tests/browser/conftest.py).
+os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", ... set by pytest-xdist
+if _xdist_worker:
+    os.environ["CELERY_TASK_DEFAULT_QUEUE"] += f"-{_xdist_worker}"
+    for _name in ("MEDIA_ROOT", "VAR_DIR"):
+        os.environ[_name] = os.path.join(os.environ[_name], _xdist_worker)
+        os.makedirs(os.environ[_name], exist_ok=True)

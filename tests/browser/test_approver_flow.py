@@ -7,7 +7,6 @@ Debian's Chromium driven by Playwright. With CI=true a missing Chromium is a fai
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
@@ -18,17 +17,6 @@ from governance.registry.models import ModelVersion
 from tests.factories import PASSWORD, attach_full_evidence, grant, make_model, make_team, make_user, make_version
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.worker]
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 POLICY = """
 name: browser
@@ -43,24 +31,6 @@ transitions:
 """
 
 
-def _chromium() -> str:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(path):
-        pytest.fail(f"Chromium not found at {path}: install Debian's chromium package (make test does)")
-    return path
-
-
-@pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 900})
-        yield page
-        browser.close()
-
-
 def _login(page, base: str, username: str) -> None:
     page.goto(f"{base}/login/")
     page.fill("input[name=username]", username)
@@ -69,21 +39,18 @@ def _login(page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def test_an_approver_watches_gates_finish_live_and_signs_off(live_server, celery_worker, make_worker, browser_page):
+def test_an_approver_watches_gates_finish_live_and_signs_off(live_server, stopped_celery_worker, browser_page):
     team = make_team("web")
     owner, risk = make_user("owner"), make_user("risk")
     grant(owner, "model_owner", team=team)
     grant(risk, "risk_officer", team=team)
     model = make_model("web-model", team=team, risk_tier="high")
-    version = make_version(model, owner)
+    version = make_version(model, owner, stage="staging")
     attach_full_evidence(owner, version, n=1500)
-    ModelVersion.objects.filter(pk=version.pk).update(stage="staging")
     policy_publish(text=POLICY)
 
-    celery_worker.kill()  # gates wait in the queue until a worker starts
-    request = promotion_request(
-        user=owner, version=ModelVersion.objects.get(pk=version.pk), to_stage="production", justification="browser test"
-    )
+    # No worker runs yet: the gates wait in the queue, pending, until it starts.
+    request = promotion_request(user=owner, version=version, to_stage="production", justification="browser test")
 
     page = browser_page
     base = live_server.url
@@ -95,7 +62,7 @@ def test_an_approver_watches_gates_finish_live_and_signs_off(live_server, celery
     assert page.locator("#gates").inner_text().lower().count("pending") >= 3
     navigations.clear()
 
-    make_worker("browser-worker")
+    stopped_celery_worker.start()
     page.wait_for_function(
         "() => !document.querySelector('#gates').innerText.toLowerCase().includes('pending')", timeout=60_000
     )
@@ -117,7 +84,6 @@ def test_an_approver_watches_gates_finish_live_and_signs_off(live_server, celery
     assert request.status == "promoted"
     assert ModelVersion.objects.get(pk=version.pk).stage == "production"
     page.screenshot(path=os.path.join(os.environ.get("VAR_DIR", "/tmp"), "browser-request.png"), full_page=True)
-    celery_worker.start()
 
 
 def test_the_inbox_shows_the_count_and_links_to_the_request(live_server, browser_page):
