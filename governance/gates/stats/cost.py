@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from governance.gates.stats.explain import fmt, fmt_vs, pct_level
 from governance.gates.stats.outcome import GateInputError, GateResult, judged
 from governance.gates.stats.params import GateParams, at_least, bootstrap_count, checked, confidence_level, fraction
 from governance.gates.stats.performance import (
@@ -32,7 +33,7 @@ from governance.gates.stats.performance import (
     paired_cell_counts,
     z_and_p,
 )
-from governance.gates.stats.threshold import as_binary, check_same_length, fmt, fmt_vs, pct_level, predictions_from
+from governance.gates.stats.threshold import as_binary, check_same_length, percentile_interval, predictions_from
 
 
 def _number(name: str, value: Any) -> float:
@@ -138,8 +139,7 @@ def cost_weighted_gate(
     diff = cand - base
     boot = bootstrap_cell_counts(cells, params.bootstrap_samples, np.random.default_rng(params.seed))
     boot_diff = per_prediction(boot, "a") - per_prediction(boot, "b")
-    alpha = 1.0 - params.confidence
-    lo, hi = (float(v) for v in np.quantile(boot_diff, [alpha / 2.0, 1.0 - alpha / 2.0]))
+    lo, hi = percentile_interval(boot_diff, params.confidence)
     se = float(np.std(boot_diff, ddof=1))
     _, p_value = z_and_p(diff, se)
     allowed = params.max_relative_increase * base

@@ -41,10 +41,11 @@ import numpy as np
 from scipy.stats import chi2_contingency, ks_2samp
 
 from governance.core.vocabulary import DRIFT_METHODS
+from governance.gates.stats.explain import fmt
 from governance.gates.stats.fairness import encode_groups
 from governance.gates.stats.outcome import GateInputError, GateResult, judged
 from governance.gates.stats.params import GateParams, at_least, checked, fraction, one_of, whole_number
-from governance.gates.stats.threshold import as_numeric, fmt
+from governance.gates.stats.threshold import as_numeric
 
 PSI_EPS = 1e-4
 EXACT_KS_MAX_PRODUCT = 1_000_000

@@ -45,6 +45,7 @@ from governance.core.vocabulary import (
     FAIRNESS_RATIO_METRICS,
     SMALL_GROUP_POLICIES,
 )
+from governance.gates.stats.explain import fmt, fmt_vs
 from governance.gates.stats.outcome import GateInputError, GateResult, judged
 from governance.gates.stats.params import (
     GateParams,
@@ -55,7 +56,7 @@ from governance.gates.stats.params import (
     optional,
     whole_number,
 )
-from governance.gates.stats.threshold import as_binary, check_same_length, fmt, fmt_vs, predictions_from
+from governance.gates.stats.threshold import as_binary, check_same_length, predictions_from
 
 RATIO_METRICS = FAIRNESS_RATIO_METRICS
 DIFFERENCE_METRICS = FAIRNESS_DIFFERENCE_METRICS

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from governance.gates.stats.explain import fmt, fmt_vs, pct_level
 from governance.gates.stats.outcome import GateInputError, GateResult, judged
 from governance.gates.stats.params import (
     GateParams,
@@ -33,7 +34,7 @@ from governance.gates.stats.params import (
     confidence_level,
     fraction,
 )
-from governance.gates.stats.threshold import as_binary, as_numeric, fmt, fmt_vs, pct_level, wilson_interval
+from governance.gates.stats.threshold import as_binary, as_numeric, percentile_interval, wilson_interval
 
 HISTOGRAM_BINS = 50
 
@@ -70,11 +71,15 @@ def percentile_with_ci(
 ) -> tuple[float, float, float]:
     """(value, ci_low, ci_high) of the percentile with its bootstrap percentile interval."""
     x = np.sort(as_numeric("latency_ms", latency_ms))
-    value = float(np.percentile(x, percentile))
-    boot = bootstrap_percentiles(x, percentile, bootstrap_samples, np.random.default_rng(seed))
-    alpha = 1.0 - confidence
-    lo, hi = np.quantile(boot, [alpha / 2.0, 1.0 - alpha / 2.0])
-    return value, float(lo), float(hi)
+    return _percentile_with_ci(x, percentile, confidence, bootstrap_samples, seed)
+
+
+def _percentile_with_ci(
+    x_sorted: np.ndarray, q: float, confidence: float, n_resamples: int, seed: int
+) -> tuple[float, float, float]:
+    value = float(np.percentile(x_sorted, q))
+    boot = bootstrap_percentiles(x_sorted, q, n_resamples, np.random.default_rng(seed))
+    return (value, *percentile_interval(boot, confidence))
 
 
 def _histogram(x_sorted: np.ndarray, upper: float) -> dict[str, Any]:
@@ -115,10 +120,7 @@ def latency_gate(latency_ms: Any, **spec: Any) -> GateResult:
     x = np.sort(as_numeric("latency_ms", latency_ms))
     if x[0] < 0:
         raise GateInputError(f"latency_ms: {int(np.count_nonzero(x < 0))} negative latencies (min {fmt(x[0])})")
-    value = float(np.percentile(x, params.percentile))
-    boot = bootstrap_percentiles(x, params.percentile, params.bootstrap_samples, np.random.default_rng(params.seed))
-    alpha = 1.0 - params.confidence
-    lo, hi = (float(v) for v in np.quantile(boot, [alpha / 2.0, 1.0 - alpha / 2.0]))
+    value, lo, hi = _percentile_with_ci(x, params.percentile, params.confidence, params.bootstrap_samples, params.seed)
     measured = hi if params.use_upper_confidence_bound else value
     passed = measured <= params.max_ms
 

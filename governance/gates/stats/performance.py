@@ -66,6 +66,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from governance.core.vocabulary import LOWER_IS_BETTER_METRICS, PERFORMANCE_METRICS, PERFORMANCE_MODES
+from governance.gates.stats.explain import fmt, fmt_vs, pct_level
 from governance.gates.stats.outcome import GateInputError, GateResult, judged
 from governance.gates.stats.params import (
     GateParams,
@@ -81,9 +82,7 @@ from governance.gates.stats.threshold import (
     as_binary,
     as_numeric,
     check_same_length,
-    fmt,
-    fmt_vs,
-    pct_level,
+    percentile_interval,
     predictions_from,
     z_value,
 )
@@ -494,10 +493,8 @@ def _percentile_ci(boot: np.ndarray, confidence: float, metric: str) -> tuple[tu
             f"{metric}: more than half of the bootstrap resamples were degenerate "
             "(a resample with one class only); the sample is too small"
         )
-    alpha = 1.0 - confidence
-    lo, hi = np.quantile(finite, [alpha / 2.0, 1.0 - alpha / 2.0])
     se = float(np.std(finite, ddof=1)) if finite.size > 1 else 0.0
-    return (float(lo), float(hi)), se, dropped
+    return percentile_interval(finite, confidence), se, dropped
 
 
 def _estimate(

@@ -7,9 +7,9 @@ point estimate: its lower bound for `min`, its upper bound for `max`, so a small
 has to clear the limit with room to spare.
 
 This module is the leaf of the package: the other gate modules import its array checks
-(`as_numeric`, `as_binary`, `check_same_length`, ...) and the number formatting used in
-explanations; parameter checks live in `params`. Pure: numpy and scipy only, no Django,
-no I/O.
+(`as_numeric`, `as_binary`, `check_same_length`, ...) and intervals; parameter checks
+live in `params`, number formatting for explanations in `explain`. Pure: numpy and scipy
+only, no Django, no I/O.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from governance.core.vocabulary import THRESHOLD_METRICS
+from governance.gates.stats.explain import fmt, fmt_vs, pct_level
 from governance.gates.stats.outcome import GateInputError, GateResult, judged
 from governance.gates.stats.params import GateParams, checked, confidence_level, exactly_one, fraction, one_of, optional
 
@@ -93,51 +94,15 @@ def predictions_from(y_score: Any, y_pred: Any, threshold: float, *, score_name:
 
 
 # --------------------------------------------------------------------------------------
-# Formatting numbers for one-sentence explanations
+# Intervals: bootstrap percentile, Wilson
 # --------------------------------------------------------------------------------------
 
 
-def fmt(x: float | None, digits: int = 3) -> str:
-    """A compact number: 3 decimals by default, significant digits for tiny/huge values."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    x = float(x)
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    if x == 0:
-        return f"{0:.{digits}f}"
-    ax = abs(x)
-    if ax >= 1e5:
-        return f"{x:,.0f}"
-    if ax < 1e-6:
-        return f"{x:.{digits - 1}e}"
-    if ax < 10 ** (-digits):
-        # keep two significant digits: 0.00082, not 0.001 or 8.2e-04
-        return f"{x:.{1 - math.floor(math.log10(ax))}f}"
-    return f"{x:.{digits}f}"
-
-
-def fmt_vs(x: float, limit: float, digits: int = 3) -> tuple[str, str]:
-    """Format a value and the limit it is compared with, adding decimals until two numbers
-    that differ also read differently (so "0.0101 exceeds 0.0100", never "0.010 exceeds
-    0.010")."""
-    d = digits
-    while d < 10:
-        a, b = fmt(x, d), fmt(limit, d)
-        if a != b or x == limit:
-            return a, b
-        d += 1
-    return fmt(x, d), fmt(limit, d)
-
-
-def pct_level(confidence: float) -> str:
-    """0.95 -> '95%', 0.975 -> '97.5%'."""
-    return f"{confidence * 100:g}%"
-
-
-# --------------------------------------------------------------------------------------
-# Wilson interval
-# --------------------------------------------------------------------------------------
+def percentile_interval(boot: np.ndarray, confidence: float) -> tuple[float, float]:
+    """Two-sided percentile interval of bootstrap replicates at `confidence`."""
+    alpha = 1.0 - confidence
+    lo, hi = np.quantile(boot, [alpha / 2.0, 1.0 - alpha / 2.0])
+    return float(lo), float(hi)
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
