@@ -146,6 +146,7 @@ def roles_converge(*, users: dict, teams: dict[str, Team]) -> list[str]:
     lines = []
     for person in PEOPLE:
         user = users[person.username]
+        revoked: dict[str, list[str]] = {}  # team -> roles taken back
         for name, team in teams.items():
             wanted = set(person.roles.get(name, ()))
             held = team_roles_held(user, team)
@@ -153,7 +154,13 @@ def roles_converge(*, users: dict, teams: dict[str, Team]) -> list[str]:
                 role_grant(actor=None, user=user, role=role, team=team)
             for role in sorted(held - wanted):
                 role_revoke(actor=None, user=user, role=role, team=team)
-                lines.append(f"revoked {role} from {person.username} on {name} (not part of the demo organisation)")
+                revoked.setdefault(name, []).append(role)
+        if revoked:
+            count = sum(len(roles) for roles in revoked.values())
+            lines.append(
+                f"revoked {count} role(s) from {person.username} on {', '.join(revoked)}: "
+                "the demo organisation does not give them"
+            )
     return lines
 
 
