@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
 
 
 def test_it_numbers_versions_and_hashes_the_config(alice, version):
-    from governance.gates.stats.reproducibility import canonical_json_sha256
+    from governance.core.canonical import canonical_json_sha256
 
     assert version.version == 1
     assert version.training_config_sha256 == canonical_json_sha256(version.training_config)
