@@ -398,6 +398,14 @@ def test_iban_invalid(iban):
     assert not iban_valid(iban)
 
 
+def test_iban_follows_the_registry_format_of_its_country():
+    # python-stdnum knows every ISO 13616 country (Libya was missing from our own table) and
+    # each country's BBAN format: a GB IBAN starts with a four-letter bank code, so all
+    # digits with correct check digits is not one.
+    assert iban_valid("LY83002048000020100120361")
+    assert not iban_valid("GB91824791018411163032")
+
+
 @given(st.text(alphabet="0123456789", min_size=18, max_size=18))
 def test_iban_computed_check_digits_validate(bban):
     numeric = int(bban + "1314" + "00")  # D=13, E=14
@@ -460,6 +468,8 @@ NOT_PII = [
     "536-00-5432",  # SSN group 00
     "536-22-0000",  # SSN serial 0000
     "078-05-1120",  # the famous wallet SSN
+    "457-55-5462",  # published in advertising (python-stdnum's list)
+    "123-45-6789",  # the textbook example, kept on top of python-stdnum's list
     "QQ123456C",  # NINO: Q not allowed first
     "GB123456A",  # NINO: GB prefix not allowed
     "AB123456E",  # NINO: suffix must be A-D
