@@ -745,6 +745,29 @@ def test_licence_denied(license, denied):
     assert f.message.startswith(f"licence {denied} denied for libfoo 1.2")
 
 
+@pytest.mark.parametrize(
+    "license",
+    [
+        "MIT OR GPL-3.0-only OR",  # a dangling operator
+        "(MIT) GPL-3.0-only",  # two licences without an operator
+        "GPL-3.0-only ( )",
+        "( AND GPL-3.0-only",
+        "GPL-3.0-only WITH",
+        "GPL-3.0-only WITH X WITH Y",
+        "my_licence AND GPL-3.0-only",  # "_" is not in an SPDX id
+    ],
+)
+def test_malformed_expressions_are_not_spdx_but_still_name_denied_ids(license):
+    # license-expression's parser takes the first two, and crashes on the next two;
+    # the gate holds expressions to the SPDX grammar.
+    findings = check_licenses([comp(license)], DENY, None)
+    assert [f.kind for f in findings] == ["license_denied"]
+    assert "(unparseable expression" in findings[0].message
+    findings = check_licenses([comp(license.replace("GPL-3.0-only", "MIT"))], DENY, ["MIT"])
+    assert [f.kind for f in findings] == ["license_unknown"]
+    assert "is not valid SPDX" in findings[0].message
+
+
 def test_deny_entry_variants_match_each_other():
     assert check_licenses([comp("GPL-3.0")], ["GPL-3.0-or-later"], None)
     assert check_licenses([comp("GPL-2.0-or-later")], ["gpl-2.0+"], None)

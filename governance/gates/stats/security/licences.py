@@ -1,10 +1,12 @@
 """Licence policy over the components of a licences artifact or an SBOM.
 
-SPDX ids are compared case-insensitively after stripping the ``-only`` and ``-or-later``
-suffixes and a trailing ``+``, so ``GPL-3.0`` (the deprecated id) matches
-``GPL-3.0-only``, ``GPL-3.0-or-later`` and ``GPL-3.0+`` in both directions, for deny and
-allow lists alike. ``AGPL-3.0`` and ``LGPL-3.0`` are different licences from ``GPL-3.0``
-(no substring matching). ``WITH <exception>`` is ignored for the verdict (the licence it
+Expressions are parsed by license-expression (SPDX syntax, operators in any case), held
+to the SPDX grammar it does not enforce by `_well_formed`. SPDX ids are compared
+case-insensitively after stripping the ``-only`` and ``-or-later`` suffixes and a
+trailing ``+``, so ``GPL-3.0`` (the deprecated id) matches ``GPL-3.0-only``,
+``GPL-3.0-or-later`` and ``GPL-3.0+`` in both directions, for deny and allow lists
+alike. ``AGPL-3.0`` and ``LGPL-3.0`` are different licences from ``GPL-3.0`` (no
+substring matching). ``WITH <exception>`` is ignored for the verdict (the licence it
 modifies is judged). ``OR``: passes if any alternative is acceptable; ``AND``: fails if
 any conjunct is not. Several entries in a CycloneDX ``licenses`` array are treated as a
 conjunction (conservative)."""
@@ -13,14 +15,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
+
+from boolean import ParseError
+from license_expression import (
+    OR,
+    TOKEN_AND,
+    TOKEN_LPAR,
+    TOKEN_OR,
+    TOKEN_RPAR,
+    ExpressionError,
+    LicenseSymbol,
+    LicenseWithExceptionSymbol,
+    Licensing,
+)
 
 from governance.gates.stats.outcome import GateInputError
 
 from .findings import Finding, short_repr
 
 _UNKNOWN_LICENSES = {"", "none", "noassertion", "unknown", "other", "proprietary?"}
-_SPDX_TOKEN = re.compile(r"\s*(\(|\)|[A-Za-z0-9][A-Za-z0-9.\-+:]*)")
+# No symbol table: ids stay as written (messages quote them) and are matched by `_license_key`.
+_LICENSING = Licensing()
+# What this gate takes for a licence or exception id; license-expression also allows "_".
+_SPDX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-+:]*")
 
 
 def _license_key(spdx_id: str) -> str:
@@ -33,99 +52,58 @@ def _license_key(spdx_id: str) -> str:
     return key
 
 
-class _ParseError(ValueError):
-    pass
+@lru_cache(maxsize=1024)  # an SBOM repeats a few expressions over many components
+def _parse(expression: str) -> Any | None:
+    """The SPDX expression parsed by license-expression (AND/OR of licence symbols, a
+    symbol `WITH` an exception binding tightest, operators in any case), or None when
+    it is not a valid SPDX expression."""
+    try:
+        tokens = [token for token, _, _ in _LICENSING.tokenize(expression, simple=True)]
+        return _LICENSING.parse(expression, simple=True) if _well_formed(tokens) else None
+    except (ExpressionError, ParseError):
+        return None
 
 
-def _tokenize(expression: str) -> list[str]:
-    tokens: list[str] = []
-    pos = 0
-    text = expression.strip()
-    while pos < len(text):
-        m = _SPDX_TOKEN.match(text, pos)
-        if not m:
-            raise _ParseError(f"unexpected character at {pos}")
-        tokens.append(m.group(1))
-        pos = m.end()
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-    return tokens
+def _well_formed(tokens: list[Any]) -> bool:
+    """The grammar license-expression's parser does not hold to: licences and AND/OR
+    alternate, parentheses balance and hold something, every id is an SPDX-like id. (It
+    takes "MIT OR GPL-3.0 OR" and "(MIT) GPL-3.0", and crashes on "( )" and "( AND x".)"""
+    depth, want_licence = 0, True
+    for token in tokens:
+        if isinstance(token, LicenseWithExceptionSymbol):
+            ids = [token.license_symbol.key, token.exception_symbol.key]
+        elif isinstance(token, LicenseSymbol):
+            ids = [token.key]
+        else:
+            ids = []
+        if ids and want_licence and all(_SPDX_ID.fullmatch(i) for i in ids):
+            want_licence = False
+        elif token == TOKEN_LPAR and want_licence:
+            depth += 1
+        elif token == TOKEN_RPAR and not want_licence and depth:
+            depth -= 1
+        elif token in (TOKEN_AND, TOKEN_OR) and not want_licence:
+            want_licence = True
+        else:
+            return False
+    return depth == 0 and not want_licence
 
 
-def _parse_expression(expression: str) -> Any:
-    """SPDX licence expression → ("or"|"and", [nodes]) or ("id", licence id)."""
-    tokens = _tokenize(expression)
-    pos = 0
-
-    def peek() -> str | None:
-        return tokens[pos] if pos < len(tokens) else None
-
-    def is_op(tok: str | None, op: str) -> bool:
-        return tok is not None and tok.upper() == op
-
-    def parse_or() -> Any:
-        nonlocal pos
-        nodes = [parse_and()]
-        while is_op(peek(), "OR"):
-            pos += 1
-            nodes.append(parse_and())
-        return nodes[0] if len(nodes) == 1 else ("or", nodes)
-
-    def parse_and() -> Any:
-        nonlocal pos
-        nodes = [parse_atom()]
-        while is_op(peek(), "AND"):
-            pos += 1
-            nodes.append(parse_atom())
-        return nodes[0] if len(nodes) == 1 else ("and", nodes)
-
-    def parse_atom() -> Any:
-        nonlocal pos
-        tok = peek()
-        if tok is None:
-            raise _ParseError("unexpected end of expression")
-        if tok == "(":
-            pos += 1
-            node = parse_or()
-            if peek() != ")":
-                raise _ParseError("missing )")
-            pos += 1
-            return node
-        if tok == ")" or tok.upper() in ("AND", "OR", "WITH"):
-            raise _ParseError(f"unexpected {tok!r}")
-        pos += 1
-        if is_op(peek(), "WITH"):
-            pos += 1
-            exc = peek()
-            if exc is None or exc in ("(", ")") or exc.upper() in ("AND", "OR", "WITH"):
-                raise _ParseError("WITH needs an exception id")
-            pos += 1
-        return ("id", tok)
-
-    node = parse_or()
-    if pos != len(tokens):
-        raise _ParseError(f"unexpected {tokens[pos]!r}")
-    return node
-
-
-def _judge(node: Any, deny: set[str], allow: set[str] | None) -> tuple[bool, list]:
+def _judge(node: Any, deny: set[str], allow: set[str] | None) -> tuple[bool, list[tuple[str, str]]]:
     """(acceptable, [(reason, licence id), ...]) for a parsed expression."""
-    tag = node[0]
-    if tag == "id":
-        spdx = node[1]
-        key = _license_key(spdx)
+    if isinstance(node, LicenseWithExceptionSymbol):
+        node = node.license_symbol  # the exception does not change the verdict
+    if isinstance(node, LicenseSymbol):
+        key = _license_key(node.key)
         if key in deny:
-            return False, [("denied", spdx)]
+            return False, [("denied", node.key)]
         if allow is not None and key not in allow:
-            reason = "unknown" if key in _UNKNOWN_LICENSES else "not_allowed"
-            return False, [(reason, spdx)]
+            return False, [("unknown" if key in _UNKNOWN_LICENSES else "not_allowed", node.key)]
         return True, []
-    results = [_judge(child, deny, allow) for child in node[1]]
-    if tag == "or":
-        if any(ok for ok, _ in results):
-            return True, []
-        return False, [r for _, rs in results for r in rs]
-    reasons = [r for ok, rs in results if not ok for r in rs]
+    results = [_judge(child, deny, allow) for child in node.args]
+    if isinstance(node, OR) and any(ok for ok, _ in results):
+        return True, []
+    reasons = [r for ok, rs in results if not ok for r in rs]  # AND, or an OR with no acceptable branch
     return not reasons, reasons
 
 
@@ -213,9 +191,8 @@ def check_licenses(
                 findings.append(finding("license_unknown", f"licence missing or unknown for {label}"))
             continue
         shown = short_repr(expression, 80).strip("'\"")
-        try:
-            tree = _parse_expression(expression)
-        except _ParseError:
+        tree = _parse(expression)
+        if tree is None:
             mentioned = [
                 t for t in re.findall(r"[A-Za-z0-9][A-Za-z0-9.\-+]*", expression) if _license_key(t) in deny_keys
             ]
@@ -252,7 +229,7 @@ def check_licenses(
             else "license_not_allowed"
         )
         message = " and ".join(parts) + f" for {label}"
-        if tree[0] != "id":
+        if not isinstance(tree, LicenseSymbol | LicenseWithExceptionSymbol):
             message += f" ({shown})"
         findings.append(finding(kind, message))
     return findings
