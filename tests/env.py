@@ -14,6 +14,9 @@ import tempfile
 import uuid
 
 _run = uuid.uuid4().hex[:10]
+# The checkout's .env (written by `make run` for manage.py) is a developer's local setup,
+# not the test environment: settings skip it when ENV_FILE is empty.
+os.environ.setdefault("ENV_FILE", "")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + _run)
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PRINT_SETTING = "import sys, governance.settings as s; print(getattr(s, sys.argv[1]))"
+PRINT_SETTINGS = "import sys, governance.settings as s; print(*(getattr(s, name) for name in sys.argv[1:]), sep='\\n')"
 
 
 @pytest.fixture
@@ -32,6 +32,7 @@ def base_env(tmp_path) -> dict[str, str]:
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "VAR_DIR": str(tmp_path / "var"),
         "MEDIA_ROOT": str(tmp_path / "media"),
+        "ENV_FILE": "",  # not the checkout's .env that `make run` writes
     }
     return env
 
@@ -52,10 +53,16 @@ def import_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
     return run(env, "-c", "import governance.settings")
 
 
-def setting(env: dict[str, str], name: str) -> str:
-    result = run(env, "-c", PRINT_SETTING, name)
+def settings_of(env: dict[str, str], *names: str) -> list[str]:
+    """The settings' values as printed by a fresh interpreter with this environment."""
+    result = run(env, "-c", PRINT_SETTINGS, *names)
     assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    return result.stdout.strip().split("\n")
+
+
+def setting(env: dict[str, str], name: str) -> str:
+    (value,) = settings_of(env, name)
+    return value
 
 
 def error_line(result: subprocess.CompletedProcess) -> str:
@@ -211,8 +218,7 @@ def test_bad_redis_url_is_a_clear_error(base_env, url):
 @pytest.mark.parametrize("url", ["redis://redis:6379/0", "rediss://:password@cache.example.com:6380/1"])
 def test_good_redis_urls_feed_broker_and_results(base_env, url):
     base_env["REDIS_URL"] = url
-    assert setting(base_env, "CELERY_BROKER_URL") == url
-    assert setting(base_env, "CELERY_RESULT_BACKEND") == url
+    assert settings_of(base_env, "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND") == [url, url]
 
 
 def test_bad_integer_is_an_error_naming_nothing_silently(base_env):
@@ -232,12 +238,6 @@ def test_production_defaults_are_hardened(base_env):
     result = run(base_env, "-c", script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ("True True True 31536000 ('HTTP_X_FORWARDED_PROTO', 'https') ['gov.example.com']")
-
-
-def test_manage_py_check_passes_with_production_settings(base_env):
-    result = run(base_env, "manage.py", "check", "--fail-level", "WARNING")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues" in result.stdout
 
 
 def test_django_security_checks_pass_with_production_settings(base_env):
