@@ -45,7 +45,7 @@ class RegisteredModel(models.Model):
         return self.name
 
 
-LINEAGE_FIELDS = (
+IMMUTABLE_FIELDS = (
     "model_id",
     "version",
     "artifact_uri",
@@ -94,9 +94,9 @@ class ModelVersion(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
-            stored = ModelVersion.objects.filter(pk=self.pk).values(*LINEAGE_FIELDS).first()
+            stored = ModelVersion.objects.filter(pk=self.pk).values(*IMMUTABLE_FIELDS).first()
             if stored is not None:
-                changed = [f for f in LINEAGE_FIELDS if f != "created_at" and stored[f] != getattr(self, f)]
+                changed = [f for f in IMMUTABLE_FIELDS if f != "created_at" and stored[f] != getattr(self, f)]
                 if changed:
                     raise ValidationError(
                         f"Lineage of {self} is immutable ({', '.join(changed)}); register a new version instead."

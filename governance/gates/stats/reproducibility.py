@@ -6,47 +6,24 @@ Pure: no Django, no I/O. The caller hashes the artifact file (it has the bytes) 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from governance.core.canonical import canonical_json_sha256
+from governance.core.vocabulary import LINEAGE_FIELDS
+
 from .outcome import GateInputError, GateResult, checklist
 from .params import GateParams, checked, names_from
 
-__all__ = [
-    "LINEAGE_FIELDS",
-    "MAX_SEED",
-    "MAX_SNAPSHOT_ID_LENGTH",
-    "canonical_json",
-    "canonical_json_sha256",
-    "reproducibility_gate",
-]
+__all__ = ["MAX_SEED", "MAX_SNAPSHOT_ID_LENGTH", "reproducibility_gate"]
 
-LINEAGE_FIELDS = (
-    "code_hash",
-    "data_snapshot_id",
-    "training_config",
-    "seed",
-    "artifact_sha256",
-)
 MAX_SEED = 2**32 - 1
 MAX_SNAPSHOT_ID_LENGTH = 200
 
 _GIT_SHA = re.compile(r"(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|sha256:[0-9a-fA-F]{64})")
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
-
-
-def canonical_json(obj: Any) -> bytes:
-    """The canonical JSON bytes of `obj` (sorted keys, no spaces, UTF-8, non-ASCII kept)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def canonical_json_sha256(obj: Any) -> str:
-    """Lower-case hex sha256 of `canonical_json(obj)`: how training configs are hashed."""
-    return hashlib.sha256(canonical_json(obj)).hexdigest()
 
 
 def _is_placeholder_hash(value: str) -> bool:

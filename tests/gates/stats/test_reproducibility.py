@@ -9,13 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from governance.core.canonical import canonical_json, canonical_json_sha256
+from governance.core.vocabulary import LINEAGE_FIELDS
 from governance.gates.stats.outcome import FAILED, PASSED, GateInputError
-from governance.gates.stats.reproducibility import (
-    LINEAGE_FIELDS,
-    canonical_json,
-    canonical_json_sha256,
-    reproducibility_gate,
-)
+from governance.gates.stats.reproducibility import reproducibility_gate
 
 CONFIG = {
     "model": "xgboost",
