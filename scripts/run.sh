@@ -9,22 +9,20 @@ scripts/bootstrap.sh run
 PY=.venv/bin/python
 PORT="${PORT:-8000}"
 # Local settings live in .env (settings.py reads it), so every `manage.py` command works from
-# any shell in this checkout, not only under `make run`. Written once; edit it freely.
-if [ ! -f .env ]; then
-  cat > .env <<ENV
-# Local settings written by \`make run\` on $(date -u +%Y-%m-%d). Variables set in the
-# environment win over these. See docs/operations.md for every variable.
-DEBUG=true
-SECRET_KEY=$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')
-DATABASE_URL=sqlite:///$(pwd)/var/governance.sqlite3
-REDIS_URL=redis://127.0.0.1:6379/0
-EMAIL_BACKEND=file
-SITE_URL=http://127.0.0.1:$PORT
-ENV
-  chmod 600 .env
-  echo "==> wrote local settings to .env"
-fi
+# any shell in this checkout, not only under `make run`. Only missing keys are added (an
+# existing .env, e.g. one made for docker compose, keeps its values); edit it freely.
+[ -f .env ] || { touch .env; chmod 600 .env; }
+add_setting() {
+  grep -q "^$1=" .env || { echo "$1=$2" >> .env; added+=("$1"); }
+}
+added=()
+add_setting DEBUG true
+add_setting SECRET_KEY "$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')"
+add_setting DATABASE_URL "sqlite:///$(pwd)/var/governance.sqlite3"
+# Redis, email (files under var/mail) and SITE_URL keep their local defaults (docs/operations.md).
+[ ${#added[@]} -eq 0 ] || echo "==> local settings in .env: added ${added[*]}"
 REDIS_URL="${REDIS_URL:-$(sed -n 's/^REDIS_URL=//p' .env | tail -n 1)}"
+[ "$PORT" = 8000 ] || export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
 case "$REDIS_URL" in
   redis://127.0.0.1*|redis://localhost*|"") scripts/ensure_services.sh redis ;;
 esac
