@@ -165,7 +165,7 @@ def _promotion_payload(promotion: PromotionRequest, user) -> dict:
     )
     state = slot_states_for([promotion])[promotion.pk]
     right = decision_right_for(user, promotion, state)
-    return s.promotion_out(promotion, state, list(promotion.gate_runs.all()), right)
+    return s.promotion_out(promotion, state, list(promotion.gate_runs.current()), right)
 
 
 def _promotion_for(user, pk: int) -> PromotionRequest:

@@ -41,6 +41,17 @@ class PromotionRequest(models.Model):
     bypassed_gates = models.JSONField(default=list)
     bypass_expires_at = models.DateTimeField(null=True, blank=True)
     review_due_at = models.DateTimeField(null=True, blank=True)
+    # Approval terms of the policy, frozen too: SLA, ticket format, who else may not approve.
+    sla_hours = models.PositiveIntegerField(null=True, blank=True)
+    ticket_pattern = models.CharField(max_length=200, blank=True)
+    ticket_example = models.CharField(max_length=100, blank=True)
+    exclude_from_approval = models.JSONField(default=list, blank=True)
+    # The comparison with production when the request was filed: what approvers signed against,
+    # readable after the production version has changed.
+    comparison = models.JSONField(default=dict, blank=True)
+    # Gates run again (a new round) when the evidence changes or the request is resubmitted;
+    # approvals given in an earlier round are stale.
+    gate_round = models.PositiveIntegerField(default=1)
     # The production version this promotion replaced (for roll back).
     replaced_version = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -86,6 +97,11 @@ class Decision(models.Model):
     ticket_id = models.CharField(max_length=100, blank=True)
     risk_class = models.CharField(max_length=10, choices=RiskClass.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What the approver saw: the request's gate round, and the hash of the evidence files,
+    # documents, gate outcomes and frozen policy at that moment (with the parts it covers).
+    round = models.PositiveIntegerField(default=1)
+    manifest_sha256 = models.CharField(max_length=64, blank=True)
+    manifest = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

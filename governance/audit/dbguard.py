@@ -70,3 +70,21 @@ def guard_operation(builder, *args):
         run_sql(schema_editor, builder(schema_editor.connection.vendor, *args)[1])
 
     return migrations.RunPython(forward, backward)
+
+
+def reguard_operation(builder, *args, previous_args: tuple | None = None):
+    """Re-create a guard after a migration that changed its table: drop it (SQLite drops it
+    anyway when Django rebuilds a table to add a column) and create it again, possibly with
+    new arguments (e.g. more frozen columns). Reverse: back to `previous_args`."""
+    from django.db import migrations
+
+    def forward(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        run_sql(schema_editor, builder(vendor, *args)[1] + builder(vendor, *args)[0])
+
+    def backward(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        old = previous_args or args
+        run_sql(schema_editor, builder(vendor, *args)[1] + builder(vendor, *old)[0])
+
+    return migrations.RunPython(forward, backward)

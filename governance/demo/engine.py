@@ -325,7 +325,7 @@ def gates_settle(*, request_id: int, timeout: float, say: Say = _silent) -> None
     started = time.monotonic()
     told = False
     while True:
-        unfinished = GateRun.objects.filter(request_id=request_id).exclude(status__in=FINAL_GATE_STATUSES)
+        unfinished = GateRun.objects.current().filter(request_id=request_id).exclude(status__in=FINAL_GATE_STATUSES)
         for run_id in list(unfinished.values_list("pk", flat=True)):
             gate_run_execute(run_id=run_id)
         if not unfinished.exists():

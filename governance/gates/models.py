@@ -17,6 +17,12 @@ class GateStatus(models.TextChoices):
 FINAL_GATE_STATUSES = (GateStatus.PASSED, GateStatus.FAILED, GateStatus.ERROR, GateStatus.BYPASSED)
 
 
+class GateRunQuerySet(models.QuerySet):
+    def current(self) -> GateRunQuerySet:
+        """Runs of their request's current round (earlier rounds are history)."""
+        return self.filter(round=models.F("request__gate_round"))
+
+
 class GateRun(models.Model):
     request = models.ForeignKey("approvals.PromotionRequest", on_delete=models.PROTECT, related_name="gate_runs")
     gate_id = models.CharField(max_length=64)
@@ -29,10 +35,15 @@ class GateRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    round = models.PositiveIntegerField(default=1)  # the request's gate round this run belongs to
+
+    objects = GateRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["request_id", "position"]
-        constraints = [models.UniqueConstraint(fields=["request", "gate_id"], name="one_run_per_gate")]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "round", "gate_id"], name="one_run_per_gate_and_round")
+        ]
         indexes = [models.Index(fields=["status", "dispatched_at"])]  # gate_sweep
 
     def __str__(self) -> str:

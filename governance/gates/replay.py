@@ -28,7 +28,7 @@ class ReplayReport:
 
 def replay_request(request: PromotionRequest) -> ReplayReport:
     report = ReplayReport()
-    for run in request.gate_runs.all():
+    for run in request.gate_runs.current():
         if run.status == GateStatus.BYPASSED or not run.outcome:
             report.lines.append(f"{run.gate_id}: {run.status}, nothing to recompute")
             continue

@@ -41,6 +41,7 @@ def gate_runs_create(*, request: PromotionRequest) -> list[GateRun]:
         runs.append(
             GateRun(
                 request=request,
+                round=request.gate_round,
                 gate_id=spec["id"],
                 gate_type=spec["type"],
                 params=params,
@@ -111,7 +112,7 @@ def gates_dispatch(*, request_id: int, run_ids: list[int] | None = None) -> None
 
     from governance.gates.tasks import gate_run_task, gates_finalize_task
 
-    runs = GateRun.objects.filter(request_id=request_id, status=GateStatus.PENDING)
+    runs = GateRun.objects.current().filter(request_id=request_id, status=GateStatus.PENDING)
     if run_ids is not None:
         runs = runs.filter(pk__in=run_ids)
     ids = list(runs.values_list("pk", flat=True))
@@ -197,7 +198,7 @@ def gate_run_execute(*, run_id: int) -> str:
 def gates_finalize(*, request_id: int) -> None:
     """Announce that every run of the request is final (gates_finished). Idempotent: the
     receiver moves the request on only while it still awaits its gates."""
-    runs = list(GateRun.objects.filter(request_id=request_id).values("gate_id", "status"))
+    runs = list(GateRun.objects.current().filter(request_id=request_id).values("gate_id", "status"))
     if any(r["status"] not in FINAL_GATE_STATUSES for r in runs):
         return
     gates_finished.send(
@@ -214,10 +215,10 @@ def gate_sweep(*, now=None) -> int:
     stale = now - timedelta(seconds=settings.GATE_STALE_AFTER_SECONDS)
     # A run "running" longer than the hard time limit lost its worker: make it pending again.
     dead = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    GateRun.objects.filter(status=GateStatus.RUNNING, started_at__lt=dead, request__status=AWAITING_GATES).update(
-        status=GateStatus.PENDING
-    )
-    pending = GateRun.objects.filter(
+    GateRun.objects.current().filter(
+        status=GateStatus.RUNNING, started_at__lt=dead, request__status=AWAITING_GATES
+    ).update(status=GateStatus.PENDING)
+    pending = GateRun.objects.current().filter(
         Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale),
         status=GateStatus.PENDING,
         request__status=AWAITING_GATES,
@@ -228,8 +229,10 @@ def gate_sweep(*, now=None) -> int:
     for request_id, ids in by_request.items():
         gates_dispatch(request_id=request_id, run_ids=ids)
     # Requests whose runs all finished but whose final step was lost.
-    waiting = GateRun.objects.filter(request__status=AWAITING_GATES).values_list("request_id", flat=True)
-    unfinished = GateRun.objects.filter(status__in=[GateStatus.PENDING, GateStatus.RUNNING]).values("request_id")
+    waiting = GateRun.objects.current().filter(request__status=AWAITING_GATES).values_list("request_id", flat=True)
+    unfinished = (
+        GateRun.objects.current().filter(status__in=[GateStatus.PENDING, GateStatus.RUNNING]).values("request_id")
+    )
     for request_id in set(waiting.exclude(request_id__in=unfinished)):
         gates_finalize(request_id=request_id)
     return sum(len(v) for v in by_request.values())

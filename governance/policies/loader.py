@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -420,6 +421,17 @@ def _check_transition(base: Path, block: dict, add) -> None:
                 )
             else:
                 roles[role] = i
+
+    pattern = block.get("ticket_pattern")
+    if isinstance(pattern, str):
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            add(base + ("ticket_pattern",), f"not a valid regular expression: {exc}")
+        else:
+            example = block.get("ticket_example")
+            if isinstance(example, str) and not compiled.fullmatch(example):
+                add(base + ("ticket_example",), f"{show(example)} does not match ticket_pattern {show(pattern)}")
 
     emergency = block.get("emergency")
     if isinstance(emergency, dict) and isinstance(gates, list):

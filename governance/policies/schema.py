@@ -69,6 +69,8 @@ TRANSITION_PAIRS = tuple(tuple(t.split("->")) for t in TRANSITIONS)
 # Metrics with a natural 0..1 scale: their margins must stay within 1.
 BOUNDED_PERFORMANCE_METRICS = tuple(m for m in PERFORMANCE_METRICS if m not in LOWER_IS_BETTER_METRICS)
 REPRODUCIBILITY_FIELDS = LINEAGE_FIELDS
+#: Groups a policy may bar from approving, on top of the requester and the version's author.
+SOD_EXCLUSIONS = ("evidence_uploaders", "document_editors")
 #: Columns of the predictions table that cannot be sensitive attributes.
 PREDICTION_COLUMNS = ("y_true", "y_score", "y_pred", "baseline_score")
 WELL_KNOWN_KPIS = ("ctr", "error_rate", "latency_p95_ms", "conversion_rate")
@@ -548,6 +550,31 @@ POLICY_SCHEMA: dict[str, Any] = {
                     "description": "Whether change_type experiment may use this transition "
                     "(default: true into staging, false elsewhere).",
                 },
+                "sla_hours": _number(
+                    minimum=1,
+                    maximum=2160,
+                    integer=True,
+                    description="Approvals are due this many hours after the gates pass; overdue requests "
+                    "are flagged and reminded daily.",
+                ),
+                "ticket_pattern": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200,
+                    "description": "Regular expression a decision's ticket ID must match in full, "
+                    "e.g. '[A-Z]+-[0-9]+'; a ticket is then required.",
+                },
+                "ticket_example": {
+                    "type": "string",
+                    "maxLength": 100,
+                    "description": "Shown when a ticket is refused.",
+                },
+                "exclude_from_approval": _subset(
+                    SOD_EXCLUSIONS,
+                    "group",
+                    "Who may not approve besides the requester and the version's author (always excluded).",
+                    default_all=False,
+                ),
             },
             "required": ["gates", "approvals"],
             "additionalProperties": False,

@@ -392,7 +392,7 @@ def model_card(request, name, number):
 
 def _gate_panel_context(promotion: PromotionRequest) -> dict:
     """What the live gate panel needs, and nothing more: htmx polls it every 2 s."""
-    gate_runs = list(promotion.gate_runs.all())
+    gate_runs = list(promotion.gate_runs.current())
     return {
         "promotion": promotion,
         "gate_runs": gate_runs,
