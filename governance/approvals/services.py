@@ -35,6 +35,7 @@ from governance.approvals.selectors import decision_right_for, request_slot_stat
 from governance.approvals.slots import SlotState, default_required_approvals
 from governance.approvals.transitions import PromotionError, assert_request_transition, assert_stage_transition
 from governance.audit.services import audit_record
+from governance.notifications.services import notify
 from governance.registry.models import ModelVersion, RegisteredModel, Stage
 
 DECISION_ACTIONS = {
@@ -193,7 +194,9 @@ def promotion_gates_completed(*, request_id: int, failed: list[str], errored: li
             model_name=model.name,
             data={"failed": failed, "errored": errored},
         )
-        _notify(request, "gates_failed", [request.requested_by], f"{request}: {reason}.")
+        _notify(
+            request, "gates_failed", [request.requested_by], f"{request}: {reason}.", key=f"round-{request.gate_round}"
+        )
         return request
     _set_status(request, RequestStatus.AWAITING_APPROVALS, "All gates passed.")
     audit_record(actor=None, action="promotion.gates_passed", obj=request, model_name=model.name, data={})
@@ -265,10 +268,10 @@ def promotion_decide(
     )
     if decision == DecisionKind.REJECT:
         _set_status(request, RequestStatus.REJECTED, f"Rejected by {user} ({role}): {made.reason}")
-        _notify(request, "request_decided", [request.requested_by], f"{request} was rejected by {user}.")
+        _notify(request, "decision_made", [request.requested_by], f"{request} was rejected by {user}.")
     elif decision == DecisionKind.REQUEST_CHANGES:
         _set_status(request, RequestStatus.CHANGES_REQUESTED, f"Changes requested by {user} ({role}): {made.reason}")
-        _notify(request, "request_decided", [request.requested_by], f"{user} requested changes on {request}.")
+        _notify(request, "changes_requested", [request.requested_by], f"{user} requested changes on {request}.")
     elif request.status == RequestStatus.AWAITING_APPROVALS and request_slot_state(request).complete:
         _execute(request, actor=user)
     return made
@@ -415,7 +418,7 @@ def promotion_expire_stale(*, now=None) -> list[int]:
             )
             _notify(
                 request,
-                "request_decided",
+                "decision_made",
                 [request.requested_by],
                 f"{request} expired after {days} days without a decision.",
             )
@@ -426,12 +429,8 @@ def promotion_expire_stale(*, now=None) -> list[int]:
 # --- Notifications (recorded now, sent by the notifications app) ------------------------
 
 
-def _notify(request: PromotionRequest, kind: str, users, message: str) -> None:
-    from governance.notifications.models import Notification
-
-    Notification.objects.bulk_create(
-        [Notification(recipient=u, kind=kind, request=request, message=message[:1000]) for u in users if u is not None]
-    )
+def _notify(request: PromotionRequest, kind: str, users, message: str, key: str = "") -> None:
+    notify(event=kind, request=request, recipients=users, message=message, key=key)
 
 
 def _notify_pending_approvers(request: PromotionRequest, state: SlotState) -> None:
@@ -446,4 +445,4 @@ def _notify_pending_approvers(request: PromotionRequest, state: SlotState) -> No
         for u in get_user_model().objects.filter(pk__in=candidates, is_active=True)
         if decision_right_for(u, request, state, held.get((u.pk, model.pk), set())).may_approve
     ]
-    _notify(request, "approval_pending", users, f"{request} waits for your sign-off.")
+    _notify(request, "approval_needed", users, f"{request} waits for your sign-off.", key=f"round-{request.gate_round}")

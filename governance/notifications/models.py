@@ -8,10 +8,19 @@ from django.db import models
 
 
 class NotificationKind(models.TextChoices):
-    APPROVAL_PENDING = "approval_pending", "Approval pending"
+    """The email events of DESIGN.md."""
+
+    APPROVAL_NEEDED = "approval_needed", "Approval needed"
+    APPROVAL_STALE = "approval_stale", "Approval stale, asked again"
     GATES_FAILED = "gates_failed", "Gates failed"
-    REQUEST_DECIDED = "request_decided", "Request decided"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    DECISION_MADE = "decision_made", "Decision made"
     PROMOTED = "promoted", "Promoted"
+    ROLLED_BACK = "rolled_back", "Rolled back"
+    SLA_REMINDER = "sla_reminder", "Approvals overdue"
+    REVIEW_DUE = "review_due", "Post-incident review due"
+    REVIEW_OVERDUE = "review_overdue", "Post-incident review overdue"
+    EMERGENCY_REVERTED = "emergency_reverted", "Emergency change reverted"
 
 
 class Notification(models.Model):
