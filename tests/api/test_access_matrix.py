@@ -7,11 +7,13 @@ never 500, and change nothing (audit trail, stages and requests are as before).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import pytest
+from django.db import transaction
 from rest_framework.test import APIClient
 
-from governance.accounts.models import ApiToken
+from governance.accounts.models import ApiToken, Team
 from governance.accounts.roles import ROLE_NAMES
 from governance.approvals.models import Decision, PromotionRequest
 from governance.approvals.services import promotion_decide, promotion_request
@@ -46,7 +48,15 @@ ALLOWED = {
 }
 
 
-def _world(scope_team_is_mine: bool, role: str):
+@dataclass
+class World:
+    mine: bool
+    model: object
+    pending: object
+    v3: object
+
+
+def _build_world(scope_team_is_mine: bool) -> World:
     mine, theirs = make_team("mine"), make_team("theirs")
     requester, approver = make_user("requester"), make_user("approver")
     policy_publish(text=POLICY)
@@ -61,12 +71,30 @@ def _world(scope_team_is_mine: bool, role: str):
         req = promotion_request(user=requester, version=v, to_stage="production", justification="x")
         promotion_decide(user=approver, request=req, decision="approve", reason="ok", risk_class="low")
     pending = promotion_request(user=requester, version=v3, to_stage="staging", justification="x")
+    return World(scope_team_is_mine, model, pending, v3)
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["my-team", "other-team"])
+def world(request, django_db_setup, django_db_blocker):
+    """The world of every matrix test, built through the services once per module and side.
+
+    It is written inside a transaction kept open for the module; each test runs in a
+    savepoint inside it (pytest-django's per-test transaction), so whatever a test changes
+    is rolled back before the next one, and the world itself is rolled back at the end.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield _build_world(request.param)
+        transaction.set_rollback(True)
+
+
+def _client_for_role(role: str) -> APIClient:
+    """Someone holding `role` on my team, calling the API with their own token."""
     actor = make_user(f"actor-{role}")
-    grant(actor, role, team=mine)
+    grant(actor, role, team=Team.objects.get(name="mine"))
     _, key = ApiToken.issue(user=actor)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client, model, pending, v3
+    return client
 
 
 def _do(action: str, client: APIClient, model, pending, v3):
@@ -111,13 +139,13 @@ def _state():
     )
 
 
-@pytest.mark.parametrize("mine", [True, False], ids=["my-team", "other-team"])
 @pytest.mark.parametrize("action", ACTIONS)
 @pytest.mark.parametrize("role", ROLE_NAMES)
-def test_access_matrix(role, action, mine):
-    client, model, pending, v3 = _world(mine, role)
+def test_access_matrix(world, role, action):
+    mine = world.mine
+    client = _client_for_role(role)
     before = _state()
-    response = _do(action, client, model, pending, v3)
+    response = _do(action, client, world.model, world.pending, world.v3)
     assert response.status_code < 500, response.content
     allowed = mine and role in ALLOWED[action]
     if allowed:
