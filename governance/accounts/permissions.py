@@ -197,6 +197,8 @@ class DecisionFacts:
     request_open: bool
     requested_by_id: int | None
     fills_a_slot: bool  # the user's approval already fills a slot of this request
+    is_author: bool = False  # the user registered the version
+    excluded_as: str = ""  # a group the policy bars from approving, e.g. "evidence uploader"
 
 
 @dataclass(frozen=True)
@@ -241,8 +243,9 @@ def decision_right(facts: DecisionFacts) -> DecisionRight:
     """Who may decide: pure, no database. The single rule for service, inbox, page and API.
 
     - Only an open request takes decisions.
-    - Separation of duties: the requester never decides on their own request, and one
-      person fills at most one approval slot (their counted approval ends their part).
+    - Separation of duties: the requester never decides on their own request, nor does the
+      version's author, nor anyone in a group the policy excludes (e.g. evidence uploaders);
+      one person fills at most one approval slot (their counted approval ends their part).
     - A decision needs a role the request requires that the user holds now, and that
       may decide at all (Action.DECIDE: not the read-only auditor).
     - Approving needs an open slot of such a role; rejecting or requesting changes does not.
@@ -254,6 +257,17 @@ def decision_right(facts: DecisionFacts) -> DecisionRight:
             (),
             (),
             "You requested this promotion; someone else must decide on it (separation of duties).",
+            "forbidden",
+        )
+    if facts.is_author:
+        return DecisionRight(
+            (), (), "You registered this version; someone else must decide on it (separation of duties).", "forbidden"
+        )
+    if facts.excluded_as:
+        return DecisionRight(
+            (),
+            (),
+            f"The policy bars the {facts.excluded_as}s of this version from deciding (separation of duties).",
             "forbidden",
         )
     if facts.fills_a_slot:

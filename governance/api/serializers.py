@@ -114,6 +114,14 @@ class PromotionIn(serializers.Serializer):
     change_type = serializers.ChoiceField(choices=ChangeType.choices, default=ChangeType.STANDARD)
     justification = serializers.CharField(max_length=5000)
     ticket_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    bypass_gates = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        max_length=50,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="emergency only: the gates to bypass (default: every gate the policy lets an emergency bypass)",
+    )
 
 
 class DecisionIn(serializers.Serializer):
@@ -129,6 +137,10 @@ class ReasonIn(serializers.Serializer):
     ticket_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
+class ResubmitIn(serializers.Serializer):
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
 class CancelIn(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
@@ -142,8 +154,11 @@ class DryRunIn(serializers.Serializer):
 
 
 def promotion_out(request: PromotionRequest, slot_state, gate_runs, right) -> dict:
-    """The promotion as pipelines read it; `you` answers what the calling user may decide."""
+    """The promotion as pipelines read it; `you` answers what the calling user may decide.
+    Each approval carries what its author saw (round, manifest_sha256) and whether it is
+    stale (given on earlier evidence, or by someone who no longer holds the role)."""
     version = request.version
+    stale_ids = {d.pk for d, _ in slot_state.stale}
     return {
         "id": request.pk,
         "model": version.model.name,
@@ -153,6 +168,7 @@ def promotion_out(request: PromotionRequest, slot_state, gate_runs, right) -> di
         "change_type": request.change_type,
         "status": request.status,
         "status_reason": request.status_reason,
+        "gate_round": request.gate_round,
         "justification": request.justification,
         "ticket_id": request.ticket_id,
         "requested_by": request.requested_by.username,
@@ -202,6 +218,9 @@ def promotion_out(request: PromotionRequest, slot_state, gate_runs, right) -> di
                 "ticket_id": d.ticket_id,
                 "risk_class": d.risk_class,
                 "decided_at": d.created_at.isoformat(),
+                "round": d.round,
+                "manifest_sha256": d.manifest_sha256,
+                "stale": d.pk in stale_ids,
             }
             for d in request.decisions.all()
         ],

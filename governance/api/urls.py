@@ -17,6 +17,7 @@ urlpatterns = [
     path("promotions/<int:pk>/", views.PromotionDetailView.as_view(), name="promotion"),
     path("promotions/<int:pk>/decisions/", views.DecisionView.as_view(), name="decisions"),
     path("promotions/<int:pk>/cancel/", views.CancelView.as_view(), name="cancel"),
+    path("promotions/<int:pk>/resubmit/", views.ResubmitView.as_view(), name="resubmit"),
     path("audit/", views.AuditListView.as_view(), name="audit"),
     path("roles/", views.RoleView.as_view(), name="roles"),
 ]

@@ -199,6 +199,17 @@ class CancelView(APIView):
         return Response(_promotion_payload(promotion, request.user))
 
 
+class ResubmitView(APIView):
+    """After changes were requested: back to the gates on the evidence as it is now."""
+
+    @extend_schema(request=s.ResubmitIn, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, pk):
+        promotion = _promotion_for(request.user, pk)
+        data = _valid(s.ResubmitIn, request.data)
+        promotions.promotion_resubmit(user=request.user, request=promotion, note=data["note"])
+        return Response(_promotion_payload(promotion, request.user))
+
+
 class RollbackView(APIView):
     @extend_schema(request=s.ReasonIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, name):

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from governance.core.vocabulary import CHANGE_TYPES, OPEN_REQUEST_STATUSES, REQUEST_STATUSES, choices
+from governance.core.vocabulary import (
+    CHANGE_TYPES,
+    DECIDABLE_REQUEST_STATUSES,
+    OPEN_REQUEST_STATUSES,
+    REQUEST_STATUSES,
+    choices,
+)
 from governance.registry.models import ModelVersion, Stage
 
 ChangeType = models.TextChoices("ChangeType", choices(CHANGE_TYPES))
@@ -14,6 +22,7 @@ ChangeType = models.TextChoices("ChangeType", choices(CHANGE_TYPES))
 
 RequestStatus = models.TextChoices("RequestStatus", choices(REQUEST_STATUSES))
 OPEN_STATUSES = tuple(RequestStatus(s) for s in OPEN_REQUEST_STATUSES)
+DECIDABLE_STATUSES = tuple(RequestStatus(s) for s in DECIDABLE_REQUEST_STATUSES)
 
 
 class PromotionRequest(models.Model):
@@ -73,7 +82,25 @@ class PromotionRequest(models.Model):
 
     @property
     def is_open(self) -> bool:
+        """Not closed (waiting for gates, decisions or, after changes were requested, its requester)."""
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_decidable(self) -> bool:
+        return self.status in DECIDABLE_STATUSES
+
+    def ticket_problem(self, ticket_id: str) -> str:
+        """Why a decision's ticket ID is refused under this request's frozen policy ("" if fine)."""
+        if not self.ticket_pattern:
+            return ""
+        example = f" (e.g. {self.ticket_example})" if self.ticket_example else ""
+        if not ticket_id:
+            return f"This policy needs a ticket ID{example}."
+        if not re.fullmatch(self.ticket_pattern, ticket_id):
+            return (
+                f"{ticket_id!r} is not a ticket ID here: they look like {self.ticket_example or self.ticket_pattern}."
+            )
+        return ""
 
 
 class DecisionKind(models.TextChoices):
@@ -108,7 +135,9 @@ class Decision(models.Model):
         constraints = [
             # One person fills at most one slot of a request.
             models.UniqueConstraint(
-                fields=["request", "user"], condition=Q(decision="approve"), name="one_approval_per_person"
+                fields=["request", "round", "user"],
+                condition=Q(decision="approve"),
+                name="one_approval_per_person_and_round",
             )
         ]
 

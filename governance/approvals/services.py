@@ -22,7 +22,9 @@ from governance.accounts.permissions import (
     users_holding_roles,
 )
 from governance.accounts.roles import Action
+from governance.approvals.manifest import manifest_changes, manifest_sha256, request_manifest
 from governance.approvals.models import (
+    DECIDABLE_STATUSES,
     OPEN_STATUSES,
     ChangeType,
     Decision,
@@ -35,6 +37,7 @@ from governance.approvals.selectors import decision_right_for, request_slot_stat
 from governance.approvals.slots import SlotState, default_required_approvals
 from governance.approvals.transitions import PromotionError, assert_request_transition, assert_stage_transition
 from governance.audit.services import audit_record
+from governance.evidence.selectors import comparison_with_production
 from governance.notifications.services import notify
 from governance.registry.models import ModelVersion, RegisteredModel, Stage
 
@@ -70,7 +73,10 @@ def promotion_request(
     change_type: str = ChangeType.STANDARD,
     justification: str,
     ticket_id: str = "",
+    bypass_gates: list[str] | None = None,
 ) -> PromotionRequest:
+    """File a request. An emergency bypasses `bypass_gates` (default: every gate the policy
+    lets an emergency bypass); each must be one the policy allows."""
     from governance.gates.services import gate_runs_create
     from governance.policies.services import policy_for_model
 
@@ -87,8 +93,6 @@ def promotion_request(
         raise PromotionError(f"Unknown stage {to_stage!r}.", field="to_stage")
     version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
     assert_stage_transition(version.stage, to_stage)
-    if change_type == ChangeType.EXPERIMENT and to_stage != Stage.STAGING:
-        raise PromotionError("An experiment may reach staging only, never production.", field="change_type")
     if change_type == ChangeType.EMERGENCY and not ticket_id.strip():
         raise PromotionError("An emergency change needs the incident ticket ID.", field="ticket_id")
 
@@ -96,6 +100,14 @@ def promotion_request(
     block = (
         (policy_version.data.get("transitions") or {}).get(f"{version.stage}->{to_stage}") if policy_version else None
     )
+    if change_type == ChangeType.EXPERIMENT and not (
+        block.get("experiment_allowed", False) if block is not None else to_stage == Stage.STAGING
+    ):
+        where = "staging only, never production" if to_stage != Stage.STAGING else "no stage under this policy"
+        raise PromotionError(
+            f"An experiment may reach {where} (experiment_allowed is false for {version.stage}->{to_stage}).",
+            field="change_type",
+        )
     if to_stage == Stage.PRODUCTION and block is None:
         why = (
             f"no policy applies to {model.name} (risk tier {model.risk_tier})"
@@ -107,7 +119,8 @@ def promotion_request(
             field="to_stage",
             code="no_policy",
         )
-    if block is not None:
+    block = block or {}
+    if block:
         approvals = [{"role": a["role"], "count": int(a.get("count", 1))} for a in block.get("approvals", [])]
         gates = list(block.get("gates", []))
         emergency = block.get("emergency")
@@ -122,7 +135,14 @@ def promotion_request(
     if change_type == ChangeType.EMERGENCY:
         if not emergency:
             raise PromotionError("The policy allows no emergency change for this transition.", field="change_type")
-        bypassed = list(emergency.get("bypassable_gates", []))
+        allowed = list(emergency.get("bypassable_gates", []))
+        bypassed = allowed if bypass_gates is None else list(dict.fromkeys(bypass_gates))
+        refused = [g for g in bypassed if g not in allowed]
+        if refused:
+            raise PromotionError(
+                f"The policy does not let {', '.join(refused)} be bypassed (bypassable: {', '.join(allowed)}).",
+                field="bypass_gates",
+            )
         bypass_expires_at = now + timedelta(hours=int(emergency.get("max_bypass_hours", 72)))
         review_due_at = now + timedelta(hours=int(emergency.get("post_incident_review_within_hours", 120)))
 
@@ -146,6 +166,11 @@ def promotion_request(
                 bypassed_gates=bypassed,
                 bypass_expires_at=bypass_expires_at,
                 review_due_at=review_due_at,
+                sla_hours=block.get("sla_hours"),
+                ticket_pattern=block.get("ticket_pattern", ""),
+                ticket_example=block.get("ticket_example", ""),
+                exclude_from_approval=list(block.get("exclude_from_approval", [])),
+                comparison=comparison_with_production(version),
             )
     except IntegrityError as exc:
         raise PromotionError(f"{version} already has an open promotion request.", code="conflict") from exc
@@ -208,7 +233,6 @@ def promotion_gates_completed(*, request_id: int, failed: list[str], errored: li
     return request
 
 
-@transaction.atomic
 def promotion_decide(
     *,
     user,
@@ -219,6 +243,41 @@ def promotion_decide(
     ticket_id: str = "",
     role: str | None = None,
 ) -> Decision:
+    """Record an approval, rejection or change request. A refusal by the decision rule
+    (self-approval, author, wrong or revoked role, second approval) is itself audited, with
+    its reason, in a transaction of its own: the attempt is a governance fact too."""
+    try:
+        return _decide(
+            user=user,
+            request=request,
+            decision=decision,
+            reason=reason,
+            risk_class=risk_class,
+            ticket_id=ticket_id,
+            role=role,
+        )
+    except _Refused as refused:
+        with transaction.atomic():
+            audit_record(
+                actor=user,
+                action="promotion.decision_refused",
+                obj=request,
+                model_name=request.version.model.name,
+                data={"decision": decision, "role": role, "reason": refused.message, "code": refused.code},
+            )
+        if refused.code == "forbidden":
+            raise PermissionDenied(refused.message) from None
+        raise PromotionError(refused.message, code=refused.code, field=refused.field) from None
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str, field: str | None):
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+@transaction.atomic
+def _decide(*, user, request, decision, reason, risk_class, ticket_id, role) -> Decision:
     if decision not in DecisionKind.values:
         raise PromotionError("Decision must be approve, reject or request_changes.", field="decision")
     if not (reason or "").strip():
@@ -230,14 +289,17 @@ def promotion_decide(
     held = roles_for_model(user, model)
     if not user_may(user, Action.VIEW, model, roles=held):
         raise PermissionDenied("No such request.")
-    right = decision_right_for(user, request, request_slot_state(request), held)
+    ticket_id = (ticket_id or "").strip()
+    problem = request.ticket_problem(ticket_id)
+    if problem:
+        raise PromotionError(problem, field="ticket_id")
+    state = request_slot_state(request)
+    right = decision_right_for(user, request, state, held)
     refused = right.refusal(decision, role)
     if refused is not None:
-        code, message, field = refused
-        if code == "forbidden":
-            raise PermissionDenied(message)
-        raise PromotionError(message, code=code, field=field)
+        raise _Refused(*refused)
     role = right.role_for(decision, role)
+    manifest = request_manifest(request)
     try:
         with transaction.atomic():
             made = Decision.objects.create(
@@ -246,13 +308,16 @@ def promotion_decide(
                 role=role,
                 decision=decision,
                 reason=reason.strip()[:5000],
-                ticket_id=(ticket_id or "").strip()[:100],
+                ticket_id=ticket_id[:100],
                 risk_class=risk_class,
+                round=request.gate_round,
+                manifest=manifest,
+                manifest_sha256=manifest_sha256(manifest),
             )
-    except IntegrityError as exc:
-        raise PromotionError(
-            "You already approved this request; one person fills at most one slot.", code="duplicate"
-        ) from exc
+    except IntegrityError:
+        raise _Refused(
+            "duplicate", "You already approved this request; one person fills at most one slot.", None
+        ) from None
     audit_record(
         actor=user,
         action=DECISION_ACTIONS[decision],
@@ -264,6 +329,8 @@ def promotion_decide(
             "reason": made.reason,
             "ticket_id": made.ticket_id,
             "risk_class": risk_class,
+            "round": made.round,
+            "manifest_sha256": made.manifest_sha256,
         },
     )
     if decision == DecisionKind.REJECT:
@@ -271,10 +338,80 @@ def promotion_decide(
         _notify(request, "decision_made", [request.requested_by], f"{request} was rejected by {user}.")
     elif decision == DecisionKind.REQUEST_CHANGES:
         _set_status(request, RequestStatus.CHANGES_REQUESTED, f"Changes requested by {user} ({role}): {made.reason}")
-        _notify(request, "changes_requested", [request.requested_by], f"{user} requested changes on {request}.")
+        _notify(
+            request,
+            "changes_requested",
+            [request.requested_by],
+            f"{user} requested changes on {request}: {made.reason}",
+            key=f"round-{request.gate_round}",
+        )
     elif request.status == RequestStatus.AWAITING_APPROVALS and request_slot_state(request).complete:
         _execute(request, actor=user)
     return made
+
+
+@transaction.atomic
+def promotion_evidence_changed(*, version_id: int, actor, what: str) -> PromotionRequest | None:
+    """New evidence or a new document revision for a version with a request waiting for its
+    gates or approvals: the gates run again on it (a new round) and approvals given before
+    go stale. A request with changes requested waits for its requester to resubmit."""
+    pending = PromotionRequest.objects.filter(version_id=version_id, status__in=DECIDABLE_STATUSES).first()
+    if pending is None:
+        return None
+    request = _lock_request(pending.pk)
+    if not request.is_decidable:
+        return request
+    _start_round(request, actor=actor, reason=f"The evidence changed ({what}); gates run again.", what=what)
+    return request
+
+
+@transaction.atomic
+def promotion_resubmit(*, user, request: PromotionRequest, note: str = "") -> PromotionRequest:
+    """After changes were requested: the requester (or a model owner or MLOps) sends the
+    request back to its gates, on the evidence as it is now. Earlier decisions stay in the
+    history; approvals from earlier rounds do not count."""
+    request = _lock_request(request.pk)
+    model = request.version.model
+    if not user_may(user, Action.VIEW, model):
+        raise PermissionDenied("No such request.")
+    if user.pk != request.requested_by_id and not user_may(user, Action.REQUEST, model):
+        raise PermissionDenied("Only the requester, a model owner or MLOps may resubmit this request.")
+    if request.status != RequestStatus.CHANGES_REQUESTED:
+        raise PromotionError(
+            f"This request is {request.get_status_display().lower()}; only one with changes requested is resubmitted.",
+            code="invalid_state",
+        )
+    note = (note or "").strip()[:1000]
+    _start_round(request, actor=user, reason=f"Resubmitted by {user}" + (f": {note}" if note else "."), what=note)
+    audit_record(
+        actor=user,
+        action="promotion.resubmitted",
+        obj=request,
+        model_name=model.name,
+        data={"round": request.gate_round, "note": note},
+    )
+    return request
+
+
+def _start_round(request: PromotionRequest, *, actor, reason: str, what: str) -> None:
+    """Gates again, on the evidence as it is now; runs inside the caller's transaction."""
+    from governance.gates.services import gate_runs_create
+
+    previous = request.gate_round
+    request.gate_round = previous + 1
+    request.save(update_fields=["gate_round"])
+    if request.status == RequestStatus.AWAITING_GATES:
+        PromotionRequest.objects.filter(pk=request.pk).update(status_reason=reason[:1000])
+    else:
+        _set_status(request, RequestStatus.AWAITING_GATES, reason)
+    audit_record(
+        actor=actor,
+        action="promotion.gates_restarted",
+        obj=request,
+        model_name=request.version.model.name,
+        data={"round": request.gate_round, "previous_round": previous, "why": what[:500]},
+    )
+    gate_runs_create(request=request)
 
 
 @transaction.atomic
@@ -445,4 +582,20 @@ def _notify_pending_approvers(request: PromotionRequest, state: SlotState) -> No
         for u in get_user_model().objects.filter(pk__in=candidates, is_active=True)
         if decision_right_for(u, request, state, held.get((u.pk, model.pk), set())).may_approve
     ]
-    _notify(request, "approval_needed", users, f"{request} waits for your sign-off.", key=f"round-{request.gate_round}")
+    # Who approved an earlier round is asked again, with what changed since they looked.
+    stale = {decision.user_id: decision for decision, _ in state.stale if decision.round < request.gate_round}
+    key = f"round-{request.gate_round}"
+    again = [u for u in users if u.pk in stale]
+    if again:
+        now = request_manifest(request)
+        for user in again:
+            changes = manifest_changes(stale[user.pk].manifest, now)
+            message = f"{request} changed since you approved it ({'; '.join(changes) or 'evidence changed'})."
+            _notify(request, "approval_stale", [user], message, key=key)
+    _notify(
+        request,
+        "approval_needed",
+        [u for u in users if u.pk not in stale],
+        f"{request} waits for your sign-off.",
+        key=key,
+    )

@@ -51,19 +51,27 @@ class SlotState:
 
 
 def approval_slots(
-    required_approvals: list[dict], decisions: list[Decision], roles_by_user: dict[int, set[str]]
+    required_approvals: list[dict],
+    decisions: list[Decision],
+    roles_by_user: dict[int, set[str]],
+    current_round: int = 1,
 ) -> SlotState:
-    """Fill the required slots from approvals still backed by the author's current role.
+    """Fill the required slots from approvals of the current gate round still backed by the
+    author's current role.
 
     `required_approvals` is the request's frozen [{"role", "count"}]; `roles_by_user` maps
-    user id → roles held now on the model. One person fills at most one slot (a database
-    constraint guarantees it too).
+    user id → roles held now on the model. An approval from an earlier round was given on
+    evidence that has changed since: it is stale. One person fills at most one slot (a
+    database constraint guarantees it too).
     """
     slots = [Slot(role=item["role"], index=i + 1) for item in required_approvals for i in range(item.get("count", 1))]
     state = SlotState(slots=slots)
     used_users: set[int] = set()
     for decision in decisions:
         if decision.decision != DecisionKind.APPROVE or decision.user_id in used_users:
+            continue
+        if decision.round < current_round:
+            state.stale.append((decision, f"given on round {decision.round}, before the evidence changed"))
             continue
         if decision.role not in roles_by_user.get(decision.user_id, set()):
             state.stale.append((decision, f"{decision.user} no longer holds the {decision.role} role"))

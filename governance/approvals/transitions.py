@@ -26,7 +26,12 @@ STAGE_TRANSITIONS: dict[str, frozenset[str]] = {
 _CLOSING = {RequestStatus.REJECTED, RequestStatus.CHANGES_REQUESTED, RequestStatus.CANCELLED, RequestStatus.EXPIRED}
 REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
     RequestStatus.AWAITING_GATES: frozenset({RequestStatus.AWAITING_APPROVALS, RequestStatus.GATES_FAILED} | _CLOSING),
-    RequestStatus.AWAITING_APPROVALS: frozenset({RequestStatus.PROMOTED} | _CLOSING),
+    # Back to the gates when the evidence changes (a new round).
+    RequestStatus.AWAITING_APPROVALS: frozenset({RequestStatus.PROMOTED, RequestStatus.AWAITING_GATES} | _CLOSING),
+    # The requester resubmits (new evidence, a new round of gates), cancels, or it expires.
+    RequestStatus.CHANGES_REQUESTED: frozenset(
+        {RequestStatus.AWAITING_GATES, RequestStatus.CANCELLED, RequestStatus.EXPIRED}
+    ),
 }
 
 

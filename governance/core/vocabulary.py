@@ -20,7 +20,10 @@ REQUEST_STATUSES = (
     "cancelled",
     "expired",
 )
-OPEN_REQUEST_STATUSES = ("awaiting_gates", "awaiting_approvals")
+#: Not closed: a version has at most one open request. Changes requested waits for its requester.
+OPEN_REQUEST_STATUSES = ("awaiting_gates", "awaiting_approvals", "changes_requested")
+#: Open and waiting for the gates or for decisions.
+DECIDABLE_REQUEST_STATUSES = ("awaiting_gates", "awaiting_approvals")
 CHANGE_TYPES = ("standard", "emergency", "experiment")
 
 ROLES = (

@@ -1,4 +1,5 @@
-"""Reading evidence: the current artifact of each kind, document completeness."""
+"""Reading evidence: the current artifact of each kind, document completeness, the comparison
+with production."""
 
 from __future__ import annotations
 
@@ -52,3 +53,43 @@ def documents_completeness(version: ModelVersion, current: dict[str, Document] |
                 "revision": doc.revision,
             }
     return result
+
+
+COMPARED_LINEAGE = (
+    "artifact_uri",
+    "artifact_sha256",
+    "code_hash",
+    "data_snapshot_id",
+    "training_config_sha256",
+    "seed",
+    "framework",
+)
+
+
+def comparison_with_production(version: ModelVersion) -> dict:
+    """This version against the model's production version, as JSON a request can freeze.
+
+    {"production_version": n or None, "rows": [{"label", "production", "candidate", "changed"}]}.
+    Metrics come from each version's metrics artifact and are labelled "declared": they are
+    what the team reported, not what the gates recomputed.
+    """
+    production = (
+        ModelVersion.objects.filter(model_id=version.model_id, stage="production").exclude(pk=version.pk).first()
+    )
+    if production is None:
+        return {"production_version": None, "rows": []}
+    rows = []
+    for field in COMPARED_LINEAGE:
+        a, b = getattr(production, field), getattr(version, field)
+        rows.append({"label": field.replace("_", " "), "production": a, "candidate": b, "changed": a != b})
+    declared = [_declared_metrics(v) for v in (production, version)]
+    for key in sorted(set(declared[0]) | set(declared[1])):
+        a, b = declared[0].get(key), declared[1].get(key)
+        rows.append({"label": f"{key} (declared)", "production": a, "candidate": b, "changed": a != b})
+    return {"production_version": production.version, "rows": rows}
+
+
+def _declared_metrics(version: ModelVersion) -> dict[str, float]:
+    artifact = artifact_latest(version, "metrics")
+    data = artifact.data if artifact is not None and isinstance(artifact.data, dict) else {}
+    return {k: v for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

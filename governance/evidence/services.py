@@ -32,6 +32,7 @@ from governance.evidence.models import (
     EvidenceKind,
 )
 from governance.evidence.parsers import EvidenceError, ParsedEvidence, parse_evidence
+from governance.evidence.signals import evidence_changed
 from governance.registry.models import ModelVersion
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,9 @@ def evidence_upload(
                 name=original_name,
                 rows=parsed.row_count,
             )
+            evidence_changed.send(
+                sender=Artifact, version_id=version.pk, actor=user, what=f"{kind.replace('_', ' ')} evidence uploaded"
+            )
     except BaseException:
         for name in created_names:
             try:
@@ -208,5 +212,11 @@ def document_save(*, user, version: ModelVersion, kind: str, fields: dict, conte
         kind=kind,
         revision=document.revision,
         missing_fields=document_missing_fields(kind, fields, content),
+    )
+    evidence_changed.send(
+        sender=Document,
+        version_id=version.pk,
+        actor=user,
+        what=f"{kind.replace('_', ' ')} revised (r{document.revision})",
     )
     return document

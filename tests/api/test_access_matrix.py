@@ -131,8 +131,9 @@ def _do(action: str, client: APIClient, model, pending, v3):
 
 
 def _state():
+    # A refused decision is audited on purpose (promotion.decision_refused); nothing else may change.
     return (
-        AuditEvent.objects.count(),
+        AuditEvent.objects.exclude(action="promotion.decision_refused").count(),
         tuple(ModelVersion.objects.order_by("pk").values_list("stage", flat=True)),
         tuple(PromotionRequest.objects.order_by("pk").values_list("status", flat=True)),
         Decision.objects.count(),
@@ -155,6 +156,9 @@ def test_access_matrix(world, role, action):
         assert response.status_code == expected, (role, action, mine, response.content)
         assert response.json()["error"]["code"] in ("forbidden", "not_found")
         assert _state() == before, "a denied action changed something"
+        if mine and action == "decide":
+            refused = AuditEvent.objects.filter(action="promotion.decision_refused").last()
+            assert refused is not None and refused.data["code"] == "forbidden" and refused.data["reason"]
 
 
 def test_admin_may_grant_and_revoke_roles(admin_user):
