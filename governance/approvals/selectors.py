@@ -7,6 +7,24 @@ Who may decide is `accounts.permissions.decision_right`; this module only gather
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    When,
+)
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from governance.accounts.permissions import (
     DecisionFacts,
@@ -14,8 +32,10 @@ from governance.accounts.permissions import (
     decision_right,
     roles_by_user_and_model,
     roles_for_model,
+    users_holding_roles,
 )
 from governance.approvals.models import OPEN_STATUSES, DecisionKind, PromotionRequest
+from governance.approvals.sla import AWAITING_APPROVALS, SlaState, sla_state
 from governance.approvals.slots import SlotState, approval_slots
 from governance.registry.selectors import models_visible_to
 
@@ -25,15 +45,20 @@ class InboxItem:
     request: PromotionRequest
     slot_state: SlotState
     my_roles: list[str]  # the required roles I could fill now
+    sla: SlaState | None = None  # when approvals are due (None: no SLA clock runs)
+
+
+def _with_related(requests: QuerySet[PromotionRequest]) -> QuerySet[PromotionRequest]:
+    """What an inbox row shows, loaded with the rows: model, team, requester, decisions."""
+    return requests.select_related("version__model__team", "requested_by").prefetch_related("decisions__user")
+
+
+def _requests_visible_to(user) -> QuerySet[PromotionRequest]:
+    return PromotionRequest.objects.filter(version__model__in=models_visible_to(user))
 
 
 def _open_requests_visible_to(user):
-    return (
-        PromotionRequest.objects.filter(status__in=OPEN_STATUSES, version__model__in=models_visible_to(user))
-        .select_related("version__model__team", "requested_by")
-        .prefetch_related("decisions__user")
-        .order_by("requested_at")
-    )
+    return _with_related(_requests_visible_to(user).filter(status__in=OPEN_STATUSES)).order_by("requested_at")
 
 
 def slot_states_for(
@@ -88,11 +113,22 @@ def decision_right_for(
     return decision_right(decision_facts(user, request, state, held_roles))
 
 
-def inbox_for_user(user) -> list[InboxItem]:
-    """Open requests where the user could fill a required slot now."""
+def inbox_for_user(user, now: datetime | None = None) -> list[InboxItem]:
+    """Open requests where the user could fill a required slot now: most urgent first (overdue,
+    then soonest due), then oldest."""
     if not (user and user.is_authenticated):
         return []
-    requests = list(_open_requests_visible_to(user))
+    now = now or timezone.now()
+    items = [item for item in inbox_items(user, list(_open_requests_visible_to(user)), now) if item.my_roles]
+    return sorted(items, key=lambda item: (item.sla is None, item.sla.due_at if item.sla else None))
+
+
+def inbox_items(user, requests: list[PromotionRequest], now: datetime) -> list[InboxItem]:
+    """Rows of any inbox tab: slot states, the roles the user may approve in now, the SLA.
+
+    `requests` come with `version__model__team`, `requested_by` and `decisions__user` loaded
+    (`_with_related`); roles held are two queries for the whole list, whatever its length.
+    """
     if not requests:
         return []
     models = {r.version.model_id: r.version.model for r in requests}
@@ -101,6 +137,135 @@ def inbox_for_user(user) -> list[InboxItem]:
     items = []
     for r in requests:
         right = decision_right_for(user, r, states[r.pk], held.get((user.pk, r.version.model_id), set()))
-        if right.may_approve:
-            items.append(InboxItem(request=r, slot_state=states[r.pk], my_roles=list(right.approve_roles)))
+        items.append(
+            InboxItem(request=r, slot_state=states[r.pk], my_roles=list(right.approve_roles), sla=sla_state(r, now))
+        )
     return items
+
+
+# --- The inbox as a work queue: tabs, filters, due dates ----------------------------------
+
+INBOX_TABS = {
+    "waiting": "Waiting for me",
+    "mine": "Raised by me",
+    "scope": "All open in my scope",
+    "decided": "Recently decided",
+}
+RECENTLY_DECIDED_DAYS = 30
+INBOX_PAGE_SIZE = 50
+
+
+def _with_due_at(requests: QuerySet[PromotionRequest]) -> QuerySet[PromotionRequest]:
+    """Annotate `sla_due_at`, the rule of `sla.due_at` in SQL: `status_changed_at + sla_hours`
+    while the request awaits approvals, else NULL. (The cast: SQLite multiplies a duration by
+    a plain integer column only.)"""
+    hours = ExpressionWrapper(Cast("sla_hours", IntegerField()) * timedelta(hours=1), output_field=DurationField())
+    due = Case(
+        When(status=AWAITING_APPROVALS, sla_hours__gt=0, then=F("status_changed_at") + hours),
+        default=None,
+        output_field=DateTimeField(),
+    )
+    return requests.annotate(sla_due_at=due)
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the inbox page's filter form asks for; empty values do not filter."""
+
+    team: str = ""
+    risk_tier: str = ""
+    change_type: str = ""
+    transition: str = ""  # "staging->production"
+    overdue: bool = False
+
+    def apply(self, requests: QuerySet[PromotionRequest], now: datetime) -> QuerySet[PromotionRequest]:
+        if self.team:
+            requests = requests.filter(version__model__team__name=self.team)
+        if self.risk_tier:
+            requests = requests.filter(version__model__risk_tier=self.risk_tier)
+        if self.change_type:
+            requests = requests.filter(change_type=self.change_type)
+        if self.transition:
+            src, _, dst = self.transition.partition("->")
+            requests = requests.filter(from_stage=src, to_stage=dst)
+        if self.overdue:
+            if "sla_due_at" not in requests.query.annotations:
+                requests = _with_due_at(requests)
+            requests = requests.filter(sla_due_at__lte=now)
+        return requests
+
+
+def requests_raised_by(user) -> QuerySet[PromotionRequest]:
+    """Requests the user filed, any status, newest first (models they still see)."""
+    return _with_related(_requests_visible_to(user).filter(requested_by=user)).order_by("-requested_at", "-pk")
+
+
+def requests_open_in_scope(user) -> QuerySet[PromotionRequest]:
+    """Every open request of the models the user sees: overdue and soonest due first, then oldest."""
+    open_requests = _with_due_at(_requests_visible_to(user).filter(status__in=OPEN_STATUSES))
+    return _with_related(open_requests).order_by(F("sla_due_at").asc(nulls_last=True), "requested_at", "pk")
+
+
+def requests_closed_recently(user, now: datetime, days: int = RECENTLY_DECIDED_DAYS) -> QuerySet[PromotionRequest]:
+    """Requests of the models the user sees that closed in the last `days` days, newest first."""
+    closed = _requests_visible_to(user).exclude(status__in=OPEN_STATUSES)
+    closed = closed.filter(status_changed_at__gte=now - timedelta(days=days))
+    return _with_related(closed).order_by("-status_changed_at", "-pk")
+
+
+def inbox_tab_counts(user, filters: InboxFilters, now: datetime) -> dict[str, int]:
+    """How many requests each tab but "waiting" holds under `filters`: one query."""
+    cutoff = now - timedelta(days=RECENTLY_DECIDED_DAYS)
+    is_open = Q(status__in=OPEN_STATUSES)
+    return filters.apply(_requests_visible_to(user), now).aggregate(
+        mine=Count("pk", filter=Q(requested_by=user)),
+        scope=Count("pk", filter=is_open),
+        decided=Count("pk", filter=~is_open & Q(status_changed_at__gte=cutoff)),
+    )
+
+
+@dataclass
+class InboxTab:
+    tab: str
+    page: Page  # of InboxItem
+    counts: dict[str, int]  # per tab, under the same filters
+    waiting_total: int  # waiting for the user, unfiltered (the navigation's count)
+
+
+def inbox_tab(user, *, tab: str, filters: InboxFilters, now: datetime, page: int | str | None = 1) -> InboxTab:
+    """One page of one inbox tab, with every tab's count, in a constant number of queries."""
+    everything = inbox_for_user(user, now)
+    waiting = everything
+    if everything and filters != InboxFilters():
+        candidates = _requests_visible_to(user).filter(pk__in=[item.request.pk for item in everything])
+        wanted = set(filters.apply(candidates, now).values_list("pk", flat=True))
+        waiting = [item for item in everything if item.request.pk in wanted]
+    counts = {"waiting": len(waiting), **inbox_tab_counts(user, filters, now)}
+    if tab == "waiting":  # the to-do list: all of it on one page
+        shown = Paginator(waiting, max(len(waiting), 1)).get_page(1)
+    else:
+        requests = {
+            "mine": requests_raised_by(user),
+            "scope": requests_open_in_scope(user),
+            "decided": requests_closed_recently(user, now),
+        }[tab]
+        shown = Paginator(filters.apply(requests, now), INBOX_PAGE_SIZE).get_page(page)
+        shown.object_list = inbox_items(user, list(shown.object_list), now)
+    return InboxTab(tab=tab, page=shown, counts=counts, waiting_total=len(everything))
+
+
+# --- SLA reminders ------------------------------------------------------------------------
+
+
+def requests_overdue(now: datetime) -> QuerySet[PromotionRequest]:
+    """Requests whose approvals are past due (any model: the daily reminder reads it)."""
+    return _with_related(_with_due_at(PromotionRequest.objects.all())).filter(sla_due_at__lte=now).order_by("pk")
+
+
+def users_who_may_approve(request: PromotionRequest, state: SlotState) -> list:
+    """Everyone who may fill an open slot of `request` now: the inbox's rule (decision_right)."""
+    model = request.version.model
+    candidates = users_holding_roles(model, state.open_roles)
+    held = roles_by_user_and_model(candidates, [model])
+    users = get_user_model().objects.filter(pk__in=candidates, is_active=True).order_by("pk")
+    return [u for u in users if decision_right_for(u, request, state, held.get((u.pk, model.pk), set())).may_approve]

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 
 from governance.approvals.models import ChangeType, DecisionKind, RiskClass
+from governance.approvals.selectors import INBOX_TABS, InboxFilters
+from governance.approvals.transitions import STAGE_TRANSITIONS
 from governance.core.errors import DomainError
 from governance.evidence.models import EvidenceKind
 from governance.registry.models import RiskTier, Stage
@@ -18,6 +20,58 @@ class DecisionForm(forms.Form):
     def __init__(self, *args, roles: list[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r, r.replace("_", " ")) for r in (roles or [])]
+
+
+def _transition_choices() -> list[tuple[str, str]]:
+    """Every move a request can make, in lifecycle order: "staging->production"."""
+    order = list(Stage.values)
+    pairs = sorted(
+        ((src, dst) for src, dsts in STAGE_TRANSITIONS.items() for dst in dsts),
+        key=lambda pair: (order.index(pair[0]), order.index(pair[1])),
+    )
+    return [(f"{src}->{dst}", f"{src} → {dst}") for src, dst in pairs]
+
+
+class InboxFilterForm(forms.Form):
+    """The inbox's tab and filters, all query parameters (`?tab=mine&team=credit`); an unknown
+    value is a form error, answered with a 400 that says which."""
+
+    tab = forms.ChoiceField(choices=list(INBOX_TABS.items()), required=False)
+    team = forms.ChoiceField(choices=[], required=False)
+    risk_tier = forms.ChoiceField(choices=[("", "any tier"), *RiskTier.choices], required=False, label="Risk tier")
+    change_type = forms.ChoiceField(
+        choices=[("", "any change"), *ChangeType.choices], required=False, label="Change type"
+    )
+    transition = forms.ChoiceField(choices=[("", "any transition"), *_transition_choices()], required=False)
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+
+    def __init__(self, *args, teams: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "any team"), *((name, name) for name in teams)]
+
+    @property
+    def chosen_tab(self) -> str:
+        """The tab asked for, "waiting" by default (kept when another parameter is wrong)."""
+        self.is_valid()  # cleans once; valid fields stay in cleaned_data even if others are not
+        return getattr(self, "cleaned_data", {}).get("tab") or "waiting"
+
+    @property
+    def has_filters(self) -> bool:
+        """Whether any filter (not the tab) was given."""
+        return any(self.data.get(name) for name in ("team", "risk_tier", "change_type", "transition", "overdue"))
+
+    def filters(self) -> InboxFilters:
+        """The filters asked for (none when the form is invalid)."""
+        if not self.is_valid():
+            return InboxFilters()
+        data = self.cleaned_data
+        return InboxFilters(
+            team=data["team"],
+            risk_tier=data["risk_tier"],
+            change_type=data["change_type"],
+            transition=data["transition"],
+            overdue=data["overdue"],
+        )
 
 
 class PromotionForm(forms.Form):

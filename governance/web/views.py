@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance.accounts.models import Team
@@ -27,7 +28,7 @@ from governance.accounts.selectors import role_holdings
 from governance.accounts.services import role_grant, role_revoke
 from governance.approvals import services as promotions
 from governance.approvals.models import PromotionRequest
-from governance.approvals.selectors import decision_right_for, inbox_for_user, slot_states_for
+from governance.approvals.selectors import INBOX_TABS, decision_right_for, inbox_tab, slot_states_for
 from governance.approvals.transitions import next_stages
 from governance.audit.selectors import AuditFilters, audit_events
 from governance.core.errors import DomainError
@@ -88,8 +89,18 @@ def _request_for(user, pk: int) -> PromotionRequest:
 
 @login_required
 def inbox(request):
-    items = inbox_for_user(request.user)
-    return render(request, "web/inbox.html", {"items": items, "nav_inbox_count": len(items)})
+    """The work queue: one tab (waiting for me, raised by me, open in my scope, recently
+    decided) under the filters of the query string; an unknown value is a 400 naming it."""
+    teams = Team.objects.filter(pk__in=models_visible_to(request.user).values("team_id")).order_by("name")
+    form = forms.InboxFilterForm(request.GET, teams=list(teams.values_list("name", flat=True)))
+    context = {"form": form, "tabs": INBOX_TABS, "tab": form.chosen_tab}
+    if not form.is_valid():
+        return render(request, "web/inbox.html", context, status=400)
+    queue = inbox_tab(
+        request.user, tab=form.chosen_tab, filters=form.filters(), now=timezone.now(), page=request.GET.get("page")
+    )
+    # The navigation shows the same count: no second computation.
+    return render(request, "web/inbox.html", {**context, "queue": queue, "nav_inbox_count": queue.waiting_total})
 
 
 @login_required

@@ -284,3 +284,14 @@ def preferred_stage(choices):
     values = [value for value, _label in (choices or [])]
     forward = [v for v in values if v and v != "archived"]
     return forward[0] if forward else (values[0] if values else "")
+
+
+@register.filter
+def sla(promotion):
+    """When a request's approvals are due, now (approvals.sla.SlaState: due_at, overdue, text);
+    None when no SLA clock runs. `{% with due=promotion|sla %}`."""
+    from django.utils import timezone
+
+    from governance.approvals.sla import sla_state
+
+    return sla_state(promotion, timezone.now()) if promotion is not None else None
