@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -211,6 +212,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 GATE_SWEEP_INTERVAL_SECONDS = env.int("GATE_SWEEP_INTERVAL_SECONDS", default=60)
 GATE_STALE_AFTER_SECONDS = env.int("GATE_STALE_AFTER_SECONDS", default=120)
 PROMOTION_REQUEST_EXPIRY_DAYS = env.int("PROMOTION_REQUEST_EXPIRY_DAYS", default=30)
+# Hour (in TIME_ZONE) of the daily reminder to approvers of requests past their SLA.
+PROMOTION_SLA_REMINDER_HOUR = env.int("PROMOTION_SLA_REMINDER_HOUR", default=8)
 CELERY_BEAT_SCHEDULE = {
     "gates-sweep-stale-runs": {
         "task": "governance.gates.tasks.gate_sweep",
@@ -219,6 +222,10 @@ CELERY_BEAT_SCHEDULE = {
     "promotions-expire-stale": {
         "task": "governance.approvals.tasks.promotion_expire_task",
         "schedule": 3600,
+    },
+    "promotions-sla-reminders": {
+        "task": "governance.approvals.tasks.promotion_sla_remind_task",
+        "schedule": crontab(minute=0, hour=PROMOTION_SLA_REMINDER_HOUR),
     },
 }
 
