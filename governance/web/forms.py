@@ -1,25 +1,118 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
 
-from governance.approvals.models import ChangeType, DecisionKind, RiskClass
+from governance.accounts.permissions import DecisionRight
+from governance.approvals.models import ChangeType, DecisionKind, PromotionRequest, RiskClass
 from governance.approvals.selectors import INBOX_TABS, InboxFilters
 from governance.approvals.transitions import STAGE_TRANSITIONS
 from governance.core.errors import DomainError
 from governance.evidence.models import EvidenceKind
 from governance.registry.models import RiskTier, Stage
+from governance.web.reauth import REAUTHENTICATE_AFTER, reauthentication_needed
 
 
 class DecisionForm(forms.Form):
+    """A decision on a request. Built by `decision_form_for`, which knows the request's terms:
+    the roles the user may decide in, the ticket format, and whether to ask for the password."""
+
     decision = forms.ChoiceField(choices=DecisionKind.choices, widget=forms.RadioSelect)
     role = forms.ChoiceField(choices=[], required=False, help_text="The role you sign in.")
-    risk_class = forms.ChoiceField(choices=RiskClass.choices, label="Risk classification")
+    # No default: a preselected "low" on a regulated model would be signed without a thought.
+    risk_class = forms.ChoiceField(
+        choices=[("", "Choose…"), *RiskClass.choices],
+        label="Risk classification",
+        error_messages={"required": "Choose the risk classification of this change."},
+    )
     ticket_id = forms.CharField(max_length=100, required=False, label="Ticket ID")
     reason = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, roles: list[str] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        roles: list[str] | None = None,
+        approve_roles: list[str] | None = None,
+        ticket_pattern: str = "",
+        ticket_example: str = "",
+        password_of=None,
+        **kwargs,
+    ):
+        """`roles`: those the user may decide in; `approve_roles`: those with an open slot (the
+        others are labelled, and listed last). `password_of`: the user who must type their
+        password again (None: no password field)."""
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r, r.replace("_", " ")) for r in (roles or [])]
+        roles = list(roles or [])
+        if approve_roles is not None:
+            roles = [r for r in roles if r in approve_roles] + [r for r in roles if r not in approve_roles]
+        self.fields["role"].choices = [(r, _role_label(r, approve_roles)) for r in roles]
+        self.ticket_pattern = ticket_pattern
+        self.ticket_example = ticket_example
+        if ticket_pattern:
+            field = self.fields["ticket_id"]
+            field.required = True
+            field.error_messages["required"] = f"A ticket ID is required here. {self._ticket_hint()}"
+            field.help_text = self._ticket_hint()
+            if ticket_example:
+                field.widget.attrs["placeholder"] = ticket_example
+        self.password_of = password_of
+        if password_of is not None:
+            minutes = int(REAUTHENTICATE_AFTER.total_seconds() // 60)
+            self.fields["password"] = forms.CharField(
+                label="Your password",
+                strip=False,
+                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+                help_text=f"Decisions on this model need a sign-in from the last {minutes} minutes: confirm it is you.",
+                error_messages={"required": "Type your password to confirm it is you."},
+            )
+
+    def _ticket_hint(self) -> str:
+        if self.ticket_example:
+            return f"Ticket IDs look like {self.ticket_example} here."
+        return f"Ticket IDs match {self.ticket_pattern} here."
+
+    def clean_ticket_id(self) -> str:
+        ticket = self.cleaned_data.get("ticket_id", "")
+        if ticket and self.ticket_pattern:
+            try:
+                matches = re.fullmatch(self.ticket_pattern, ticket) is not None
+            except re.error:
+                raise forms.ValidationError("The policy's ticket format is broken; ask an admin to fix it.") from None
+            if not matches:
+                raise forms.ValidationError(f"“{ticket}” is not a ticket ID. {self._ticket_hint()}")
+        return ticket
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data.get("password", "")
+        if not self.password_of.check_password(password):
+            raise forms.ValidationError("That is not your password; nothing was recorded.")
+        return password
+
+    @property
+    def reauthenticated(self) -> bool:
+        """The password was asked for and was right (call after is_valid())."""
+        return self.password_of is not None and "password" in getattr(self, "cleaned_data", {})
+
+
+def _role_label(role: str, approve_roles: list[str] | None) -> str:
+    label = role.replace("_", " ")
+    if approve_roles is not None and role not in approve_roles:
+        return f"{label} (its slots are filled: reject or request changes only)"
+    return label
+
+
+def decision_form_for(http_request, promotion: PromotionRequest, right: DecisionRight, data=None) -> DecisionForm:
+    """The decision form of `promotion` for the signed-in user (the request page and its POST)."""
+    needs_password = reauthentication_needed(http_request.session, promotion.version.model.risk_tier)
+    return DecisionForm(
+        data,
+        roles=list(right.decide_roles),
+        approve_roles=list(right.approve_roles),
+        ticket_pattern=promotion.ticket_pattern,
+        ticket_example=promotion.ticket_example,
+        password_of=http_request.user if needs_password else None,
+    )
 
 
 def _transition_choices() -> list[tuple[str, str]]:
@@ -156,3 +249,13 @@ def add_domain_error(form: forms.Form, exc: DomainError, rename: dict[str, str] 
             placed = True
     if not placed:
         form.add_error(None, exc.message)
+
+
+class ReviewForm(forms.Form):
+    """The post-incident review of an emergency change."""
+
+    what_happened = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="What happened")
+    root_cause = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Root cause")
+    follow_ups = forms.CharField(
+        max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Follow-ups", help_text="Owners and dates."
+    )

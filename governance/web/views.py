@@ -47,6 +47,7 @@ from governance.registry.models import ModelVersion, RegisteredModel, RiskTier, 
 from governance.registry.selectors import get_model_for_user, models_for_list, models_visible_to, role_change_subjects
 from governance.reports import charts
 from governance.web import forms
+from governance.web.reauth import authentication_record
 
 
 def not_found(request, exception=None):
@@ -461,8 +462,10 @@ def request_gates(request, pk):
 @require_POST
 def request_decide(request, pk):
     promotion = _request_for(request.user, pk)
-    form = forms.DecisionForm(request.POST, roles=[item["role"] for item in promotion.required_approvals])
+    form = forms.decision_form_for(request, promotion, decision_right_for(request.user, promotion), request.POST)
     if form.is_valid():
+        if form.reauthenticated:
+            authentication_record(request.session)  # the password was right: a fresh sign-in
         data = form.cleaned_data
         try:
             promotions.promotion_decide(
