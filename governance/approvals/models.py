@@ -61,6 +61,10 @@ class PromotionRequest(models.Model):
     # Gates run again (a new round) when the evidence changes or the request is resubmitted;
     # approvals given in an earlier round are stale.
     gate_round = models.PositiveIntegerField(default=1)
+    # Emergency changes after promotion: the bypassed gates passed on a re-check (resolved), or
+    # the bypass expired unresolved and the version went back (reverted).
+    bypass_resolved_at = models.DateTimeField(null=True, blank=True)
+    reverted_at = models.DateTimeField(null=True, blank=True)
     # The production version this promotion replaced (for roll back).
     replaced_version = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -143,3 +147,32 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} by {self.user} as {self.role}"
+
+
+class PostIncidentReview(models.Model):
+    """Due after an emergency change: what happened, the root cause, the follow-ups.
+
+    Assigned to the model's owners and risk officers when the emergency is promoted; reminded
+    before its deadline and escalated after it (notifications), until one of them submits it.
+    """
+
+    request = models.OneToOneField(PromotionRequest, on_delete=models.PROTECT, related_name="review")
+    due_at = models.DateTimeField()
+    assignees = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
+    what_happened = models.TextField(blank=True, max_length=5000)
+    root_cause = models.TextField(blank=True, max_length=5000)
+    follow_ups = models.TextField(blank=True, max_length=5000)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["submitted_at", "due_at"])]  # reminders
+
+    def __str__(self) -> str:
+        return f"post-incident review of {self.request}"
+
+    def is_overdue(self, now) -> bool:
+        return self.submitted_at is None and now > self.due_at

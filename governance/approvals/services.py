@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,7 +22,7 @@ from governance.accounts.permissions import (
     user_may,
     users_holding_roles,
 )
-from governance.accounts.roles import Action
+from governance.accounts.roles import Action, Role
 from governance.approvals.manifest import manifest_changes, manifest_sha256, request_manifest
 from governance.approvals.models import (
     DECIDABLE_STATUSES,
@@ -33,6 +34,7 @@ from governance.approvals.models import (
     RequestStatus,
     RiskClass,
 )
+from governance.approvals.reviews import review_assign
 from governance.approvals.selectors import decision_right_for, request_slot_state
 from governance.approvals.slots import SlotState, default_required_approvals
 from governance.approvals.transitions import PromotionError, assert_request_transition, assert_stage_transition
@@ -201,6 +203,9 @@ def promotion_request(
 def promotion_gates_completed(*, request_id: int, failed: list[str], errored: list[str]) -> PromotionRequest:
     """Called once every gate run is final. Idempotent: a second call changes nothing."""
     request = _lock_request(request_id)
+    if request.status == RequestStatus.PROMOTED and request.change_type == ChangeType.EMERGENCY:
+        _bypass_recheck_completed(request, failed=failed, errored=errored)
+        return request
     if request.status != RequestStatus.AWAITING_GATES:
         return request
     model = request.version.model
@@ -414,6 +419,125 @@ def _start_round(request: PromotionRequest, *, actor, reason: str, what: str) ->
     gate_runs_create(request=request)
 
 
+# --- Emergency changes after promotion ---------------------------------------------------
+
+
+@transaction.atomic
+def promotion_bypass_recheck(*, user, request: PromotionRequest) -> PromotionRequest:
+    """Compute the gates an emergency bypassed, on the evidence as it is now. When they pass,
+    the bypass is resolved; if it expires first, the change is reverted."""
+    from governance.gates.services import gate_runs_create
+
+    request = _lock_request(request.pk)
+    model = request.version.model
+    ensure_may(user, Action.REQUEST, model, f"Re-checking the bypassed gates of {model.name}")
+    if not (request.change_type == ChangeType.EMERGENCY and request.status == RequestStatus.PROMOTED):
+        raise PromotionError("Only a promoted emergency change has bypassed gates to re-check.", code="invalid_state")
+    if request.bypass_resolved_at or request.reverted_at or not request.bypassed_gates:
+        raise PromotionError("This emergency change has nothing left to re-check.", code="invalid_state")
+    if request.gate_runs.current().filter(status__in=["pending", "running"]).exists():
+        raise PromotionError("A re-check is already running.", code="conflict")
+    request.gate_round += 1
+    request.save(update_fields=["gate_round"])
+    audit_record(
+        actor=user,
+        action="promotion.bypass_recheck_started",
+        obj=request,
+        model_name=model.name,
+        data={"round": request.gate_round, "gates": request.bypassed_gates},
+    )
+    gate_runs_create(request=request, only=list(request.bypassed_gates))
+    return request
+
+
+def _bypass_recheck_completed(request: PromotionRequest, *, failed: list[str], errored: list[str]) -> None:
+    if request.bypass_resolved_at or request.reverted_at or request.gate_round < 2:
+        return
+    model = request.version.model
+    if failed or errored:
+        audit_record(
+            actor=None,
+            action="promotion.bypass_recheck_failed",
+            obj=request,
+            model_name=model.name,
+            data={"round": request.gate_round, "failed": failed, "errored": errored},
+        )
+        _notify(
+            request,
+            "gates_failed",
+            [request.requested_by],
+            f"{request}: the bypassed gates still fail ({', '.join(failed + errored)}); the change is reverted "
+            f"when its bypass expires.",
+            key=f"round-{request.gate_round}",
+        )
+        return
+    PromotionRequest.objects.filter(pk=request.pk).update(bypass_resolved_at=timezone.now())
+    audit_record(
+        actor=None,
+        action="promotion.bypass_resolved",
+        obj=request,
+        model_name=model.name,
+        data={"round": request.gate_round, "gates": request.bypassed_gates},
+    )
+
+
+def promotion_emergency_expire(*, now=None) -> list[int]:
+    """Beat, hourly: an emergency whose bypass expired unresolved goes back, through this
+    service: the version returns to the stage it left, and a production version it replaced
+    returns to production. Each in its own transaction; safe to run twice."""
+    now = now or timezone.now()
+    due = PromotionRequest.objects.filter(
+        change_type=ChangeType.EMERGENCY,
+        status=RequestStatus.PROMOTED,
+        bypass_expires_at__lt=now,
+        bypass_resolved_at__isnull=True,
+        reverted_at__isnull=True,
+    ).exclude(bypassed_gates=[])
+    reverted = []
+    for request_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            request = _lock_request(request_id)
+            if request.reverted_at or request.bypass_resolved_at:
+                continue
+            _revert(request, now=now)
+            reverted.append(request_id)
+    return reverted
+
+
+def _revert(request: PromotionRequest, *, now) -> None:
+    model = RegisteredModel.objects.select_for_update().get(pk=request.version.model_id)
+    version = ModelVersion.objects.select_for_update().get(pk=request.version_id)
+    moves = []
+    if version.stage == request.to_stage:
+        _move_stage(version, request.from_stage, actor=None, request=request, emergency_expired=True)
+        moves.append(f"{version} back to {request.from_stage}")
+        replaced = request.replaced_version
+        if replaced is not None:
+            replaced = ModelVersion.objects.select_for_update().get(pk=replaced.pk)
+            if replaced.stage == Stage.DEPRECATED and request.to_stage == Stage.PRODUCTION:
+                _move_stage(replaced, Stage.PRODUCTION, actor=None, request=request, emergency_expired=True)
+                moves.append(f"{replaced} back to production")
+    PromotionRequest.objects.filter(pk=request.pk).update(reverted_at=now)
+    audit_record(
+        actor=None,
+        action="promotion.emergency_reverted",
+        obj=request,
+        model_name=model.name,
+        data={
+            "bypassed_gates": request.bypassed_gates,
+            "expired_at": request.bypass_expires_at.isoformat(),
+            "moves": moves,
+        },
+    )
+    owners = get_user_model().objects.filter(pk__in=users_holding_roles(model, [Role.MODEL_OWNER]), is_active=True)
+    message = (
+        f"The emergency bypass of {request} expired without the bypassed gates passing: "
+        + ("; ".join(moves) if moves else "the version had already moved on, nothing to revert")
+        + "."
+    )
+    _notify(request, "emergency_reverted", [request.requested_by, *owners], message)
+
+
 @transaction.atomic
 def promotion_cancel(*, user, request: PromotionRequest, reason: str = "") -> PromotionRequest:
     request = _lock_request(request.pk)
@@ -473,6 +597,8 @@ def _execute(request: PromotionRequest, *, actor) -> None:
     request.replaced_version = replaced
     request.save(update_fields=["replaced_version"])
     _set_status(request, RequestStatus.PROMOTED, f"Moved to {request.to_stage}.")
+    if request.change_type == ChangeType.EMERGENCY:
+        review_assign(request, actor=actor)
     audit_record(
         actor=actor,
         action="promotion.promoted",
@@ -572,7 +698,6 @@ def _notify(request: PromotionRequest, kind: str, users, message: str, key: str 
 
 def _notify_pending_approvers(request: PromotionRequest, state: SlotState) -> None:
     """Everyone who may fill an open slot now: the same rule as the inbox."""
-    from django.contrib.auth import get_user_model
 
     model = request.version.model
     candidates = users_holding_roles(model, state.open_roles)

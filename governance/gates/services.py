@@ -31,12 +31,16 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # claims of one run before it is recorded as an error
 
 
-def gate_runs_create(*, request: PromotionRequest) -> list[GateRun]:
-    """Inside the request's transaction: one run per gate; dispatch after commit."""
+def gate_runs_create(*, request: PromotionRequest, only: list[str] | None = None) -> list[GateRun]:
+    """Inside the request's transaction: one run per gate of its current round; dispatch after
+    commit. `only`: just these gates, computed even if the emergency bypassed them (the
+    re-check of an emergency change after its promotion)."""
     now = timezone.now()
     runs = []
     for position, spec in enumerate(request.required_gates):
-        bypassed = spec["id"] in request.bypassed_gates
+        if only is not None and spec["id"] not in only:
+            continue
+        bypassed = only is None and spec["id"] in request.bypassed_gates
         params = {k: v for k, v in spec.items() if k not in ("id", "type")}
         runs.append(
             GateRun(
