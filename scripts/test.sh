@@ -15,7 +15,11 @@ echo "==> ruff"
 
 export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
 echo "==> pytest on PostgreSQL"
-.venv/bin/python -m pytest "$@"
+# In parallel (pytest-xdist, one process per core unless PYTEST_WORKERS says otherwise):
+# each process has its own test database, Celery queue and worker (tests/env.py).
+# worksteal: an idle process takes tests from a busy one, so the few long worker and
+# browser tests do not leave a core idle at the end.
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" --dist worksteal "$@"
 
 echo "==> smoke pass on SQLite"
 smoke_db="$(mktemp -d)/smoke.sqlite3"
