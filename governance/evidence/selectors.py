@@ -82,14 +82,15 @@ def comparison_with_production(version: ModelVersion) -> dict:
     for field in COMPARED_LINEAGE:
         a, b = getattr(production, field), getattr(version, field)
         rows.append({"label": field.replace("_", " "), "production": a, "candidate": b, "changed": a != b})
-    declared = [_declared_metrics(v) for v in (production, version)]
+    declared = [declared_metrics(v) for v in (production, version)]
     for key in sorted(set(declared[0]) | set(declared[1])):
         a, b = declared[0].get(key), declared[1].get(key)
         rows.append({"label": f"{key} (declared)", "production": a, "candidate": b, "changed": a != b})
     return {"production_version": production.version, "rows": rows}
 
 
-def _declared_metrics(version: ModelVersion) -> dict[str, float]:
+def declared_metrics(version: ModelVersion) -> dict[str, float]:
+    """The numbers of the version's metrics file (what the team reported)."""
     artifact = artifact_latest(version, "metrics")
     data = artifact.data if artifact is not None and isinstance(artifact.data, dict) else {}
     return {k: v for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
