@@ -6,8 +6,9 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from governance.approvals.reviews import reviews_remind
 from governance.approvals.selectors import requests_overdue, slot_states_for, users_who_may_approve
-from governance.approvals.services import promotion_expire_stale
+from governance.approvals.services import promotion_emergency_expire, promotion_expire_stale
 from governance.approvals.sla import due_at, sla_text
 from governance.notifications.services import notify
 
@@ -15,6 +16,16 @@ from governance.notifications.services import notify
 @shared_task(name="governance.approvals.tasks.promotion_expire_task", acks_late=True)
 def promotion_expire_task() -> int:
     return len(promotion_expire_stale())
+
+
+@shared_task(name="governance.approvals.tasks.promotion_emergency_expire_task", acks_late=True)
+def promotion_emergency_expire_task() -> int:
+    return len(promotion_emergency_expire())
+
+
+@shared_task(name="governance.approvals.tasks.reviews_remind_task", acks_late=True)
+def reviews_remind_task() -> int:
+    return reviews_remind()
 
 
 @shared_task(name="governance.approvals.tasks.promotion_sla_remind_task", acks_late=True)
