@@ -27,7 +27,10 @@ from governance.accounts.roles import Action
 from governance.accounts.selectors import role_holdings
 from governance.accounts.services import role_grant, role_revoke
 from governance.approvals import services as promotions
-from governance.approvals.models import PromotionRequest
+from governance.approvals.declared import disagreements
+from governance.approvals.manifest import manifest_changes, request_manifest
+from governance.approvals.models import PostIncidentReview, PromotionRequest
+from governance.approvals.reviews import review_submit
 from governance.approvals.selectors import INBOX_TABS, decision_right_for, inbox_tab, slot_states_for
 from governance.approvals.transitions import next_stages
 from governance.audit.selectors import AuditFilters, audit_events
@@ -36,7 +39,12 @@ from governance.evidence.documents import document_fields
 from governance.evidence.markdown import render_markdown
 from governance.evidence.models import Artifact, DocumentKind
 from governance.evidence.parsers import EvidenceError, preview_rows
-from governance.evidence.selectors import artifacts_current, documents_completeness, documents_current
+from governance.evidence.selectors import (
+    comparison_with_production,
+    declared_metrics,
+    documents_completeness,
+    documents_current,
+)
 from governance.evidence.services import DocumentError, columnar_local_path, document_save, evidence_upload
 from governance.evidence.uploads import received_file
 from governance.gates.models import GateStatus
@@ -189,7 +197,7 @@ def version_detail(request, name, number):
                 (kind, label, current_docs.get(kind), completeness[kind]) for kind, label in DocumentKind.choices
             ],
             "production": production,
-            "lineage_diff": _lineage_diff(version, production) if production else [],
+            "comparison": comparison_with_production(version),
             "policy": policy,
             "may_write": user_may(request.user, Action.REGISTER_VERSION, model, roles=roles),
             "may_request": user_may(request.user, Action.REQUEST, model, roles=roles)
@@ -204,30 +212,6 @@ def version_detail(request, name, number):
             "max_upload": settings.EVIDENCE_MAX_UPLOAD_BYTES,
         },
     )
-
-
-def _lineage_diff(version: ModelVersion, other: ModelVersion) -> list[tuple[str, object, object, bool]]:
-    rows = []
-    for field in (
-        "artifact_uri",
-        "artifact_sha256",
-        "code_hash",
-        "data_snapshot_id",
-        "training_config_sha256",
-        "seed",
-        "framework",
-    ):
-        a, b = getattr(other, field), getattr(version, field)
-        rows.append((field.replace("_", " "), a, b, a != b))
-    metrics_a = artifacts_current(other).get("metrics") or None
-    metrics_b = artifacts_current(version).get("metrics") or None
-    if metrics_a is not None or metrics_b is not None:
-        da = metrics_a.data if metrics_a and isinstance(metrics_a.data, dict) else {}
-        db = metrics_b.data if metrics_b and isinstance(metrics_b.data, dict) else {}
-        for key in sorted(set(da) | set(db)):
-            if isinstance(da.get(key), (int, float)) or isinstance(db.get(key), (int, float)):
-                rows.append((f"metric {key}", da.get(key), db.get(key), da.get(key) != db.get(key)))
-    return rows
 
 
 @login_required
@@ -424,18 +408,31 @@ def _request_context(request, promotion: PromotionRequest, decision_form=None) -
     roles = roles_for_model(request.user, model)
     right = decision_right_for(request.user, promotion, state, roles)
     production = model.versions.filter(stage=Stage.PRODUCTION).exclude(pk=promotion.version_id).first()
+    # What changed since each stale approval was given (the current manifest: three queries).
+    stale = [d for d, _ in state.stale if d.round < promotion.gate_round]
+    now = request_manifest(promotion) if stale else {}
     return {
         **_gate_panel_context(promotion),
         "model": model,
         "version": promotion.version,
         "slot_state": state,
+        "decision_changes": {d.pk: manifest_changes(d.manifest, now) for d in stale},
+        **_emergency_context(request, promotion, roles),
+        "may_resubmit": promotion.status == "changes_requested"
+        and (
+            request.user.pk == promotion.requested_by_id or user_may(request.user, Action.REQUEST, model, roles=roles)
+        ),
         "may_decide": right.may_decide,
         "why_not": right.why_not if promotion.is_open else "",
         "may_cancel": promotion.is_open
         and (request.user.pk == promotion.requested_by_id or user_may(request.user, Action.CANCEL, model, roles=roles)),
         "decision_form": decision_form or forms.DecisionForm(roles=list(right.approve_roles or right.decide_roles)),
         "production": production,
-        "lineage_diff": _lineage_diff(promotion.version, production) if production else [],
+        # What the approvers compare against: frozen when the request was filed.
+        "comparison": promotion.comparison or comparison_with_production(promotion.version),
+        "metric_disagreements": disagreements(
+            declared_metrics(promotion.version), [run.outcome for run in promotion.gate_runs.current() if run.outcome]
+        ),
         "completeness": documents_completeness(promotion.version),
     }
 
@@ -484,6 +481,63 @@ def request_decide(request, pk):
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
     return render(request, "web/request_detail.html", _request_context(request, promotion, form), status=400)
+
+
+def _emergency_context(request, promotion: PromotionRequest, roles: set[str], review_form=None) -> dict:
+    if promotion.change_type != "emergency":
+        return {}
+    review = PostIncidentReview.objects.filter(request=promotion).prefetch_related("assignees").first()
+    return {
+        "review": review,
+        "review_overdue": bool(review and review.is_overdue(timezone.now())),
+        "may_review": bool(review and review.submitted_at is None)
+        and (any(u.pk == request.user.pk for u in review.assignees.all()) or request.user.is_staff),
+        "review_form": review_form or forms.ReviewForm(),
+        "may_recheck": promotion.status == "promoted"
+        and not (promotion.bypass_resolved_at or promotion.reverted_at)
+        and user_may(request.user, Action.REQUEST, promotion.version.model, roles=roles),
+    }
+
+
+@login_required
+@require_POST
+def request_bypass_recheck(request, pk):
+    promotion = _request_for(request.user, pk)
+    try:
+        promotions.promotion_bypass_recheck(user=request.user, request=promotion)
+        messages.success(request, "The bypassed gates are running on the current evidence.")
+    except (DomainError, PermissionDenied) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+    return redirect("web:request_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def request_review(request, pk):
+    promotion = _request_for(request.user, pk)
+    form = forms.ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            review_submit(user=request.user, request=promotion, **form.cleaned_data)
+            messages.success(request, "Post-incident review submitted.")
+            return redirect("web:request_detail", pk=pk)
+        except DomainError as exc:
+            forms.add_domain_error(form, exc)
+    context = _request_context(request, promotion)
+    context.update(_emergency_context(request, promotion, roles_for_model(request.user, promotion.version.model), form))
+    return render(request, "web/request_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def request_resubmit(request, pk):
+    promotion = _request_for(request.user, pk)
+    try:
+        promotions.promotion_resubmit(user=request.user, request=promotion, note=request.POST.get("note", ""))
+        messages.success(request, "Resubmitted: the gates run again on the evidence as it is now.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("web:request_detail", pk=pk)
 
 
 @login_required
