@@ -214,6 +214,13 @@ GATE_STALE_AFTER_SECONDS = env.int("GATE_STALE_AFTER_SECONDS", default=120)
 PROMOTION_REQUEST_EXPIRY_DAYS = env.int("PROMOTION_REQUEST_EXPIRY_DAYS", default=30)
 # Hour (in TIME_ZONE) of the daily reminder to approvers of requests past their SLA.
 PROMOTION_SLA_REMINDER_HOUR = env.int("PROMOTION_SLA_REMINDER_HOUR", default=8)
+# Notifications (docs/operations.md, Email): the daily digest's hour (in TIME_ZONE), and the
+# sweeper that re-queues emails left unsent for NOTIFICATIONS_RETRY_AFTER_SECONDS, for at most
+# NOTIFICATIONS_RETRY_FOR_HOURS after the event.
+NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=7)
+NOTIFICATIONS_SWEEP_INTERVAL_SECONDS = env.int("NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", default=300)
+NOTIFICATIONS_RETRY_AFTER_SECONDS = env.int("NOTIFICATIONS_RETRY_AFTER_SECONDS", default=300)
+NOTIFICATIONS_RETRY_FOR_HOURS = env.int("NOTIFICATIONS_RETRY_FOR_HOURS", default=48)
 CELERY_BEAT_SCHEDULE = {
     "gates-sweep-stale-runs": {
         "task": "governance.gates.tasks.gate_sweep",
@@ -226,6 +233,14 @@ CELERY_BEAT_SCHEDULE = {
     "promotions-sla-reminders": {
         "task": "governance.approvals.tasks.promotion_sla_remind_task",
         "schedule": crontab(minute=0, hour=PROMOTION_SLA_REMINDER_HOUR),
+    },
+    "notifications-sweep-unsent": {
+        "task": "governance.notifications.tasks.notifications_sweep_task",
+        "schedule": NOTIFICATIONS_SWEEP_INTERVAL_SECONDS,
+    },
+    "notifications-daily-digest": {
+        "task": "governance.notifications.tasks.digests_send_daily",
+        "schedule": crontab(minute=0, hour=NOTIFICATIONS_DIGEST_HOUR),
     },
 }
 
@@ -246,6 +261,7 @@ EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a hung SMTP relay must not block a worker
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="governance@localhost")
+EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[Model governance] ")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("account/notifications/", include("governance.notifications.urls")),
     path("", include("governance.web.urls")),
 ]
 
