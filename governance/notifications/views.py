@@ -11,6 +11,12 @@ from governance.notifications import services
 from governance.notifications.forms import PreferenceForm
 from governance.notifications.models import EmailPreference
 
+SAVED = {
+    EmailPreference.IMMEDIATELY: "Saved: you get an email as each event happens.",
+    EmailPreference.DAILY_DIGEST: "Saved: you get one daily digest.",
+    EmailPreference.OFF: "Saved: no emails, except escalations.",
+}
+
 
 @login_required
 def preferences(request):
@@ -18,8 +24,7 @@ def preferences(request):
         form = PreferenceForm(request.POST)
         if form.is_valid():
             services.preference_set(user=request.user, email=form.cleaned_data["email"])
-            label = EmailPreference(form.cleaned_data["email"]).label.lower()
-            messages.success(request, f"Saved: emails {label}.")
+            messages.success(request, SAVED[form.cleaned_data["email"]])
             return redirect("notifications:preferences")
     else:
         form = PreferenceForm(initial={"email": services.preference_get(user=request.user)})
