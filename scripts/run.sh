@@ -58,7 +58,7 @@ cat <<MSG
   Health (database, Redis, worker): http://127.0.0.1:$PORT/healthz
   Demo logins (password: demo-password-2026): see the list printed by seed_demo above,
   e.g. owner (model owner), risk (risk officer), admin (staff).
-  Logs: var/log/  Emails: var/mail/  Settings: .env (any shell here can run manage.py)
+  Logs: var/log/  Emails: $($PY manage.py shell --no-imports -c 'from governance.notifications.emails import email_destination as d; print(d())' 2>/dev/null || echo var/mail/)  Settings: .env (any shell here can run manage.py)
   Ctrl-C stops everything.
 
 MSG
