@@ -230,6 +230,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.approvals.tasks.promotion_expire_task",
         "schedule": 3600,
     },
+    "promotions-emergency-expiry": {
+        "task": "governance.approvals.tasks.promotion_emergency_expire_task",
+        "schedule": 900,
+    },
+    "reviews-due-and-overdue": {
+        "task": "governance.approvals.tasks.reviews_remind_task",
+        "schedule": crontab(minute=15, hour=PROMOTION_SLA_REMINDER_HOUR),
+    },
     "promotions-sla-reminders": {
         "task": "governance.approvals.tasks.promotion_sla_remind_task",
         "schedule": crontab(minute=0, hour=PROMOTION_SLA_REMINDER_HOUR),

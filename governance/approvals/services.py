@@ -529,7 +529,7 @@ def _revert(request: PromotionRequest, *, now) -> None:
             "moves": moves,
         },
     )
-    owners = get_user_model().objects.filter(pk__in=users_holding_roles(model, [Role.MODEL_OWNER]), is_active=True)
+    owners = _owners(model)
     message = (
         f"The emergency bypass of {request} expired without the bypassed gates passing: "
         + ("; ".join(moves) if moves else "the version had already moved on, nothing to revert")
@@ -606,7 +606,7 @@ def _execute(request: PromotionRequest, *, actor) -> None:
         model_name=model.name,
         data={"version": version.version, "to": request.to_stage},
     )
-    _notify(request, "promoted", [request.requested_by], f"{version} is now in {request.to_stage}.")
+    _notify(request, "promoted", [request.requested_by, *_owners(model)], f"{version} is now in {request.to_stage}.")
 
 
 @transaction.atomic
@@ -648,6 +648,15 @@ def promotion_rollback(*, user, model: RegisteredModel, reason: str, ticket_id: 
             "ticket_id": ticket_id[:100],
         },
     )
+    if last is not None:
+        _notify(
+            last,
+            "rolled_back",
+            [last.requested_by, *_owners(model)],
+            f"{model.name} rolled back by {user}: {previous} is in production again, {current} is deprecated "
+            f"({reason.strip()[:300]}).",
+            key=f"rollback-{timezone.now().isoformat()}",
+        )
     previous.refresh_from_db()
     return previous
 
@@ -690,6 +699,11 @@ def promotion_expire_stale(*, now=None) -> list[int]:
 
 
 # --- Notifications (recorded now, sent by the notifications app) ------------------------
+
+
+def _owners(model: RegisteredModel) -> list:
+    ids = users_holding_roles(model, [Role.MODEL_OWNER])
+    return list(get_user_model().objects.filter(pk__in=ids, is_active=True))
 
 
 def _notify(request: PromotionRequest, kind: str, users, message: str, key: str = "") -> None:

@@ -282,7 +282,8 @@ class _ScenarioPlayer:
                 to_stage=promotion.to_stage,
                 justification=promotion.justification
                 or f"Promote v{version.version} to {promotion.to_stage}: evidence attached by CI.",
-                ticket_id=f"CHG-{1000 + version.pk}",
+                ticket_id=promotion.ticket or f"CHG-{1000 + version.pk}",
+                change_type=promotion.change_type,
             )
             self.steps += 1
         if request.is_open and promotion.gates == "in_process":

@@ -128,7 +128,7 @@ RECOMMENDER = Scenario(
     risk_tier="high",
     domain="e-commerce",
     description="Ranks products on the home page; optimises click-through.",
-    summary="v2 failed its gates: p95 latency 187 ms over the 120 ms budget",
+    summary="v2 failed its gates: p95 latency 187 ms over the 120 ms budget; v3 went out as an emergency hotfix",
     versions=(
         Version(
             number=1,
@@ -147,7 +147,7 @@ RECOMMENDER = Scenario(
                     "production", approvals=(Approve("owner", "model_owner"), Approve("product", "product_owner"))
                 ),
             ),
-            expect_stage="production",
+            expect_stage="deprecated",
         ),
         Version(
             number=2,
@@ -166,6 +166,31 @@ RECOMMENDER = Scenario(
                 Promotion("production", justification="Larger embeddings: +4% offline CTR.", expect="gates_failed"),
             ),
             expect_stage="staging",
+        ),
+        # A hotfix for a broken feature, shipped as an emergency: the offline CTR lift is
+        # bypassed for a day (the policy allows it), a post-incident review is due in 3 days.
+        Version(
+            number=3,
+            framework="pytorch 2.13",
+            config={"embedding_dim": 64, "epochs": 8, "hotfix": "category feature"},
+            evidence=(
+                Upload(
+                    "predictions", "offline_eval.csv", partial(gen.recommender_predictions, seed=23, n=12000, lift=0.8)
+                ),
+                Upload("latency", "latency.csv", partial(gen.latency_samples, seed=23, median_ms=44)),
+            ),
+            documents=RECOMMENDER_DOCS,
+            promotions=(
+                _to_staging(),
+                Promotion(
+                    "production",
+                    justification="Category feature broken since 09:10; v3 fixes it. CTR lift cannot be shown offline today.",
+                    change_type="emergency",
+                    ticket="INC-2217",
+                    approvals=(Approve("owner", "model_owner"), Approve("product", "product_owner")),
+                ),
+            ),
+            expect_stage="production",
         ),
     ),
 )
@@ -272,7 +297,7 @@ ETA = Scenario(
     risk_tier="medium",
     domain="mobility",
     description="Predicts trip duration (minutes) shown to riders before booking.",
-    summary="v2 in production; v3 (drifted, documents unfinished) waits for the tech lead",
+    summary="v2 in production; v3 (drifted, documents unfinished) waits for the tech lead; v4 is an experiment on staging",
     versions=(
         _eta_version(1, (_to_staging(), Promotion("production", approvals=ETA_SIGN_OFFS)), "deprecated"),
         _eta_version(2, (_to_staging(), Promotion("production", approvals=ETA_SIGN_OFFS)), "production"),
@@ -280,6 +305,19 @@ ETA = Scenario(
             3,
             (Promotion("staging", justification="New traffic features.", gates="worker", expect="awaiting_approvals"),),
             "draft",
+        ),
+        # An experiment: staging only, never full production (the policy allows it into staging).
+        _eta_version(
+            4,
+            (
+                Promotion(
+                    "staging",
+                    justification="Try a weather feature on staging traffic for two weeks.",
+                    change_type="experiment",
+                    approvals=(Approve("lead", "reviewer"),),
+                ),
+            ),
+            "staging",
         ),
     ),
 )

@@ -55,6 +55,8 @@ class Promotion:
     justification: str = ""
     approvals: tuple[Approve, ...] = ()
     gates: GateMode = "in_process"
+    change_type: str = "standard"  # "emergency" bypasses what the policy allows; needs `ticket`
+    ticket: str = ""  # the incident ticket of an emergency (default: a CHG- change ticket)
     #: The request's status once the scenario has played (for "worker" gates: once a
     #: worker has computed them; until then it is awaiting_gates).
     expect: str = "promoted"
