@@ -231,6 +231,11 @@ class InboxTab:
     counts: dict[str, int]  # per tab, under the same filters
     waiting_total: int  # waiting for the user, unfiltered (the navigation's count)
 
+    @property
+    def shows_due(self) -> bool:
+        """Whether a request on this page has an approval deadline (else no "Due" column)."""
+        return any(item.request.sla_hours for item in self.page.object_list)
+
 
 def inbox_tab(user, *, tab: str, filters: InboxFilters, now: datetime, page: int | str | None = 1) -> InboxTab:
     """One page of one inbox tab, with every tab's count, in a constant number of queries."""

@@ -18,7 +18,11 @@ class DecisionForm(forms.Form):
     """A decision on a request. Built by `decision_form_for`, which knows the request's terms:
     the roles the user may decide in, the ticket format, and whether to ask for the password."""
 
-    decision = forms.ChoiceField(choices=DecisionKind.choices, widget=forms.RadioSelect)
+    decision = forms.ChoiceField(
+        choices=DecisionKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose approve, reject or request changes."},
+    )
     role = forms.ChoiceField(choices=[], required=False, help_text="The role you sign in.")
     # No default: a preselected "low" on a regulated model would be signed without a thought.
     risk_class = forms.ChoiceField(
