@@ -96,7 +96,7 @@ def test_the_inbox_shows_the_count_and_links_to_the_request(live_server, browser
     request = promotion_request(user=owner, version=version, to_stage="staging", justification="inbox")
     page = browser_page
     _login(page, live_server.url, "lead")
-    assert page.locator("nav").inner_text().count("1") >= 1
+    assert page.locator("nav[aria-label=Main]").inner_text().count("1") >= 1
     page.click(f"text=#{request.pk}")
     page.wait_for_url(f"{live_server.url}/requests/{request.pk}/")
     assert PromotionRequest.objects.get(pk=request.pk).status == "awaiting_approvals"
