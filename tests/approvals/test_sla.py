@@ -177,3 +177,20 @@ def test_the_beat_task_runs_the_reminder(overdue_world):
 
     entry = settings.CELERY_BEAT_SCHEDULE["promotions-sla-reminders"]
     assert entry["task"] == promotion_sla_remind_task.name
+
+
+@pytest.mark.django_db
+def test_each_reminder_is_one_email_to_its_person_naming_the_event(overdue_world):
+    from django.core import mail
+
+    from governance.notifications.services import notification_send
+
+    request, people = overdue_world
+    day_one = request.status_changed_at + timedelta(hours=25)
+    sla_reminders_send(now=day_one)
+    sla_reminders_send(now=day_one + timedelta(hours=3))  # the same day: nothing new to send
+    for row in Notification.objects.filter(kind="sla_reminder", request=request):
+        assert row.escalation and notification_send(notification_id=row.pk) == "sent"
+    assert sorted(m.to[0] for m in mail.outbox) == [people["bea"].email, people["bob"].email]
+    assert all(m.subject.startswith("[Model governance] Approvals overdue: ") for m in mail.outbox)
+    assert all(f"/requests/{request.pk}/" in m.body for m in mail.outbox)
