@@ -34,7 +34,7 @@ from governance.accounts.permissions import (
     roles_for_model,
     users_holding_roles,
 )
-from governance.approvals.models import OPEN_STATUSES, DecisionKind, PromotionRequest
+from governance.approvals.models import DECIDABLE_STATUSES, OPEN_STATUSES, DecisionKind, PromotionRequest
 from governance.approvals.sla import AWAITING_APPROVALS, SlaState, sla_state
 from governance.approvals.slots import SlotState, approval_slots
 from governance.registry.selectors import models_visible_to
@@ -73,7 +73,7 @@ def slot_states_for(
     for r in requests:
         decisions = list(r.decisions.all())
         roles_by_user = {d.user_id: held.get((d.user_id, r.version.model_id), set()) for d in decisions}
-        states[r.pk] = approval_slots(r.required_approvals, decisions, roles_by_user)
+        states[r.pk] = approval_slots(r.required_approvals, decisions, roles_by_user, r.gate_round)
     return states
 
 
@@ -87,7 +87,7 @@ def request_slot_state(request: PromotionRequest) -> SlotState:
     approvers = {d.user_id for d in decisions if d.decision == DecisionKind.APPROVE}
     held = roles_by_user_and_model(approvers, [request.version.model])
     roles_by_user = {uid: held.get((uid, request.version.model_id), set()) for uid in approvers}
-    return approval_slots(request.required_approvals, decisions, roles_by_user)
+    return approval_slots(request.required_approvals, decisions, roles_by_user, request.gate_round)
 
 
 def decision_facts(user, request: PromotionRequest, state: SlotState, held_roles: set[str]) -> DecisionFacts:
@@ -96,10 +96,28 @@ def decision_facts(user, request: PromotionRequest, state: SlotState, held_roles
         held_roles=frozenset(held_roles),
         required_roles=tuple(item["role"] for item in request.required_approvals),
         open_roles=frozenset(state.open_roles),
-        request_open=request.status in OPEN_STATUSES,
+        request_open=request.status in DECIDABLE_STATUSES,
         requested_by_id=request.requested_by_id,
         fills_a_slot=any(slot.decision is not None and slot.decision.user_id == user.pk for slot in state.slots),
+        is_author=user.pk is not None and user.pk == request.version.created_by_id,
+        excluded_as=_excluded_as(user, request),
     )
+
+
+def _excluded_as(user, request: PromotionRequest) -> str:
+    """The group of `exclude_from_approval` the user belongs to for this version, if any
+    (a query only when the request's policy excludes a group)."""
+    from governance.evidence.models import Artifact, Document
+
+    groups = request.exclude_from_approval or []
+    if (
+        "evidence_uploaders" in groups
+        and Artifact.objects.filter(version_id=request.version_id, uploaded_by=user).exists()
+    ):
+        return "evidence uploader"
+    if "document_editors" in groups and Document.objects.filter(version_id=request.version_id, author=user).exists():
+        return "document editor"
+    return ""
 
 
 def decision_right_for(
