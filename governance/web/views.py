@@ -426,7 +426,7 @@ def _request_context(request, promotion: PromotionRequest, decision_form=None) -
         "why_not": right.why_not if promotion.is_open else "",
         "may_cancel": promotion.is_open
         and (request.user.pk == promotion.requested_by_id or user_may(request.user, Action.CANCEL, model, roles=roles)),
-        "decision_form": decision_form or forms.DecisionForm(roles=list(right.approve_roles or right.decide_roles)),
+        "decision_form": decision_form or forms.decision_form_for(request, promotion, right),
         "production": production,
         # What the approvers compare against: frozen when the request was filed.
         "comparison": promotion.comparison or comparison_with_production(promotion.version),
