@@ -86,7 +86,11 @@ def comparison_with_production(version: ModelVersion) -> dict:
     for key in sorted(set(declared[0]) | set(declared[1])):
         a, b = declared[0].get(key), declared[1].get(key)
         rows.append({"label": f"{key} (declared)", "production": a, "candidate": b, "changed": a != b})
-    return {"production_version": production.version, "rows": rows}
+    return {
+        "production_version": production.version,
+        "rows": rows,
+        "declared": bool(set(declared[0]) | set(declared[1])),
+    }
 
 
 def declared_metrics(version: ModelVersion) -> dict[str, float]:
