@@ -9,25 +9,14 @@ stays below CELERY_VISIBILITY_TIMEOUT (asserted in tests/gates/test_gate_service
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from governance.celery import safe_retries
 from governance.gates import services
 
-# The largest retry countdown stays below the visibility timeout, or Redis would hand the
-# waiting task to a second worker.
-RETRY_BACKOFF_MAX = min(300, settings.CELERY_VISIBILITY_TIMEOUT // 2)
+RETRY_BACKOFF_MAX = safe_retries()["retry_backoff_max"]
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError)
-# Both gate tasks: acknowledged after they finish, re-queued if the worker dies, retried with
-# backoff on a database or broker hiccup.
-SAFE_RETRIES = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": TRANSIENT,
-    "retry_backoff": 5,
-    "retry_backoff_max": RETRY_BACKOFF_MAX,
-    "max_retries": 5,
-}
+SAFE_RETRIES = safe_retries(*TRANSIENT)
 
 
 @shared_task(name="governance.gates.tasks.gate_run_task", bind=True, **SAFE_RETRIES)

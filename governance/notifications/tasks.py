@@ -10,23 +10,12 @@ attempts and last error, and the beat sweeper queues it again.
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from governance.celery import safe_retries
 from governance.notifications import services
 
-# The largest retry countdown stays below the visibility timeout, or Redis would hand the
-# waiting task to a second worker (the same rule as gates/tasks.py).
-RETRY_BACKOFF_MAX = min(300, settings.CELERY_VISIBILITY_TIMEOUT // 2)
-TRANSIENT = (OSError, OperationalError, InterfaceError)
-SAFE_RETRIES = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": TRANSIENT,
-    "retry_backoff": 5,
-    "retry_backoff_max": RETRY_BACKOFF_MAX,
-    "max_retries": 5,
-}
+SAFE_RETRIES = safe_retries(OSError, OperationalError, InterfaceError)
 
 
 @shared_task(name="governance.notifications.tasks.notification_send_task", **SAFE_RETRIES)
