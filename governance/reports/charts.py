@@ -79,7 +79,9 @@ def fairness_figure(outcome: dict) -> go.Figure | None:
     if not rows:
         return None
     metric = outcome.get("metric", "")
-    rate_key = "tpr" if "opportunity" in metric else "selection_rate"
+    # Equal opportunity compares true positive rates; equalized odds compares those and the
+    # false positive rates; the parity and impact metrics compare selection rates.
+    rate_key = "tpr" if ("opportunity" in metric or "equalized_odds" in metric) else "selection_rate"
     labels = [f"{r['attribute']}={r['group']}" for r in rows]
     fig = go.Figure()
     fig.add_trace(

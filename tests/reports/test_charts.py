@@ -148,10 +148,6 @@ def test_a_fairness_difference_outcome_on_true_positive_rates():
     assert _horizontal_lines(fig) == [pytest.approx(0.85)]  # lowest included tpr + 0.15
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="charts.fairness_figure draws selection rates, not true positive rates, for equalized odds (reported)",
-)
 def test_equalized_odds_shows_true_and_false_positive_rates():
     outcome = {"type": "fairness", "status": "passed", "metric": "equalized_odds_difference"}
     outcome["details"] = {"rows": FAIRNESS_ROWS, "band": {"max": 0.1}}
