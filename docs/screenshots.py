@@ -1,4 +1,5 @@
-"""Screenshots of the inbox and the decision form, against a running server with the demo.
+"""Screenshots of the inbox, the request page, the decision form and an email, against a
+running server with the demo.
 
     make run                                  # in another terminal (seeds the demo users)
     .venv/bin/python docs/screenshots.py      # writes docs/screenshots/*.png
@@ -13,6 +14,10 @@ database (it reads the same settings and .env as manage.py; pass the server's
 DATABASE_URL if you overrode it). Nothing else is written: the decision form is submitted
 empty, then without the password the aged session needs; the server refuses both before
 recording anything.
+
+The request pages are the credit scorecard's request waiting for risk (declared against
+recomputed metrics, approvals due) and the recommender's emergency hotfix (bypass, review).
+The email is the newest "Approval needed" message `make run` wrote under var/mail (--mail).
 """
 
 from __future__ import annotations
@@ -86,6 +91,7 @@ def main() -> None:
     parser.add_argument("--password", default="demo-password-2026")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+    parser.add_argument("--mail", default=str(ROOT / "var" / "mail"), help="where make run writes emails")
     args = parser.parse_args()
     base, out = args.base_url.rstrip("/"), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -138,7 +144,43 @@ def main() -> None:
                 page.locator("#decide").screenshot(path=str(out / f"decision-form-password-{size}.png"))
                 said(out / f"decision-form-password-{size}.png")
             context.close()
+
+            # The request page: the credit request as risk reads it, and the emergency hotfix.
+            context = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=1)
+            page = context.new_page()
+            log_in(page, base, "owner", args.password)
+            for name, model in (("credit", "credit-risk-scorecard"), ("emergency", "ecommerce-recommender")):
+                page.goto(f"{base}/models/{model}/")
+                link = page.locator("ol.timeline a[href^='/requests/']").first
+                if link.count() == 0:
+                    continue
+                page.goto(base + link.get_attribute("href"))
+                page.wait_for_load_state("networkidle")
+                shoot(page, out / f"request-{name}-{size}.png")
+            context.close()
+
+            html = newest_email_html(Path(args.mail), "Approval needed")
+            if html:
+                context = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=1)
+                page = context.new_page()
+                page.set_content(html)
+                shoot(page, out / f"email-approval-needed-{size}.png")
+                context.close()
         browser.close()
+
+
+def newest_email_html(folder: Path, subject: str) -> str:
+    """The HTML part of the newest email file whose subject has `subject` ("" if none)."""
+    from email import message_from_binary_file, policy
+
+    for path in sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []:
+        with path.open("rb") as fh:
+            message = message_from_binary_file(fh, policy=policy.default)
+        if subject in str(message["subject"]):
+            part = message.get_body(preferencelist=("html",))
+            return part.get_content() if part else ""
+    print(f"(no email with {subject!r} under {folder}: run make run first)")
+    return ""
 
 
 if __name__ == "__main__":

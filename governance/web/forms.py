@@ -176,6 +176,34 @@ class PromotionForm(forms.Form):
     change_type = forms.ChoiceField(choices=ChangeType.choices, initial=ChangeType.STANDARD)
     ticket_id = forms.CharField(max_length=100, required=False, label="Ticket ID")
     justification = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    bypass_gates = forms.MultipleChoiceField(
+        choices=[],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Gates to bypass (emergency only)",
+        help_text="Only the gates the policy lets an emergency bypass; they are re-checked after the promotion.",
+    )
+
+    def __init__(self, *args, bypassable: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bypass_gates"].choices = [(g, g) for g in bypassable or []]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("change_type") == ChangeType.EMERGENCY and self.fields["bypass_gates"].choices:
+            if not data.get("bypass_gates"):
+                self.add_error("bypass_gates", "Choose the gates this emergency bypasses.")
+        return data
+
+
+def bypassable_gates(policy_data: dict | None) -> list[str]:
+    """Every gate some transition of the policy lets an emergency bypass."""
+    found: list[str] = []
+    for block in ((policy_data or {}).get("transitions") or {}).values():
+        for gate in (block.get("emergency") or {}).get("bypassable_gates", []):
+            if gate not in found:
+                found.append(gate)
+    return found
 
 
 class CancelForm(forms.Form):

@@ -29,7 +29,7 @@ from governance.accounts.services import role_grant, role_revoke
 from governance.approvals import services as promotions
 from governance.approvals.declared import disagreements
 from governance.approvals.manifest import manifest_changes, request_manifest
-from governance.approvals.models import PostIncidentReview, PromotionRequest
+from governance.approvals.models import OPEN_STATUSES, PostIncidentReview, PromotionRequest
 from governance.approvals.reviews import review_submit
 from governance.approvals.selectors import INBOX_TABS, decision_right_for, inbox_tab, slot_states_for
 from governance.approvals.transitions import next_stages
@@ -183,9 +183,12 @@ def version_detail(request, name, number):
     production = model.versions.filter(stage=Stage.PRODUCTION).exclude(pk=version.pk).first()
     policy = policy_for_model(model)
     stages = next_stages(version.stage)
-    promotion_form = forms.PromotionForm(initial={"to_stage": stages[0] if stages else None})
+    promotion_form = forms.PromotionForm(
+        initial={"to_stage": stages[0] if stages else None},
+        bypassable=forms.bypassable_gates(policy.data if policy else None),
+    )
     promotion_form.fields["to_stage"].choices = [(s, s) for s in stages]
-    open_request = version.promotion_requests.filter(status__in=["awaiting_gates", "awaiting_approvals"]).first()
+    open_request = version.promotion_requests.filter(status__in=OPEN_STATUSES).first()
     return render(
         request,
         "web/version_detail.html",
@@ -218,11 +221,14 @@ def version_detail(request, name, number):
 @require_POST
 def version_request_promotion(request, name, number):
     version = _version_for(request.user, name, number, Action.REQUEST)
-    form = forms.PromotionForm(request.POST)
+    policy = policy_for_model(version.model)
+    form = forms.PromotionForm(request.POST, bypassable=forms.bypassable_gates(policy.data if policy else None))
     form.fields["to_stage"].choices = [(s, s) for s in Stage.values]
     if form.is_valid():
+        values = dict(form.cleaned_data)
+        values["bypass_gates"] = values["bypass_gates"] if values["change_type"] == "emergency" else None
         try:
-            promotion = promotions.promotion_request(user=request.user, version=version, **form.cleaned_data)
+            promotion = promotions.promotion_request(user=request.user, version=version, **values)
             messages.success(request, f"Promotion request #{promotion.pk} filed; gates are running.")
             return redirect("web:request_detail", pk=promotion.pk)
         except DomainError as exc:

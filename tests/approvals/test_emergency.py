@@ -162,3 +162,17 @@ def test_the_request_page_flags_the_emergency_and_offers_the_review_form(client,
     assert response.status_code == 400 and "This field is required" in response.content.decode()
     assert PromotionRequest.objects.get(pk=emergency["request"].pk).review.submitted_at is None
     assert timezone.now() < emergency["request"].review_due_at
+
+
+def test_in_the_browser_the_requester_ticks_which_gates_to_bypass(client, team, alice, model, admin_user):
+    policy_publish(text=POLICY.format(model=model.name), author=admin_user, reason="test")
+    version = make_version(model, alice, stage="staging")
+    client.force_login(alice)
+    page = client.get(f"/models/{model.name}/v{version.version}/").content.decode()
+    assert 'name="bypass_gates" value="p95"' in page
+    form = {"to_stage": "production", "change_type": "emergency", "ticket_id": "INC-1", "justification": "outage"}
+    refused = client.post(f"/models/{model.name}/v{version.version}/promote/", form, follow=True)
+    assert "Choose the gates this emergency bypasses" in refused.content.decode()
+    assert not PromotionRequest.objects.filter(version=version).exists()
+    client.post(f"/models/{model.name}/v{version.version}/promote/", {**form, "bypass_gates": ["p95"]})
+    assert PromotionRequest.objects.get(version=version).bypassed_gates == ["p95"]
