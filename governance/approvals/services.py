@@ -58,6 +58,15 @@ def _lock_request(request_id: int) -> PromotionRequest:
     )
 
 
+def _ensure_requester_or(user, request: PromotionRequest, action: str, verb: str) -> None:
+    """The requester, or someone whose role allows `action` on the model (owners, MLOps)."""
+    model = request.version.model
+    if not user_may(user, Action.VIEW, model):
+        raise PermissionDenied("No such request.")
+    if user.pk != request.requested_by_id and not user_may(user, action, model):
+        raise PermissionDenied(f"Only the requester, a model owner or MLOps may {verb} this request.")
+
+
 def _set_status(request: PromotionRequest, status: str, reason: str = "") -> None:
     assert_request_transition(request.status, status)
     request.status = status
@@ -377,10 +386,7 @@ def promotion_resubmit(*, user, request: PromotionRequest, note: str = "") -> Pr
     history; approvals from earlier rounds do not count."""
     request = _lock_request(request.pk)
     model = request.version.model
-    if not user_may(user, Action.VIEW, model):
-        raise PermissionDenied("No such request.")
-    if user.pk != request.requested_by_id and not user_may(user, Action.REQUEST, model):
-        raise PermissionDenied("Only the requester, a model owner or MLOps may resubmit this request.")
+    _ensure_requester_or(user, request, Action.REQUEST, "resubmit")
     if request.status != RequestStatus.CHANGES_REQUESTED:
         raise PromotionError(
             f"This request is {request.get_status_display().lower()}; only one with changes requested is resubmitted.",
@@ -542,10 +548,7 @@ def _revert(request: PromotionRequest, *, now) -> None:
 def promotion_cancel(*, user, request: PromotionRequest, reason: str = "") -> PromotionRequest:
     request = _lock_request(request.pk)
     model = request.version.model
-    if not user_may(user, Action.VIEW, model):
-        raise PermissionDenied("No such request.")
-    if user.pk != request.requested_by_id and not user_may(user, Action.CANCEL, model):
-        raise PermissionDenied("Only the requester, a model owner or MLOps may cancel this request.")
+    _ensure_requester_or(user, request, Action.CANCEL, "cancel")
     if request.status not in OPEN_STATUSES:
         raise PromotionError(
             f"This request is {request.get_status_display().lower()}; only an open request can be cancelled.",

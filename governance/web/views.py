@@ -505,16 +505,27 @@ def _emergency_context(request, promotion: PromotionRequest, roles: set[str], re
     }
 
 
+def _request_action(request, pk: int, act, done: str):
+    """POST, one service call, a message, back to the request page. A refused change is a
+    message there; a user without the right gets the 403 page."""
+    promotion = _request_for(request.user, pk)
+    try:
+        act(promotion)
+        messages.success(request, done)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("web:request_detail", pk=pk)
+
+
 @login_required
 @require_POST
 def request_bypass_recheck(request, pk):
-    promotion = _request_for(request.user, pk)
-    try:
-        promotions.promotion_bypass_recheck(user=request.user, request=promotion)
-        messages.success(request, "The bypassed gates are running on the current evidence.")
-    except (DomainError, PermissionDenied) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
-    return redirect("web:request_detail", pk=pk)
+    return _request_action(
+        request,
+        pk,
+        lambda promotion: promotions.promotion_bypass_recheck(user=request.user, request=promotion),
+        "The bypassed gates are running on the current evidence.",
+    )
 
 
 @login_required
@@ -537,27 +548,26 @@ def request_review(request, pk):
 @login_required
 @require_POST
 def request_resubmit(request, pk):
-    promotion = _request_for(request.user, pk)
-    try:
-        promotions.promotion_resubmit(user=request.user, request=promotion, note=request.POST.get("note", ""))
-        messages.success(request, "Resubmitted: the gates run again on the evidence as it is now.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect("web:request_detail", pk=pk)
+    note = request.POST.get("note", "")
+    return _request_action(
+        request,
+        pk,
+        lambda promotion: promotions.promotion_resubmit(user=request.user, request=promotion, note=note),
+        "Resubmitted: the gates run again on the evidence as it is now.",
+    )
 
 
 @login_required
 @require_POST
 def request_cancel(request, pk):
-    promotion = _request_for(request.user, pk)
     form = forms.CancelForm(request.POST)
-    form.is_valid()
-    try:
-        promotions.promotion_cancel(user=request.user, request=promotion, reason=form.cleaned_data.get("reason", ""))
-        messages.success(request, "Request cancelled.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect("web:request_detail", pk=pk)
+    reason = form.cleaned_data.get("reason", "") if form.is_valid() else ""
+    return _request_action(
+        request,
+        pk,
+        lambda promotion: promotions.promotion_cancel(user=request.user, request=promotion, reason=reason),
+        "Request cancelled.",
+    )
 
 
 @login_required
