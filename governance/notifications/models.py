@@ -60,11 +60,9 @@ class NotificationPreference(models.Model):
         return f"{self.user}: {self.get_email_display()}"
 
 
-class NotificationDigest(models.Model):
-    """One daily email for one person, listing their digest notifications. One per day."""
+class Delivery(models.Model):
+    """Delivery state of one email: sent, or how often it failed and why."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -74,6 +72,16 @@ class NotificationDigest(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
+
+
+class NotificationDigest(Delivery):
+    """One daily email for one person, listing their digest notifications. One per day."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+
+    class Meta:
         ordering = ["-day"]
         constraints = [models.UniqueConstraint(fields=["recipient", "day"], name="one_digest_per_recipient_and_day")]
 
@@ -81,7 +89,7 @@ class NotificationDigest(models.Model):
         return f"digest of {self.day} for {self.recipient}"
 
 
-class Notification(models.Model):
+class Notification(Delivery):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     request = models.ForeignKey("approvals.PromotionRequest", on_delete=models.CASCADE, related_name="+")
@@ -90,13 +98,6 @@ class Notification(models.Model):
     message = models.CharField(max_length=1000)
     escalation = models.BooleanField(default=False)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.IMMEDIATE)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=1000, blank=True)
-    # Claimed by the task sending it (a conditional update); handed to a worker at queued_at.
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
     digest = models.ForeignKey(
         NotificationDigest, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
     )

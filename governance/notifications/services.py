@@ -143,15 +143,30 @@ def notifications_queue(notification_ids: list[int]) -> None:
     """Hand each notification to a worker. A failure to queue is left to the sweeper."""
     from governance.notifications.tasks import notification_send_task
 
+    _queue(Notification, notification_send_task, notification_ids)
+
+
+def _queue(model, task, ids: list[int]) -> None:
     queued = []
-    for notification_id in notification_ids:
+    for row_id in ids:
         try:
-            notification_send_task.delay(notification_id)
+            task.delay(row_id)
         except Exception:
-            log.exception("could not queue notification %s; the sweeper will retry", notification_id)
+            log.exception("could not queue %s %s; the sweeper will retry", model._meta.model_name, row_id)
             continue
-        queued.append(notification_id)
-    Notification.objects.filter(pk__in=queued).update(queued_at=timezone.now())
+        queued.append(row_id)
+    model.objects.filter(pk__in=queued).update(queued_at=timezone.now())
+
+
+def _claim(rows, now: datetime) -> bool:
+    """Conditional update: one task at a time sends a row, and a sent one never again; a claim
+    older than the hard time limit belongs to a worker that died."""
+    claimed = (
+        rows.filter(sent_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=_lost_before(now)))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+    return claimed == 1
 
 
 def _lost_before(now: datetime) -> datetime:
@@ -160,13 +175,7 @@ def _lost_before(now: datetime) -> datetime:
 
 
 def notification_claim(notification_id: int, now: datetime) -> bool:
-    """Conditional update: one task at a time sends a notification, and a sent one never again."""
-    claimed = (
-        Notification.objects.filter(pk=notification_id, sent_at__isnull=True, channel=Channel.IMMEDIATE)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=_lost_before(now)))
-        .update(claimed_at=now, attempts=F("attempts") + 1)
-    )
-    return claimed == 1
+    return _claim(Notification.objects.filter(pk=notification_id, channel=Channel.IMMEDIATE), now)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -242,24 +251,11 @@ def digests_create(*, now: datetime | None = None) -> list[int]:
 def digests_queue(digest_ids: list[int]) -> None:
     from governance.notifications.tasks import digest_send_task
 
-    queued = []
-    for digest_id in digest_ids:
-        try:
-            digest_send_task.delay(digest_id)
-        except Exception:
-            log.exception("could not queue digest %s; the sweeper will retry", digest_id)
-            continue
-        queued.append(digest_id)
-    NotificationDigest.objects.filter(pk__in=queued).update(queued_at=timezone.now())
+    _queue(NotificationDigest, digest_send_task, digest_ids)
 
 
 def digest_claim(digest_id: int, now: datetime) -> bool:
-    claimed = (
-        NotificationDigest.objects.filter(pk=digest_id, sent_at__isnull=True)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=_lost_before(now)))
-        .update(claimed_at=now, attempts=F("attempts") + 1)
-    )
-    return claimed == 1
+    return _claim(NotificationDigest.objects.filter(pk=digest_id), now)
 
 
 def digest_send(*, digest_id: int, now: datetime | None = None) -> str:
