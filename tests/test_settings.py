@@ -1,10 +1,18 @@
-"""The settings module read from the environment, each case in a subprocess with an
-environment of its own (the test process's settings are never touched)."""
+"""The settings module read from the environment, each case in a process with an
+environment of its own (the test process's settings are never touched).
+
+`python -c` cases run in a child forked from a small server that has already imported
+the heavy third-party libraries (Celery, kombu, Django: about 0.5 s per interpreter);
+the child then imports governance.settings afresh under the case's environment, as a new
+interpreter would. manage.py runs are plain subprocesses.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import select
 import string
 import subprocess
 import sys
@@ -13,6 +21,82 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+_FORK_SERVER = """
+import json, os, sys, tempfile, traceback
+import celery.app, django.core.exceptions, environ, kombu  # noqa: F401  (governance.settings is not imported)
+
+replies = os.fdopen(os.dup(1), "w")
+for line in sys.stdin:
+    case = json.loads(line)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        pid = os.fork()
+        if pid == 0:
+            os.dup2(out.fileno(), 1)
+            os.dup2(err.fileno(), 2)
+            os.environ.clear()
+            os.environ.update(case["env"])
+            sys.argv = ["-c", *case["argv"]]
+            status = 0
+            try:
+                exec(compile(case["code"], "<string>", "exec"), {"__name__": "__main__"})
+            except SystemExit as exc:
+                status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except BaseException:
+                traceback.print_exc()
+                status = 1
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+        _, wait_status = os.waitpid(pid, 0)
+        out.seek(0)
+        err.seek(0)
+        reply = {"returncode": os.waitstatus_to_exitcode(wait_status), "stdout": out.read().decode(), "stderr": err.read().decode()}
+    replies.write(json.dumps(reply) + "\\n")
+    replies.flush()
+"""
+
+
+class _ForkServer:
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+
+    def run(self, env: dict[str, str], code: str, argv: list[str], timeout: float) -> subprocess.CompletedProcess:
+        if self.proc is None or self.proc.poll() is not None:
+            clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _FORK_SERVER],
+                cwd=ROOT,
+                env=clean,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+        self.proc.stdin.write(json.dumps({"env": env, "code": code, "argv": argv}) + "\n")
+        self.proc.stdin.flush()
+        if not select.select([self.proc.stdout], [], [], timeout)[0]:
+            self.close()
+            raise subprocess.TimeoutExpired(["python", "-c", code], timeout)
+        reply = json.loads(self.proc.stdout.readline())
+        return subprocess.CompletedProcess(["python", "-c", code, *argv], **reply)
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+_fork_server = _ForkServer() if hasattr(os, "fork") else None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_the_fork_server():
+    yield
+    if _fork_server is not None:
+        _fork_server.close()
+
 
 PRINT_SETTINGS = "import sys, governance.settings as s; print(*(getattr(s, name) for name in sys.argv[1:]), sep='\\n')"
 
@@ -44,6 +128,8 @@ def production_secret_key() -> str:
 
 
 def run(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    if args[0] == "-c" and _fork_server is not None:
+        return _fork_server.run(env, args[1], list(args[2:]), timeout)
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
