@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from governance.accounts.permissions import (
     ensure_may,
-    roles_by_user_and_model,
     roles_for_model,
     user_may,
     users_holding_roles,
@@ -35,7 +34,7 @@ from governance.approvals.models import (
     RiskClass,
 )
 from governance.approvals.reviews import review_assign
-from governance.approvals.selectors import decision_right_for, request_slot_state
+from governance.approvals.selectors import decision_right_for, request_slot_state, users_who_may_approve
 from governance.approvals.slots import SlotState, default_required_approvals
 from governance.approvals.transitions import PromotionError, assert_request_transition, assert_stage_transition
 from governance.audit.services import audit_record
@@ -715,15 +714,7 @@ def _notify(request: PromotionRequest, kind: str, users, message: str, key: str 
 
 def _notify_pending_approvers(request: PromotionRequest, state: SlotState) -> None:
     """Everyone who may fill an open slot now: the same rule as the inbox."""
-
-    model = request.version.model
-    candidates = users_holding_roles(model, state.open_roles)
-    held = roles_by_user_and_model(candidates, [model])
-    users = [
-        u
-        for u in get_user_model().objects.filter(pk__in=candidates, is_active=True)
-        if decision_right_for(u, request, state, held.get((u.pk, model.pk), set())).may_approve
-    ]
+    users = users_who_may_approve(request, state)
     # Who approved an earlier round is asked again, with what changed since they looked.
     stale = {decision.user_id: decision for decision, _ in state.stale if decision.round < request.gate_round}
     key = f"round-{request.gate_round}"
