@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from governance.approvals.models import ChangeType, DecisionKind, PromotionRequest, RiskClass
 from governance.evidence.models import Artifact, DocumentKind, EvidenceKind
-from governance.registry.models import ModelVersion, RegisteredModel, RiskTier, Stage
+from governance.registry.models import IMMUTABLE_FIELDS, ModelVersion, RegisteredModel, RiskTier, Stage
 
 
 class ModelCreateIn(serializers.Serializer):
@@ -57,20 +57,11 @@ class VersionOut(serializers.ModelSerializer):
 
     class Meta:
         model = ModelVersion
+        # What a version was registered with (immutable), its model, and where it stands now.
         fields = [
             "model",
-            "version",
+            *({"created_by_id": "created_by"}.get(name, name) for name in IMMUTABLE_FIELDS if name != "model_id"),
             "stage",
-            "artifact_uri",
-            "artifact_sha256",
-            "code_hash",
-            "data_snapshot_id",
-            "training_config",
-            "training_config_sha256",
-            "seed",
-            "framework",
-            "created_by",
-            "created_at",
             "stage_changed_at",
         ]
 
