@@ -403,7 +403,7 @@ def _gate_panel_context(promotion: PromotionRequest) -> dict:
     }
 
 
-def _request_context(request, promotion: PromotionRequest, decision_form=None) -> dict:
+def _request_context(request, promotion: PromotionRequest, decision_form=None, review_form=None) -> dict:
     promotion = (
         PromotionRequest.objects.select_related("version__model__team", "requested_by", "policy_version__policy")
         .prefetch_related("decisions__user")
@@ -413,17 +413,17 @@ def _request_context(request, promotion: PromotionRequest, decision_form=None) -
     model = promotion.version.model
     roles = roles_for_model(request.user, model)
     right = decision_right_for(request.user, promotion, state, roles)
-    production = model.versions.filter(stage=Stage.PRODUCTION).exclude(pk=promotion.version_id).first()
+    gates = _gate_panel_context(promotion)
     # What changed since each stale approval was given (the current manifest: three queries).
     stale = [d for d, _ in state.stale if d.round < promotion.gate_round]
     now = request_manifest(promotion) if stale else {}
     return {
-        **_gate_panel_context(promotion),
+        **gates,
         "model": model,
         "version": promotion.version,
         "slot_state": state,
         "decision_changes": {d.pk: manifest_changes(d.manifest, now) for d in stale},
-        **_emergency_context(request, promotion, roles),
+        **_emergency_context(request, promotion, roles, review_form),
         "may_resubmit": promotion.status == "changes_requested"
         and (
             request.user.pk == promotion.requested_by_id or user_may(request.user, Action.REQUEST, model, roles=roles)
@@ -433,11 +433,10 @@ def _request_context(request, promotion: PromotionRequest, decision_form=None) -
         "may_cancel": promotion.is_open
         and (request.user.pk == promotion.requested_by_id or user_may(request.user, Action.CANCEL, model, roles=roles)),
         "decision_form": decision_form or forms.decision_form_for(request, promotion, right),
-        "production": production,
         # What the approvers compare against: frozen when the request was filed.
         "comparison": promotion.comparison or comparison_with_production(promotion.version),
         "metric_disagreements": disagreements(
-            declared_metrics(promotion.version), [run.outcome for run in promotion.gate_runs.current() if run.outcome]
+            declared_metrics(promotion.version), [run.outcome for run in gates["gate_runs"] if run.outcome]
         ),
         "completeness": documents_completeness(promotion.version),
     }
@@ -540,9 +539,9 @@ def request_review(request, pk):
             return redirect("web:request_detail", pk=pk)
         except DomainError as exc:
             forms.add_domain_error(form, exc)
-    context = _request_context(request, promotion)
-    context.update(_emergency_context(request, promotion, roles_for_model(request.user, promotion.version.model), form))
-    return render(request, "web/request_detail.html", context, status=400)
+    return render(
+        request, "web/request_detail.html", _request_context(request, promotion, review_form=form), status=400
+    )
 
 
 @login_required

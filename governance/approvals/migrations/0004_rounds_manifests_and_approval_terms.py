@@ -6,13 +6,8 @@ a table to add a column (and drops its triggers with it).
 
 from django.db import migrations, models
 
+from governance.approvals.migrations._guards import FROZEN_BEFORE_0004, REQUEST_FROZEN
 from governance.audit.dbguard import append_only_sql, frozen_columns_sql, reguard_operation
-
-PREVIOUS_FROZEN = [
-    "version_id", "from_stage", "to_stage", "change_type", "justification", "ticket_id", "requested_by_id",
-    "requested_at", "policy_version_id", "policy_snapshot", "policy_sha256", "required_approvals", "required_gates",
-]
-REQUEST_FROZEN = PREVIOUS_FROZEN + ["sla_hours", "ticket_pattern", "ticket_example", "exclude_from_approval", "comparison"]
 
 
 class Migration(migrations.Migration):
@@ -73,6 +68,6 @@ class Migration(migrations.Migration):
             "approvals_promotionrequest",
             REQUEST_FROZEN,
             "the terms of a promotion request",
-            previous_args=("approvals_promotionrequest", PREVIOUS_FROZEN, "the terms of a promotion request"),
+            previous_args=("approvals_promotionrequest", FROZEN_BEFORE_0004, "the terms of a promotion request"),
         ),
     ]
