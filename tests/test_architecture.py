@@ -24,8 +24,9 @@ LAYERS: list[set[str]] = [
     {"accounts"},
     {"registry"},
     {"policies", "evidence"},
-    {"gates", "reports", "notifications"},
+    {"gates", "notifications"},
     {"approvals"},
+    {"reports"},  # PDFs read requests and decisions; pages and the API serve them
     {"demo", "api"},
     {"web"},
     {"urls"},  # governance/urls.py: the URL root
