@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "governance.approvals",
     "governance.gates",
     "governance.notifications",
+    "governance.reports",
     "governance.api",
     "governance.web",
     "governance.demo",
@@ -251,6 +252,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=NOTIFICATIONS_DIGEST_HOUR),
     },
 }
+
+# Audit PDFs (docs/reports.md): charts are rendered to SVG by kaleido through this Chromium
+# (Debian's package; never a browser download). Request and version reports are answered
+# directly when the worker finishes them within REPORT_SYNC_WAIT_SECONDS, else as a job.
+REPORT_BROWSER_PATH = env.str("REPORT_BROWSER_PATH", default=env.str("BROWSER_PATH", default="/usr/bin/chromium"))
+REPORT_SYNC_WAIT_SECONDS = env.float("REPORT_SYNC_WAIT_SECONDS", default=2.0)
+PRODUCT_VERSION = "1.0.0"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
