@@ -1,0 +1,358 @@
+"""Each audit event as one sentence a person reads: the audit page, its CSV and the PDFs.
+
+"Risk officer Ana approved request #21: 'reviewed the evidence' (RISK-202, medium)."
+
+Sentences are plain text built from the event's recorded fields only (no queries beyond the
+event's actor, when the caller loaded it); the data is user-controlled, so templates escape
+them like any other text. Every action the product records has a sentence here
+(tests/audit/test_sentences.py collects the actions from the source); an unknown action
+gets a plain generic sentence rather than an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from governance.audit.models import AuditEvent
+from governance.core.vocabulary import label
+
+QUOTE_CHARS = 200
+
+
+def _text(value, limit: int = QUOTE_CHARS) -> str:
+    text = " ".join(str(value if value is not None else "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _quote(value) -> str:
+    text = _text(value)
+    return f"'{text}'" if text else ""
+
+
+def _short(value) -> str:
+    return _text(value, 12) if value else "?"
+
+
+def _actor(event: AuditEvent) -> str:
+    """The person's full name when their user row was loaded with the event, else the
+    username recorded at the time; "the system" for workers and beat."""
+    if event.actor_id is None:
+        return "the system" if event.actor_label in ("", "system") else event.actor_label
+    if AuditEvent.actor.is_cached(event) and event.actor is not None:
+        return event.actor.get_full_name() or event.actor_label
+    return event.actor_label
+
+
+def _role_actor(event: AuditEvent, data: dict) -> str:
+    role = data.get("role")
+    return f"{label(str(role))} {_actor(event)}" if role else _actor(event)
+
+
+def _request(event: AuditEvent) -> str:
+    return f"request #{event.object_id}" if event.object_id else "a request"
+
+
+def _object(event: AuditEvent, noun: str) -> str:
+    return f"{noun} #{event.object_id}" if event.object_id else f"a {noun}"
+
+
+def _version(event: AuditEvent, data: dict, key: str = "version") -> str:
+    number = data.get(key)
+    name = event.model_name or "the model"
+    return f"{name} v{number}" if number not in (None, "") else name
+
+
+def _list(values) -> str:
+    if isinstance(values, (list, tuple)):
+        return ", ".join(_text(v, 60) for v in values) or "none"
+    return _text(values, 200) or "none"
+
+
+def _stage(value) -> str:
+    return label(str(value)).lower() if value else "?"
+
+
+def _join(*parts: str) -> str:
+    return "".join(p for p in parts if p)
+
+
+# --- One function per action ------------------------------------------------------------
+
+
+def _decision(verb: str) -> Callable[[AuditEvent, dict], str]:
+    def sentence(event: AuditEvent, d: dict) -> str:
+        terms = ", ".join(t for t in (_text(d.get("ticket_id"), 100), _text(d.get("risk_class"), 20)) if t)
+        return _join(
+            f"{_role_actor(event, d)} {verb} {_request(event)}",
+            f": {_quote(d.get('reason'))}" if d.get("reason") else "",
+            f" ({terms})" if terms else "",
+            ".",
+        )
+
+    return sentence
+
+
+def _requested(e: AuditEvent, d: dict) -> str:
+    change = str(d.get("change_type") or "standard")
+    kind = "an emergency change" if change == "emergency" else f"a {label(change).lower()} change"
+    return _join(
+        f"{_actor(e)} requested moving {_version(e, d)} from {_stage(d.get('from'))} to {_stage(d.get('to'))}",
+        f" ({_request(e)}, {kind}",
+        f", ticket {_text(d.get('ticket_id'), 100)}" if d.get("ticket_id") else "",
+        ")",
+        f": {_quote(d.get('justification'))}" if d.get("justification") else "",
+        ".",
+    )
+
+
+def _gates_failed(e: AuditEvent, d: dict) -> str:
+    parts = []
+    if d.get("failed"):
+        parts.append(f"failed {_list(d['failed'])}")
+    if d.get("errored"):
+        parts.append(f"could not compute {_list(d['errored'])}")
+    return f"The gates of {_request(e)} did not pass: " + ("; ".join(parts) or "no detail") + "."
+
+
+def _refused(e: AuditEvent, d: dict) -> str:
+    attempt = {"approve": "approve", "reject": "reject", "request_changes": "request changes on"}.get(
+        str(d.get("decision")), "decide on"
+    )
+    as_role = f" as {label(str(d['role'])).lower()}" if d.get("role") else ""
+    why = _text(d.get("reason")).rstrip(".") or "no reason given"
+    return f"{_actor(e)} was refused to {attempt} {_request(e)}{as_role}: {why}."
+
+
+def _stage_changed(e: AuditEvent, d: dict) -> str:
+    how = ""
+    if d.get("rollback"):
+        how = " (roll back)"
+    elif d.get("emergency_expired"):
+        how = f" (the emergency bypass of request #{d.get('request')} expired unresolved)"
+    elif d.get("request"):
+        how = f" (request #{d.get('request')})"
+    return f"{_actor(e)} moved {_version(e, d)} from {_stage(d.get('from'))} to {_stage(d.get('to'))}{how}."
+
+
+def _rolled_back(e: AuditEvent, d: dict) -> str:
+    name = e.model_name or "the model"
+    return _join(
+        f"{_actor(e)} rolled {name} back from v{d.get('from_version', '?')} to v{d.get('to_version', '?')}",
+        f": {_quote(d.get('reason'))}" if d.get("reason") else "",
+        f" ({_text(d.get('ticket_id'), 100)})" if d.get("ticket_id") else "",
+        ".",
+    )
+
+
+def _role_change(granted: bool) -> Callable[[AuditEvent, dict], str]:
+    def sentence(e: AuditEvent, d: dict) -> str:
+        user, role = _text(d.get("user"), 150) or "?", label(str(d.get("role") or "?")).lower()
+        scope = "model" if d.get("scope") == "model" else "team"
+        where = f"on {scope} {_text(d.get('target'), 150) or '?'}"
+        if granted:
+            return f"{_actor(e)} granted {user} the role {role} {where}."
+        return f"{_actor(e)} revoked the role {role} of {user} {where}."
+
+    return sentence
+
+
+def _document_saved(e: AuditEvent, d: dict) -> str:
+    missing = d.get("missing_fields")
+    return _join(
+        f"{_actor(e)} saved revision {d.get('revision', '?')} of the {label(str(d.get('kind') or 'document')).lower()} "
+        f"of {_version(e, d)}",
+        f" (still missing: {_list(missing)})" if missing else "",
+        ".",
+    )
+
+
+def _flags(d: dict) -> str:
+    return ", ".join(name.replace("is_", "") for name in ("is_superuser", "is_staff") if d.get(name) is True)
+
+
+def _changes(d: dict) -> str:
+    before = d.get("before") if isinstance(d.get("before"), dict) else {}
+    after = d.get("after") if isinstance(d.get("after"), dict) else {}
+    parts = [f"{_text(k, 40)} {_text(before.get(k), 80)} → {_text(v, 80)}" for k, v in sorted(after.items())]
+    return "; ".join(parts) or "no detail"
+
+
+def _exported(e: AuditEvent, d: dict) -> str:
+    filters = d.get("filters") if isinstance(d.get("filters"), dict) else {}
+    shown = ", ".join(f"{k} {_text(v, 100)}" for k, v in sorted(filters.items()) if v not in (None, ""))
+    return _join(
+        f"{_actor(e)} exported the audit trail as {_text(d.get('format') or 'CSV', 10).upper()}",
+        f" through the {_text(d.get('via'), 20)}" if d.get("via") else "",
+        f" (filters: {shown})" if shown else " (no filters)",
+        ".",
+    )
+
+
+SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
+    # Registry
+    "model.created": lambda e, d: (
+        f"{_actor(e)} registered the model {e.model_name or '?'} for team {_text(d.get('team'), 100) or '?'} "
+        f"(risk tier {_stage(d.get('risk_tier'))})."
+    ),
+    "version.registered": lambda e, d: (
+        f"{_actor(e)} registered {_version(e, d)} (artifact sha256 {_short(d.get('artifact_sha256'))}, "
+        f"code {_short(d.get('code_hash'))})."
+    ),
+    "version.stage_changed": _stage_changed,
+    "version.rolled_back": _rolled_back,
+    # Evidence and documents
+    "evidence.uploaded": lambda e, d: (
+        f"{_actor(e)} uploaded {label(str(d.get('kind') or 'evidence')).lower()} evidence "
+        f"{_quote(d.get('name')) or '(unnamed)'} for {_version(e, d)} (sha256 {_short(d.get('sha256'))})."
+    ),
+    "document.saved": _document_saved,
+    # Gates
+    "gate.finished": lambda e, d: (
+        f"Gate {_text(d.get('gate_id'), 80) or '?'} of request #{d.get('request_id', '?')} "
+        f"(round {d.get('round', '?')}) finished: {_text(d.get('status'), 20) or '?'} "
+        f"(outcome sha256 {_short(d.get('outcome_sha256'))})."
+    ),
+    # Promotion requests
+    "promotion.requested": _requested,
+    "promotion.gates_passed": lambda e, d: f"Every gate of {_request(e)} passed; it waits for approvals.",
+    "promotion.gates_failed": _gates_failed,
+    "promotion.gates_restarted": lambda e, d: _join(
+        f"The gates of {_request(e)} run again (round {d.get('round', '?')})",
+        f": {_text(d.get('why'))}" if d.get("why") else "",
+        ".",
+    ),
+    "promotion.approved": _decision("approved"),
+    "promotion.rejected": _decision("rejected"),
+    "promotion.changes_requested": _decision("requested changes on"),
+    "promotion.decision_refused": _refused,
+    "promotion.resubmitted": lambda e, d: _join(
+        f"{_actor(e)} resubmitted {_request(e)} (round {d.get('round', '?')})",
+        f": {_quote(d.get('note'))}" if d.get("note") else "",
+        ".",
+    ),
+    "promotion.cancelled": lambda e, d: _join(
+        f"{_actor(e)} cancelled {_request(e)}", f": {_quote(d.get('reason'))}" if d.get("reason") else "", "."
+    ),
+    "promotion.promoted": lambda e, d: (
+        f"{_request(e).capitalize()} moved {_version(e, d)} to {_stage(d.get('to'))}"
+        + (f" on the sign-off of {_actor(e)}." if e.actor_id else ".")
+    ),
+    "promotion.expired": lambda e, d: (
+        f"{_request(e).capitalize()} expired after {d.get('after_days', '?')} days without a decision."
+    ),
+    "promotion.bypass_recheck_started": lambda e, d: (
+        f"{_actor(e)} started a re-check of the gates emergency {_request(e)} bypassed "
+        f"({_list(d.get('gates'))}, round {d.get('round', '?')})."
+    ),
+    "promotion.bypass_recheck_failed": lambda e, d: (
+        f"The gates emergency {_request(e)} bypassed still fail on re-check "
+        f"({_list((d.get('failed') or []) + (d.get('errored') or []))}); it is reverted when its bypass expires."
+    ),
+    "promotion.bypass_resolved": lambda e, d: (
+        f"The gates emergency {_request(e)} bypassed ({_list(d.get('gates'))}) passed on re-check: "
+        f"the bypass is resolved."
+    ),
+    "promotion.emergency_reverted": lambda e, d: (
+        f"The bypass of emergency {_request(e)} expired with its gates unresolved; reverted: "
+        f"{'; '.join(_text(m, 120) for m in d.get('moves') or []) or 'nothing left to revert'}."
+    ),
+    # Post-incident reviews
+    "review.assigned": lambda e, d: (
+        f"The post-incident review of emergency {_request(e)} was assigned to "
+        f"{len(d.get('assignees') or [])} people, due {_text(d.get('due_at'), 16).replace('T', ' ') or '?'}."
+    ),
+    "review.submitted": lambda e, d: _join(
+        f"{_actor(e)} submitted the post-incident review of emergency {_request(e)}",
+        f"; root cause: {_quote(d.get('root_cause'))}" if d.get("root_cause") else "",
+        ".",
+    ),
+    # Policies, teams, roles
+    "policy.published": lambda e, d: _join(
+        f"{_actor(e)} published policy {_text(d.get('policy'), 100) or '?'} v{d.get('version', '?')} "
+        f"(sha256 {_short(d.get('sha256'))})",
+        f": {_quote(d.get('reason'))}" if d.get("reason") else "",
+        ".",
+    ),
+    "team.created": lambda e, d: f"{_actor(e)} created the team {_text(d.get('name'), 100) or '?'}.",
+    "role.granted": _role_change(granted=True),
+    "role.revoked": _role_change(granted=False),
+    # People, sign-ins, tokens (the admin and the login page)
+    "auth.login": lambda e, d: f"{_actor(e)} signed in.",
+    "auth.logout": lambda e, d: f"{_actor(e)} signed out.",
+    "auth.login_failed": lambda e, d: f"A sign-in as {_quote(d.get('username')) or 'an unknown user'} failed.",
+    "user.created": lambda e, d: _join(
+        f"{_actor(e)} created the user {_text(d.get('username'), 150) or '?'}",
+        f" ({_flags(d)})" if _flags(d) else "",
+        ".",
+    ),
+    "user.privileges_changed": lambda e, d: (
+        f"{_actor(e)} changed the privileges of {_text(d.get('username'), 150) or '?'}: {_changes(d)}."
+    ),
+    "user.permissions_changed": lambda e, d: (
+        f"{_actor(e)} changed the groups or permissions of {_text(d.get('username'), 150) or '?'}: {_changes(d)}."
+    ),
+    "token.revoked": lambda e, d: _join(
+        f"{_actor(e)} revoked the API token {_text(d.get('prefix'), 20) or '?'}",
+        f" {_quote(d.get('name'))}" if d.get("name") else "",
+        f" of {_text(d.get('user'), 150)}" if d.get("user") else "",
+        ".",
+    ),
+    # Reports (PDF) and the trail itself
+    "report.requested": lambda e, d: (
+        f"{_actor(e)} asked for the {_text(d.get('scope'), 30) or 'audit'} report "
+        f"{_quote(d.get('title')) or '(untitled)'} ({_object(e, 'report')})."
+    ),
+    "report.generated": lambda e, d: _join(
+        f"{_object(e, 'report').capitalize()} {_quote(d.get('title'))} was generated",
+        f": {d['pages']} pages" if d.get("pages") else "",
+        f", sha256 {_short(d.get('sha256'))}.",
+    ),
+    "report.downloaded": lambda e, d: _join(
+        f"{_actor(e)} downloaded {_object(e, 'report')} {_quote(d.get('title'))}",
+        f" through the {_text(d.get('via'), 20)}" if d.get("via") else "",
+        f" (sha256 {_short(d.get('sha256'))}).",
+    ),
+    "report.verified": lambda e, d: (
+        f"{_actor(e)} checked a PDF (sha256 {_short(d.get('sha256'))}): "
+        + (f"it is {_object(e, 'report')}, produced here." if d.get("match") else "not a report produced here.")
+    ),
+    "audit.exported": _exported,
+    "audit.anchored": lambda e, d: _join(
+        f"{_actor(e)} anchored the chain head outside the database: event #{d.get('seq', '?')}, "
+        f"hash {_short(d.get('hash'))}",
+        f", in {_text(d.get('file'), 150)}" if d.get("file") else "",
+        f", emailed to {d['emailed_to']} address(es)" if d.get("emailed_to") else "",
+        ".",
+    ),
+}
+
+
+def _generic(event: AuditEvent) -> str:
+    what = event.object_type.rsplit(".", 1)[-1] if event.object_type else ""
+    target = f" on {what} #{event.object_id}" if what and event.object_id else ""
+    model = f" (model {event.model_name})" if event.model_name else ""
+    return f"{_actor(event)} recorded {event.action}{target}{model}."
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def event_sentence(event: AuditEvent) -> str:
+    """The event in one plain-text sentence (escaped by whoever renders it)."""
+    data = event.data if isinstance(event.data, dict) else {}
+    build = SENTENCES.get(event.action)
+    if build is None:
+        return _capitalised(_generic(event))
+    try:
+        return _capitalised(build(event, data))
+    except (AttributeError, KeyError, TypeError, ValueError):  # data of an unexpected shape
+        return _capitalised(_generic(event))
+
+
+def action_families() -> list[tuple[str, list[str]]]:
+    """Known actions grouped by family ("promotion." → [...]), for the audit page's filter."""
+    families: dict[str, list[str]] = {}
+    for action in sorted(SENTENCES):
+        families.setdefault(action.split(".", 1)[0] + ".", []).append(action)
+    return sorted(families.items())
