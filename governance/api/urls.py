@@ -19,5 +19,6 @@ urlpatterns = [
     path("promotions/<int:pk>/cancel/", views.CancelView.as_view(), name="cancel"),
     path("promotions/<int:pk>/resubmit/", views.ResubmitView.as_view(), name="resubmit"),
     path("audit/", views.AuditListView.as_view(), name="audit"),
+    path("audit.csv", views.AuditCsvView.as_view(), name="audit_csv"),
     path("roles/", views.RoleView.as_view(), name="roles"),
 ]

@@ -20,6 +20,7 @@ from governance.api import serializers as s
 from governance.approvals import services as promotions
 from governance.approvals.models import PromotionRequest
 from governance.approvals.selectors import decision_right_for, slot_states_for
+from governance.audit.exports import audit_export_start, csv_response
 from governance.audit.selectors import AuditFilters, audit_events
 from governance.core.errors import DomainError
 from governance.evidence.models import Artifact
@@ -253,6 +254,18 @@ class AuditListView(APIView):
 
             self._paginator = PageNumberPagination()
         return self._paginator
+
+
+class AuditCsvView(APIView):
+    """The events of GET /api/v1/audit/ (same filters, same scope) as streamed CSV."""
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request):
+        filters = AuditFilters.from_query(request.query_params)
+        if filters.model:
+            get_model_for_user(request.user, filters.model)  # 404 for a model the user cannot see
+        lines = audit_export_start(user=request.user, scope=audit_scope(request.user), filters=filters, via="api")
+        return csv_response(lines)
 
 
 class RoleView(APIView):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance.web import views
+from governance.web import audit_views, views
 
 app_name = "web"
 
@@ -29,7 +29,8 @@ urlpatterns = [
     path("requests/<int:pk>/bypass-recheck/", views.request_bypass_recheck, name="request_bypass_recheck"),
     path("requests/<int:pk>/review/", views.request_review, name="request_review"),
     path("requests/<int:pk>/status.json", views.request_status_json, name="request_status_json"),
-    path("audit/", views.audit_list, name="audit_list"),
+    path("audit/", audit_views.audit_list, name="audit_list"),
+    path("audit.csv", audit_views.audit_csv, name="audit_csv"),
     path("roles/", views.role_list, name="role_list"),
     path("policies/", views.policy_list, name="policy_list"),
     path("policies/new/", views.policy_edit, name="policy_new"),

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 
 from governance.accounts.models import Team
 from governance.accounts.permissions import (
-    audit_scope,
     require,
     roles_for_model,
     user_may,
@@ -33,7 +32,6 @@ from governance.approvals.models import OPEN_STATUSES, PostIncidentReview, Promo
 from governance.approvals.reviews import review_submit
 from governance.approvals.selectors import INBOX_TABS, decision_right_for, inbox_tab, slot_states_for
 from governance.approvals.transitions import next_stages
-from governance.audit.selectors import AuditFilters, audit_events
 from governance.core.errors import DomainError
 from governance.evidence.documents import document_fields
 from governance.evidence.markdown import render_markdown
@@ -573,26 +571,6 @@ def request_cancel(request, pk):
 def request_status_json(request, pk):
     promotion = _request_for(request.user, pk)
     return JsonResponse({"id": promotion.pk, "status": promotion.status})
-
-
-# --- Audit -------------------------------------------------------------------------------
-
-
-@login_required
-def audit_list(request):
-    try:
-        filters = AuditFilters.from_query(request.GET)
-        error = ""
-    except DomainError as exc:
-        filters, error = AuditFilters(), exc.message
-    events = audit_events(scope=audit_scope(request.user), filters=filters).reverse()  # newest first
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "web/audit_list.html",
-        {"page": page, "model_name": filters.model, "action": filters.action, "filter_error": error},
-        status=400 if error else 200,
-    )
 
 
 # --- Policies ----------------------------------------------------------------------------
