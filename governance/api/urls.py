@@ -8,6 +8,7 @@ urlpatterns = [
     path("models/", views.ModelListView.as_view(), name="models"),
     path("models/<str:name>/", views.ModelDetailView.as_view(), name="model"),
     path("models/<str:name>/rollback/", views.RollbackView.as_view(), name="rollback"),
+    path("models/<str:name>/history/", views.ModelHistoryView.as_view(), name="model_history"),
     path("models/<str:name>/versions/", views.VersionListView.as_view(), name="versions"),
     path("models/<str:name>/versions/<int:number>/", views.VersionDetailView.as_view(), name="version"),
     path("models/<str:name>/versions/<int:number>/evidence/", views.EvidenceView.as_view(), name="evidence"),

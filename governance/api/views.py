@@ -18,6 +18,7 @@ from governance.accounts.selectors import role_holdings
 from governance.accounts.services import role_grant, role_revoke
 from governance.api import serializers as s
 from governance.approvals import services as promotions
+from governance.approvals.history import parse_at, served_at
 from governance.approvals.models import PromotionRequest
 from governance.approvals.selectors import decision_right_for, slot_states_for
 from governance.audit.exports import audit_export_start, csv_response
@@ -266,6 +267,17 @@ class AuditCsvView(APIView):
             get_model_for_user(request.user, filters.model)  # 404 for a model the user cannot see
         lines = audit_export_start(user=request.user, scope=audit_scope(request.user), filters=filters, via="api")
         return csv_response(lines)
+
+
+class ModelHistoryView(APIView):
+    """Who served at time T (DESIGN.md contract): {model, at, version, since, until,
+    request_id, change_type, approvals[], evidence[], policy}; version null before the first
+    promotion."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, name):
+        model = get_model_for_user(request.user, name)
+        return Response(served_at(model, parse_at(request.query_params.get("at"))))
 
 
 class RoleView(APIView):

@@ -368,3 +368,66 @@ def artifact_charts_html(artifact, columnar_path: str) -> list[str]:
             for name in shared:
                 out.append(figure_html(feature_comparison_figure(name, ref[name], cur[name])))
     return out
+
+
+# --- Production history ------------------------------------------------------------------
+
+CHANGE_COLOURS = {"standard": ACCENT, "emergency": "#b45309", "experiment": "#6d28d9", "rollback": "#7c3aed"}
+
+
+def production_timeline_figure(tenures, *, at=None, now=None) -> go.Figure | None:
+    """Which version served when: one bar per production tenure (approvals.history.Tenure:
+    version, since, until, change_type), coloured by change type, open tenures drawn to
+    `now`, a dashed line at the asked time `at`. None when nothing was ever in production."""
+    if not tenures:
+        return None
+    end = now or max(t.until or t.since for t in tenures)
+    fig = go.Figure()
+    for change in dict.fromkeys(t.change_type for t in tenures):
+        mine = [t for t in tenures if t.change_type == change]
+        fig.add_trace(
+            go.Bar(
+                orientation="h",
+                y=[f"v{t.version}" for t in mine],
+                base=[t.since.isoformat() for t in mine],
+                x=[max(((t.until or end) - t.since).total_seconds() * 1000, 1) for t in mine],
+                marker=dict(color=CHANGE_COLOURS.get(change, NEUTRAL)),
+                name=change,
+                customdata=[
+                    [t.since.strftime("%Y-%m-%d %H:%M"), t.until.strftime("%Y-%m-%d %H:%M") if t.until else "now"]
+                    for t in mine
+                ],
+                hovertemplate="%{y}: %{customdata[0]} → %{customdata[1]}<extra>" + change + "</extra>",
+            )
+        )
+    versions = sorted({t.version for t in tenures})
+    _title(fig, "Production versions over time")
+    fig.update_layout(
+        barmode="overlay",
+        height=max(180, 90 + 34 * len(versions)),
+        xaxis=dict(type="date"),
+        yaxis=dict(categoryorder="array", categoryarray=[f"v{v}" for v in versions], title=None),
+        legend=dict(orientation="h", y=-0.3, title=dict(text="change type: ")),
+    )
+    if at is not None:
+        fig.add_shape(
+            type="line",
+            xref="x",
+            yref="paper",
+            x0=at.isoformat(),
+            x1=at.isoformat(),
+            y0=0,
+            y1=1,
+            line=dict(color=FAIL_COLOUR, width=2, dash="dash"),
+        )
+        fig.add_annotation(
+            x=at.isoformat(),
+            y=1,
+            xref="x",
+            yref="paper",
+            text="asked time",
+            showarrow=False,
+            yanchor="bottom",
+            font=dict(color=FAIL_COLOUR, size=11),
+        )
+    return fig

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance.web import audit_views, views
+from governance.web import audit_views, history_views, views
 
 app_name = "web"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("models/", views.model_list, name="model_list"),
     path("models/<str:name>/", views.model_detail, name="model_detail"),
     path("models/<str:name>/rollback/", views.model_rollback, name="model_rollback"),
+    path("models/<str:name>/history/", history_views.model_history, name="model_history"),
     path("models/<str:name>/v<int:number>/", views.version_detail, name="version_detail"),
     path("models/<str:name>/v<int:number>/promote/", views.version_request_promotion, name="version_request_promotion"),
     path("models/<str:name>/v<int:number>/evidence/", views.version_upload_evidence, name="version_upload_evidence"),
