@@ -11,6 +11,7 @@ gets a plain generic sentence rather than an error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from governance.audit.models import AuditEvent
@@ -44,8 +45,10 @@ def _actor(event: AuditEvent) -> str:
 
 
 def _role_actor(event: AuditEvent, data: dict) -> str:
-    role = data.get("role")
-    return f"{label(str(role))} {_actor(event)}" if role else _actor(event)
+    role, name = data.get("role"), _actor(event)
+    if not role or label(str(role)).lower() == name.lower():  # a user named after their role
+        return name
+    return f"{label(str(role))} {name}"
 
 
 def _request(event: AuditEvent) -> str:
@@ -205,6 +208,10 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
         f"{_actor(e)} uploaded {label(str(d.get('kind') or 'evidence')).lower()} evidence "
         f"{_quote(d.get('name')) or '(unnamed)'} for {_version(e, d)} (sha256 {_short(d.get('sha256'))})."
     ),
+    "evidence.downloaded": lambda e, d: (
+        f"{_actor(e)} downloaded the {label(str(d.get('kind') or 'evidence')).lower()} evidence "
+        f"{_quote(d.get('file')) or '(unnamed)'} of {_version(e, d)} (sha256 {_short(d.get('sha256'))})."
+    ),
     "document.saved": _document_saved,
     # Gates
     "gate.finished": lambda e, d: (
@@ -338,6 +345,9 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
+_DOUBLE_STOP = re.compile(r"([.!?…])'\.$")
+
+
 def event_sentence(event: AuditEvent) -> str:
     """The event in one plain-text sentence (escaped by whoever renders it)."""
     data = event.data if isinstance(event.data, dict) else {}
@@ -345,9 +355,10 @@ def event_sentence(event: AuditEvent) -> str:
     if build is None:
         return _capitalised(_generic(event))
     try:
-        return _capitalised(build(event, data))
+        sentence = build(event, data)
     except (AttributeError, KeyError, TypeError, ValueError):  # data of an unexpected shape
         return _capitalised(_generic(event))
+    return _capitalised(_DOUBLE_STOP.sub(r"\1'", sentence))  # "... 'lower.'" not "'lower.'."
 
 
 def action_families() -> list[tuple[str, list[str]]]:

@@ -372,7 +372,7 @@ def artifact_charts_html(artifact, columnar_path: str) -> list[str]:
 
 # --- Production history ------------------------------------------------------------------
 
-CHANGE_COLOURS = {"standard": ACCENT, "emergency": "#b45309", "experiment": "#6d28d9", "rollback": "#7c3aed"}
+CHANGE_COLOURS = {"standard": ACCENT, "emergency": "#b91c1c", "experiment": "#6d28d9", "rollback": "#c2410c"}
 
 
 def production_timeline_figure(tenures, *, at=None, now=None) -> go.Figure | None:
@@ -407,7 +407,8 @@ def production_timeline_figure(tenures, *, at=None, now=None) -> go.Figure | Non
         height=max(180, 90 + 34 * len(versions)),
         xaxis=dict(type="date"),
         yaxis=dict(categoryorder="array", categoryarray=[f"v{v}" for v in versions], title=None),
-        legend=dict(orientation="h", y=-0.3, title=dict(text="change type: ")),
+        margin=dict(l=50, r=20, t=50, b=50),
+        legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom", title=dict(text="change type: ")),
     )
     if at is not None:
         fig.add_shape(

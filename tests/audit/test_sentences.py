@@ -137,3 +137,8 @@ def test_action_families_group_every_known_action():
     families = dict(action_families())
     assert "promotion.approved" in families["promotion."]
     assert sorted(a for actions in families.values() for a in actions) == sorted(SENTENCES)
+
+
+def test_a_quote_that_ends_a_sentence_is_not_followed_by_a_second_stop():
+    event = _event("promotion.cancelled", {"reason": "Wrong version."})
+    assert event_sentence(event) == "Ana cancelled request #21: 'Wrong version.'"
