@@ -172,3 +172,18 @@ def test_the_page_says_a_bad_time_on_the_page(client, story, alice):
     client.force_login(alice)
     page = client.get(f"/models/{story['model'].name}/history/", {"at": "2026-13-45T99:00"})
     assert page.status_code == 400 and "at: expected an ISO 8601" in page.content.decode()
+
+
+def test_a_model_never_in_production_has_an_empty_history_page(client, alice, model):
+    client.force_login(alice)
+    page = client.get(f"/models/{model.name}/history/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "has been promoted to production yet" in html and "plotly-graph-div" not in html
+    assert served_at(model)["version"] is None
+
+
+@pytest.mark.parametrize("at", ["\x00", "2026-02-30T10:00", "1" * 100000, "-1"])
+def test_the_page_answers_bad_times_with_a_400_never_a_500(client, alice, model, at):
+    client.force_login(alice)
+    assert client.get(f"/models/{model.name}/history/", {"at": at}).status_code == 400

@@ -179,3 +179,13 @@ def test_a_date_alone_as_until_includes_that_day(trail, alice):
     today = timezone.localdate().isoformat()
     rows = _rows(_api(alice).get("/api/v1/audit.csv", {"since": today, "until": today, "model": "credit-scoring"}))
     assert rows
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"model": "\x00"}, {"version": "1" * 5000, "model": "credit-scoring"}, {"since": "\x00"}, {"action": "x" * 300}],
+)
+def test_hostile_query_strings_are_400_on_the_page_and_the_csv(client, alice, model, params):
+    client.force_login(alice)
+    for path in ("/audit/", "/audit.csv", "/api/v1/audit/", "/api/v1/audit.csv"):
+        assert client.get(path, params).status_code == 400, path
