@@ -22,6 +22,25 @@ ROOT = Path(__file__).resolve().parent.parent
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def _flush_past_the_guards():
+    """Transactional tests end with Django's flush, a TRUNCATE of every table, which the
+    audit, decision, evidence and gate tables refuse (audit.dbguard.no_truncate_sql). The
+    test database's superuser empties them with triggers off (session_replication_role),
+    exactly what docs/audit.md says a superuser can do and the outside anchor catches."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    sql_flush = DatabaseOperations.sql_flush
+
+    def flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = sql_flush(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        return ["SET LOCAL session_replication_role = replica", *statements] if statements else statements
+
+    DatabaseOperations.sql_flush = flush
+
+
+_flush_past_the_guards()
+
+
 def pytest_sessionstart(session):
     """Fail fast, with a clear message, when a service the suite needs is down."""
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):

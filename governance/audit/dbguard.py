@@ -1,4 +1,5 @@
-"""Database-level guards: tables that refuse UPDATE/DELETE, columns that never change.
+"""Database-level guards: tables that refuse UPDATE/DELETE (and TRUNCATE), columns that never
+change, rows that never change once final.
 
 Used by migrations (PostgreSQL and SQLite). The model layer refuses these changes too; the
 triggers make sure a raw SQL statement or a bug elsewhere cannot slip past.
@@ -48,6 +49,52 @@ END; $$ LANGUAGE plpgsql;""",
             f"CREATE TRIGGER {name} BEFORE UPDATE ON {table} WHEN {changed} BEGIN SELECT RAISE(ABORT, '{label} is immutable'); END;"
         ]
         reverse = [f"DROP TRIGGER IF EXISTS {name};"]
+    else:
+        return [], []
+    return forward, reverse
+
+
+def no_truncate_sql(vendor: str, table: str, label: str) -> tuple[list[str], list[str]]:
+    """(forward, reverse) SQL making a table refuse TRUNCATE (PostgreSQL: a statement-level
+    trigger; row triggers do not fire on TRUNCATE). SQLite has no TRUNCATE: nothing to do."""
+    name = f"{table}_no_truncate"
+    if vendor != "postgresql":
+        return [], []
+    forward = [
+        f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+BEGIN RAISE EXCEPTION '{label} are append-only: TRUNCATE refused'; END; $$ LANGUAGE plpgsql;""",
+        f"CREATE TRIGGER {name} BEFORE TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {name}();",
+    ]
+    reverse = [f"DROP TRIGGER IF EXISTS {name} ON {table};", f"DROP FUNCTION IF EXISTS {name}();"]
+    return forward, reverse
+
+
+def final_rows_sql(
+    vendor: str, table: str, column: str, final_values: list[str], label: str
+) -> tuple[list[str], list[str]]:
+    """(forward, reverse) SQL refusing any UPDATE of a row whose OLD `column` is one of
+    `final_values`, and any DELETE: rows move freely until final, then never again."""
+    name = f"{table}_final"
+    values = ", ".join(f"'{v}'" for v in final_values)
+    if vendor == "postgresql":
+        forward = [
+            f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN RAISE EXCEPTION '{label} are never deleted: DELETE refused'; END IF;
+  IF OLD.{column} IN ({values}) THEN RAISE EXCEPTION '{label} are final once finished (%): UPDATE refused', OLD.{column}; END IF;
+  RETURN NEW;
+END; $$ LANGUAGE plpgsql;""",
+            f"CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}();",
+        ]
+        reverse = [f"DROP TRIGGER IF EXISTS {name} ON {table};", f"DROP FUNCTION IF EXISTS {name}();"]
+    elif vendor == "sqlite":
+        forward = [
+            f"CREATE TRIGGER {name}_u BEFORE UPDATE ON {table} WHEN OLD.{column} IN ({values}) "
+            f"BEGIN SELECT RAISE(ABORT, '{label} are final once finished: UPDATE refused'); END;",
+            f"CREATE TRIGGER {name}_d BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{label} are never deleted: DELETE refused'); END;",
+        ]
+        reverse = [f"DROP TRIGGER IF EXISTS {name}_u;", f"DROP TRIGGER IF EXISTS {name}_d;"]
     else:
         return [], []
     return forward, reverse

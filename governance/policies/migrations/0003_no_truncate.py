@@ -1,0 +1,10 @@
+"""Policy versions refuse TRUNCATE as they refuse UPDATE and DELETE (statement-level trigger)."""
+
+from django.db import migrations
+
+from governance.audit.dbguard import guard_operation, no_truncate_sql
+
+
+class Migration(migrations.Migration):
+    dependencies = [("policies", "0002_immutable_versions"), ("audit", "0003_no_truncate")]
+    operations = [guard_operation(no_truncate_sql, "policies_policyversion", "policy versions")]
