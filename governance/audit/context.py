@@ -1,0 +1,76 @@
+"""Where the request that causes an audit event came from: IP address and user agent.
+
+`AuditRequestMiddleware` puts them in a context variable for the length of each web and API
+request; `audit_record` reads it, so every event written while serving a request carries
+them, whichever service writes it. Celery tasks and management commands have no request:
+their events carry none.
+
+The IP is REMOTE_ADDR, or with AUDIT_TRUSTED_PROXIES = N (reverse proxies in front of us,
+each appending to X-Forwarded-For) the address the outermost trusted proxy saw. A client can
+write anything into X-Forwarded-For, so only the entries our own proxies appended are used.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from governance.audit.models import USER_AGENT_MAX
+
+
+@dataclass(frozen=True)
+class RequestOrigin:
+    ip: str | None = None
+    user_agent: str = ""
+
+
+_origin: ContextVar[RequestOrigin | None] = ContextVar("audit_request_origin", default=None)
+
+
+def current_origin() -> RequestOrigin:
+    return _origin.get() or RequestOrigin()
+
+
+def _valid_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def origin_of(request) -> RequestOrigin:
+    meta = request.META
+    ip = meta.get("REMOTE_ADDR", "")
+    hops = getattr(settings, "AUDIT_TRUSTED_PROXIES", 0)
+    if hops > 0:
+        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            ip = forwarded[-hops]
+    agent = meta.get("HTTP_USER_AGENT", "")
+    # Printable text only, bounded: a header is attacker-controlled.
+    agent = "".join(ch for ch in agent if ch.isprintable())[:USER_AGENT_MAX]
+    return RequestOrigin(ip=_valid_ip(ip) if ip else None, user_agent=agent)
+
+
+@contextmanager
+def request_origin(origin: RequestOrigin):
+    token = _origin.set(origin)
+    try:
+        yield origin
+    finally:
+        _origin.reset(token)
+
+
+class AuditRequestMiddleware:
+    """Every web and API request: events written while serving it carry its IP and agent."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with request_origin(origin_of(request)):
+            return self.get_response(request)
