@@ -8,6 +8,8 @@ A secret may also be given as a file: SECRET_KEY_FILE, EMAIL_HOST_PASSWORD_FILE.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 from urllib.parse import urlparse
@@ -112,6 +114,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "governance.audit.context.AuditRequestMiddleware",  # IP and user agent on audit events
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -222,6 +225,17 @@ NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=7)
 NOTIFICATIONS_SWEEP_INTERVAL_SECONDS = env.int("NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", default=300)
 NOTIFICATIONS_RETRY_AFTER_SECONDS = env.int("NOTIFICATIONS_RETRY_AFTER_SECONDS", default=300)
 NOTIFICATIONS_RETRY_FOR_HOURS = env.int("NOTIFICATIONS_RETRY_FOR_HOURS", default=48)
+# The audit chain's outside anchor (docs/audit.md): the chain head, signed with
+# AUDIT_ANCHOR_KEY (keep it outside the database; default derived from SECRET_KEY), written
+# daily to the media storage and emailed to AUDIT_ANCHOR_EMAILS (comma-separated, may be empty).
+AUDIT_ANCHOR_KEY = (
+    env_secret("AUDIT_ANCHOR_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"governance audit anchor", hashlib.sha256).hexdigest()
+)
+AUDIT_ANCHOR_EMAILS = [a.strip() for a in env.str("AUDIT_ANCHOR_EMAILS", default="").split(",") if a.strip()]
+AUDIT_ANCHOR_HOUR = env.int("AUDIT_ANCHOR_HOUR", default=2)
+# Reverse proxies in front of the app that append to X-Forwarded-For (audit events' IP).
+AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)
 CELERY_BEAT_SCHEDULE = {
     "gates-sweep-stale-runs": {
         "task": "governance.gates.tasks.gate_sweep",
@@ -250,6 +264,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-daily-digest": {
         "task": "governance.notifications.tasks.digests_send_daily",
         "schedule": crontab(minute=0, hour=NOTIFICATIONS_DIGEST_HOUR),
+    },
+    "audit-anchor-daily": {
+        "task": "governance.audit.tasks.audit_anchor_task",
+        "schedule": crontab(minute=30, hour=AUDIT_ANCHOR_HOUR),
     },
 }
 
