@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from governance.gates.integrity import gate_finished_record
 from governance.gates.models import FINAL_GATE_STATUSES, GateRun, GateStatus
 from governance.gates.signals import gates_finished
 
@@ -56,6 +57,11 @@ def gate_runs_create(*, request: PromotionRequest, only: list[str] | None = None
             )
         )
     GateRun.objects.bulk_create(runs)
+    bypassed_runs = [run for run in runs if run.status == GateStatus.BYPASSED]
+    if bypassed_runs:
+        model_name = request.version.model.name
+        for run in bypassed_runs:  # final from birth: their outcome enters the chain now
+            gate_finished_record(run, model_name=model_name)
     request_id = request.pk
     if any(run.status == GateStatus.PENDING for run in runs):
         transaction.on_commit(lambda: gates_dispatch(request_id=request_id))
@@ -129,7 +135,10 @@ def gates_dispatch(*, request_id: int, run_ids: list[int] | None = None) -> None
         # Broker down: the runs stay pending with no dispatch time; the sweeper sends them.
         log.exception("could not dispatch gates of request %s; the sweeper will retry", request_id)
         return
-    GateRun.objects.filter(pk__in=ids).update(dispatched_at=timezone.now())
+    # A run a worker already finished is final: the database refuses any change to it.
+    GateRun.objects.filter(pk__in=ids, status__in=[GateStatus.PENDING, GateStatus.RUNNING]).update(
+        dispatched_at=timezone.now()
+    )
 
 
 def gate_run_claim(run_id: int) -> bool:
@@ -169,9 +178,7 @@ def gate_run_execute(*, run_id: int) -> str:
             inputs={},
             policy_sha256=run.request.policy_sha256,
         )
-        GateRun.objects.filter(pk=run_id, status=GateStatus.RUNNING).update(
-            status=GateStatus.ERROR, outcome=outcome, finished_at=timezone.now()
-        )
+        _finish(run, status=GateStatus.ERROR, outcome=outcome)
         return GateStatus.ERROR
     try:
         result, inputs = run_gate(run)
@@ -192,11 +199,21 @@ def gate_run_execute(*, run_id: int) -> str:
         policy_sha256=run.request.policy_sha256,
         result=result,
     )
-    # Conditional: a run already finished by another worker keeps its first outcome.
-    GateRun.objects.filter(pk=run_id, status=GateStatus.RUNNING).update(
+    _finish(run, status=status, outcome=outcome)
+    return status
+
+
+@transaction.atomic
+def _finish(run: GateRun, *, status: str, outcome: dict) -> bool:
+    """Store a final outcome and its gate.finished audit event, in one transaction.
+    Conditional: a run already finished by another worker keeps its first outcome."""
+    finished = GateRun.objects.filter(pk=run.pk, status=GateStatus.RUNNING).update(
         status=status, outcome=outcome, finished_at=timezone.now()
     )
-    return status
+    if finished:
+        run.status, run.outcome = status, outcome
+        gate_finished_record(run, model_name=run.request.version.model.name)
+    return bool(finished)
 
 
 def gates_finalize(*, request_id: int) -> None:

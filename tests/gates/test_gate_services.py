@@ -17,6 +17,7 @@ from governance.gates.models import GateRun
 from governance.gates.services import gate_run_claim, gate_run_execute, gates_finalize
 from governance.policies.services import policy_publish
 from tests.factories import attach_full_evidence, grant, make_model, make_team, make_user, make_version
+from tests.tamper import GATE_RUN_TRIGGERS, guards_off
 
 pytestmark = pytest.mark.django_db
 
@@ -129,10 +130,13 @@ def test_replay_reports_a_difference_when_a_stored_outcome_was_altered(capsys):
     run = GateRun.objects.get(request=request, gate_id="auc")
     outcome = dict(run.outcome)
     outcome["value"] = 0.5
-    GateRun.objects.filter(pk=run.pk).update(outcome=outcome)
+    with guards_off(*GATE_RUN_TRIGGERS):  # the database refuses this edit: an attacker's
+        GateRun.objects.filter(pk=run.pk).update(outcome=outcome)
     with pytest.raises(CommandError, match="1 gate"):
         call_command("replay_gates", str(request.pk))
     assert "auc: DIFFERENT" in capsys.readouterr().out
+    with pytest.raises(CommandError, match=rf"gate run #{run.pk} \('auc'.*does not match the hash the chain"):
+        call_command("verify_audit")
     with pytest.raises(CommandError, match="no promotion request"):
         call_command("replay_gates", "999999")
 
