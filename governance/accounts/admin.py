@@ -1,21 +1,113 @@
-from django.contrib import admin
+"""Teams, tokens and users in the admin. Facts that decide who may do what change through
+the audited services (accounts/services.py) or not at all here: a team's name, a token's
+revocation (an action that calls `token_revoke`), a user's staff, superuser and active flags
+(audited when changed, see AuditedUserAdmin)."""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
 
 from governance.accounts.models import ApiToken, Team
+from governance.accounts.services import token_revoke
+from governance.audit.services import audit_record
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    """Teams are created with `create_team` or on the roles page (audited); here only their
+    display name changes. A team's name is how grants and models refer to it."""
+
     list_display = ("name", "display_name", "created_at")
     search_fields = ("name", "display_name")
+    readonly_fields = ("name", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are created with `manage.py create_token` (shown once); here they are revoked."""
+    """Tokens are created with `manage.py create_token` (shown once); here they are revoked,
+    with the action below (audited, for good: a revoked token is never valid again)."""
 
     list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("user", "prefix", "key_hash", "created_at", "last_used_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    readonly_fields = ("user", "prefix", "key_hash", "created_at", "last_used_at", "revoked_at")
     fields = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting would revoke without a trace
+
+    @admin.action(description="Revoke the selected tokens (audited; cannot be undone)")
+    def revoke(self, request, queryset):
+        revoked = sum(token_revoke(actor=request.user, token=token) for token in queryset.select_related("user"))
+        self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
+
+
+PRIVILEGE_FIELDS = ("is_active", "is_staff", "is_superuser")
+
+
+class AuditedUserAdmin(UserAdmin):
+    """Django's user admin, with changes of what a user may do audited: the active, staff and
+    superuser flags (staff see and manage everything, docs/architecture.md), group and
+    permission assignments. Roles are granted on the roles page, not here."""
+
+    def save_model(self, request, obj, form, change):
+        before = {}
+        if change and obj.pk:
+            before = dict(type(obj).objects.filter(pk=obj.pk).values(*PRIVILEGE_FIELDS).first() or {})
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            changed = {f: getattr(obj, f) for f in PRIVILEGE_FIELDS if change and before.get(f) != getattr(obj, f)}
+            if not change:
+                audit_record(
+                    actor=request.user,
+                    action="user.created",
+                    obj=obj,
+                    data={"username": obj.get_username(), **{f: getattr(obj, f) for f in PRIVILEGE_FIELDS}},
+                )
+            elif changed:
+                audit_record(
+                    actor=request.user,
+                    action="user.privileges_changed",
+                    obj=obj,
+                    data={
+                        "username": obj.get_username(),
+                        "before": {f: before.get(f) for f in changed},
+                        "after": changed,
+                    },
+                )
+
+    def save_related(self, request, form, formsets, change):
+        obj = form.instance
+        fields = [f for f in ("groups", "user_permissions") if f in form.cleaned_data]
+        before = {f: sorted(str(x) for x in getattr(obj, f).all()) for f in fields} if change else {}
+        with transaction.atomic():
+            super().save_related(request, form, formsets, change)
+            after = {f: sorted(str(x) for x in getattr(obj, f).all()) for f in fields}
+            changed = {f: after[f] for f in fields if before.get(f, []) != after[f]}
+            if changed:
+                audit_record(
+                    actor=request.user,
+                    action="user.permissions_changed",
+                    obj=obj,
+                    data={
+                        "username": obj.get_username(),
+                        "before": {f: before.get(f, []) for f in changed},
+                        "after": changed,
+                    },
+                )
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, AuditedUserAdmin)

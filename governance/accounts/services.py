@@ -1,4 +1,4 @@
-"""Teams and role grants. Every grant and revoke is audited."""
+"""Teams, role grants and API token revocation. Every change is audited."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from governance.accounts.models import Team
+from governance.accounts.models import ApiToken, Team
 from governance.accounts.permissions import user_may_manage_roles
 from governance.accounts.roles import ROLE_NAMES, role_permission
 from governance.audit.services import audit_record
@@ -67,3 +68,23 @@ def _role_change(*, actor, user, role: str, team: Team | None, model: Registered
             "target": str(target.name),
         },
     )
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def token_revoke(*, actor, token: ApiToken) -> bool:
+    """Revoke a token for good (a revoked token is never valid again: issue a new one).
+    False when it was already revoked."""
+    if actor is not None and not user_may_manage_roles(actor):
+        raise PermissionDenied("Only admins revoke other people's tokens.")
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if revoked:
+        audit_record(
+            actor=actor,
+            action="token.revoked",
+            obj=token,
+            data={"user": token.user.get_username(), "prefix": token.prefix, "name": token.name},
+        )
+    return bool(revoked)
