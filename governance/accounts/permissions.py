@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from governance.accounts.models import ModelUserObjectPermission, TeamUserObjectPermission
-from governance.accounts.roles import ACTION_ROLES, Action, role_permission
+from governance.accounts.roles import ACTION_ROLES, Action, Role, role_permission
 
 if TYPE_CHECKING:
     from governance.accounts.models import Team
@@ -297,3 +297,21 @@ def audit_scope(user) -> Q | None:
     team_models = TeamUserObjectPermission.objects.filter(**grants).values("content_object__models__name")
     own_models = ModelUserObjectPermission.objects.filter(**grants).values("content_object__name")
     return Q(model_name__in=team_models) | Q(model_name__in=own_models) | Q(action__startswith="policy.")
+
+
+# Who may run the whole-trail chain check from the audit page: admins, and compliance
+# officers and auditors (the people the trail is for) wherever they hold the role. The check
+# reads every event but shows only a verdict, a count, a sequence number and the head hash.
+AUDIT_CHECK_ROLES = (Role.COMPLIANCE_OFFICER, Role.AUDITOR)
+
+
+def user_may_verify_audit(user) -> bool:
+    if is_admin(user):
+        return True
+    if not _is_active(user):
+        return False
+    codenames = [role_permission(role) for role in AUDIT_CHECK_ROLES]
+    return (
+        TeamUserObjectPermission.objects.filter(user=user, permission__codename__in=codenames).exists()
+        or ModelUserObjectPermission.objects.filter(user=user, permission__codename__in=codenames).exists()
+    )
