@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance.api import views
+from governance.api import reports, views
 
 app_name = "api"
 
@@ -22,4 +22,11 @@ urlpatterns = [
     path("audit/", views.AuditListView.as_view(), name="audit"),
     path("audit.csv", views.AuditCsvView.as_view(), name="audit_csv"),
     path("roles/", views.RoleView.as_view(), name="roles"),
+    path("promotions/<int:pk>/report.pdf", reports.PromotionReportView.as_view(), name="promotion_report"),
+    path("models/<str:name>/report.pdf", reports.ModelReportView.as_view(), name="model_report"),
+    path("models/<str:name>/versions/<int:number>/report.pdf", reports.VersionReportView.as_view(), name="version_report"),
+    path("reports/", reports.ReportListView.as_view(), name="reports"),
+    path("reports/verify/", reports.ReportVerifyView.as_view(), name="report_verify"),
+    path("reports/<int:pk>/", reports.ReportDetailView.as_view(), name="report"),
+    path("reports/<int:pk>/file.pdf", reports.ReportFileView.as_view(), name="report_file"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance.web import audit_views, history_views, views
+from governance.web import audit_views, history_views, reports, views
 
 app_name = "web"
 
@@ -33,6 +33,14 @@ urlpatterns = [
     path("audit/", audit_views.audit_list, name="audit_list"),
     path("audit.csv", audit_views.audit_csv, name="audit_csv"),
     path("roles/", views.role_list, name="role_list"),
+    path("requests/<int:pk>/report/", reports.request_report, name="request_report"),
+    path("models/<str:name>/v<int:number>/report/", reports.version_report, name="version_report"),
+    path("models/<str:name>/report/", reports.model_report, name="model_report"),
+    path("reports/", reports.report_list, name="report_list"),
+    path("reports/verify/", reports.report_verify, name="report_verify"),
+    path("reports/<int:pk>/", reports.report_detail, name="report_detail"),
+    path("reports/<int:pk>/status.json", reports.report_status, name="report_status"),
+    path("reports/<int:pk>/file.pdf", reports.report_file, name="report_file"),
     path("policies/", views.policy_list, name="policy_list"),
     path("policies/new/", views.policy_edit, name="policy_new"),
     path("policies/<str:name>/", views.policy_detail, name="policy_detail"),

@@ -1,0 +1,21 @@
+"""Celery entry points for reports: thin, take ids, safe to run twice (report_claim)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from governance.celery import safe_retries
+from governance.reports import services
+
+SAFE_RETRIES = safe_retries(OperationalError, InterfaceError, ConnectionError)
+
+
+@shared_task(name="governance.reports.tasks.report_build_task", **SAFE_RETRIES)
+def report_build_task(report_id: int) -> str:
+    return services.report_build(report_id=report_id)
+
+
+@shared_task(name="governance.reports.tasks.reports_sweep_task", acks_late=True)
+def reports_sweep_task() -> int:
+    return services.reports_sweep()

@@ -1,0 +1,46 @@
+"""Formatting for the audit PDF templates (numbers as a regulator reads them)."""
+
+from __future__ import annotations
+
+import json
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def num(value, digits: int = 4):
+    """A number with `digits` significant digits; '—' for none."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "not a number"
+        return f"{value:.{int(digits)}g}"
+    return str(value)
+
+
+@register.filter
+def interval(row: dict):
+    low, high = row.get("ci_low"), row.get("ci_high")
+    if low is None or high is None:
+        return "—"
+    return f"[{num(low)}, {num(high)}]"
+
+
+@register.filter
+def params(value: dict):
+    """Gate parameters as 'max_drop=0.01, confidence=0.95'."""
+    if not value:
+        return "—"
+    return ", ".join(f"{k}={json.dumps(v) if isinstance(v, (list, dict)) else v}" for k, v in value.items())
+
+
+@register.filter
+def short(value, length: int = 16):
+    return "" if value is None else str(value)[: int(length)]
