@@ -144,6 +144,7 @@ def model_detail(request, name):
             "my_roles": sorted(roles),
             "policy": policy,
             "may_rollback": user_may(request.user, Action.ROLLBACK, model, roles=roles),
+            "may_export": user_may(request.user, Action.EXPORT, model, roles=roles),
             "rollback_form": forms.RollbackForm(),
         },
     )
@@ -201,6 +202,7 @@ def version_detail(request, name, number):
             "comparison": comparison_with_production(version),
             "policy": policy,
             "may_write": user_may(request.user, Action.REGISTER_VERSION, model, roles=roles),
+            "may_export": user_may(request.user, Action.EXPORT, model, roles=roles),
             "may_request": user_may(request.user, Action.REQUEST, model, roles=roles)
             and bool(stages)
             and open_request is None,
@@ -427,6 +429,7 @@ def _request_context(request, promotion: PromotionRequest, decision_form=None, r
             request.user.pk == promotion.requested_by_id or user_may(request.user, Action.REQUEST, model, roles=roles)
         ),
         "may_decide": right.may_decide,
+        "may_export": user_may(request.user, Action.EXPORT, model, roles=roles),
         "why_not": right.why_not if promotion.is_open else "",
         "may_cancel": promotion.is_open
         and (request.user.pk == promotion.requested_by_id or user_may(request.user, Action.CANCEL, model, roles=roles)),
