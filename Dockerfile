@@ -13,7 +13,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VAR_DIR=/data/var \
     XDG_CACHE_HOME=/tmp/cache
 
-# WeasyPrint's runtime libraries (PDF audit reports) and a font. psycopg comes as a wheel
+# WeasyPrint's runtime libraries (PDF audit reports), a font, and Debian's Chromium, through
+# which kaleido draws the reports' charts (REPORT_BROWSER_PATH). psycopg comes as a wheel
 # (psycopg-binary), so no libpq or compiler is needed.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
@@ -21,6 +22,7 @@ RUN apt-get update \
         libpangoft2-1.0-0 \
         libharfbuzz-subset0 \
         fonts-dejavu-core \
+        chromium \
     && rm -rf /var/lib/apt/lists/*
 
 # A non-root user owns only what it must write: the media and var directories. A fresh named

@@ -269,6 +269,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.audit.tasks.audit_anchor_task",
         "schedule": crontab(minute=30, hour=AUDIT_ANCHOR_HOUR),
     },
+    "reports-sweep-lost": {
+        "task": "governance.reports.tasks.reports_sweep_task",
+        "schedule": GATE_SWEEP_INTERVAL_SECONDS,
+    },
 }
 
 # Audit PDFs (docs/reports.md): charts are rendered to SVG by kaleido through this Chromium

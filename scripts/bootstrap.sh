@@ -9,13 +9,14 @@ mode="${1:-run}"
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-# WeasyPrint needs Pango; the run command needs a local Redis when none answers.
-for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core redis-server; do
+# WeasyPrint needs Pango; audit PDF charts are drawn by Debian's Chromium (kaleido); the run
+# command needs a local Redis when none answers.
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium redis-server; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 if [ "$mode" = "test" ]; then
   # Browser tests drive Debian's Chromium; PDFs are checked with pdftoppm; PostgreSQL.
-  for pkg in chromium poppler-utils postgresql; do
+  for pkg in poppler-utils postgresql; do
     have_pkg "$pkg" || need+=("$pkg")
   done
 fi

@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from governance.approvals.models import PostIncidentReview, PromotionRequest
 from governance.audit.models import AuditChainHead, AuditEvent
+from governance.audit.sentences import event_sentence
 from governance.audit.services import audit_verify
 from governance.core.canonical import canonical_json_sha256
 from governance.evidence.documents import document_fields
@@ -265,13 +266,7 @@ def audit_block(scope: Q, progress: Progress = _noop) -> dict:
 
 
 def _event_row(event: AuditEvent) -> dict:
-    try:
-        from governance.audit.sentences import event_sentence  # the audit page's wording
-    except ImportError:  # pragma: no cover - the sentences module ships with the audit page
-        sentence = f"{event.actor_label}: {event.action}"
-    else:
-        sentence = event_sentence(event)
-    return {"seq": event.seq, "created_at": event.created_at, "sentence": sentence, "hash": event.hash}
+    return {"seq": event.seq, "created_at": event.created_at, "sentence": event_sentence(event), "hash": event.hash}
 
 
 def request_scope(request: PromotionRequest) -> Q:
