@@ -4,6 +4,9 @@ from governance.audit.anchor import anchor_write
 
 
 class Command(BaseCommand):
+    # No system checks: they import every URLconf and view (charts, PDFs, statistics), about
+    # 120 MB of RSS this command never uses (bench/RESULTS.md). `manage.py check` runs them.
+    requires_system_checks = []
     help = (
         "Write the audit chain head now, signed, to a new file under the media storage (and email "
         "it to AUDIT_ANCHOR_EMAILS). Beat does this daily; `verify_audit --anchor FILE` checks it."

@@ -7,6 +7,9 @@ from governance.audit.services import audit_verify
 
 
 class Command(BaseCommand):
+    # No system checks: they import every URLconf and view (charts, PDFs, statistics), about
+    # 120 MB of RSS this command never uses (bench/RESULTS.md). `manage.py check` runs them.
+    requires_system_checks = []
     help = (
         "Verify the audit hash chain (and the gate outcomes recorded in it): prints OK, or names "
         "the first bad event and exits non-zero. With --anchor FILE, also checks the trail still "
