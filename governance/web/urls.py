@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance.web import audit_views, history_views, reports, views
+from governance.web import audit_check, audit_views, downloads, history_views, reports, views
 
 app_name = "web"
 
@@ -16,7 +16,7 @@ urlpatterns = [
     path("models/<str:name>/v<int:number>/evidence/<int:artifact_id>/", views.artifact_detail, name="artifact_detail"),
     path(
         "models/<str:name>/v<int:number>/evidence/<int:artifact_id>/download/",
-        views.artifact_download,
+        downloads.artifact_download,  # views.artifact_download, audited
         name="artifact_download",
     ),
     path("models/<str:name>/v<int:number>/documents/<str:kind>/", views.document_edit, name="document_edit"),
@@ -32,6 +32,7 @@ urlpatterns = [
     path("requests/<int:pk>/status.json", views.request_status_json, name="request_status_json"),
     path("audit/", audit_views.audit_list, name="audit_list"),
     path("audit.csv", audit_views.audit_csv, name="audit_csv"),
+    path("audit/check/", audit_check.audit_check, name="audit_check"),
     path("roles/", views.role_list, name="role_list"),
     path("requests/<int:pk>/report/", reports.request_report, name="request_report"),
     path("models/<str:name>/v<int:number>/report/", reports.version_report, name="version_report"),
