@@ -94,3 +94,13 @@ def test_auditors_and_admins_may_run_it_and_bad_methods_are_405(client, team, ad
     assert "Verify the whole chain now" in client.get("/audit/check/").content.decode()
     client.logout()
     assert client.get("/audit/check/").status_code == 302  # to the login page
+
+
+def test_the_audit_page_shows_the_panel_to_those_who_may_run_it(client, compliance, alice):
+    client.force_login(compliance)
+    page = client.get("/audit/").content.decode()
+    assert 'id="audit-check"' in page and "Verify the whole chain now" in page
+    assert page.index('id="audit-check"') < page.index('class="panel filters')  # above the filters
+    client.force_login(alice)  # a model owner: the events of their models, no chain check
+    page = client.get("/audit/").content.decode()
+    assert client.get("/audit/").status_code == 200 and 'id="audit-check"' not in page
