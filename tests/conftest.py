@@ -37,6 +37,24 @@ def _flush_past_the_guards():
 
     DatabaseOperations.sql_flush = flush
 
+    # A session worker may still finish a previous test's task (a gate outcome and its audit
+    # event: two tables in one transaction) while TRUNCATE takes its locks table by table;
+    # PostgreSQL then cancels one of them as a deadlock. The flush tries again.
+    execute_sql_flush = DatabaseOperations.execute_sql_flush
+
+    def execute_flush(self, sql_list):
+        from django.db import OperationalError
+
+        for attempt in range(3):
+            try:
+                return execute_sql_flush(self, sql_list)
+            except OperationalError as exc:
+                if "deadlock detected" not in str(exc) or attempt == 2:
+                    raise
+                time.sleep(0.5)
+
+    DatabaseOperations.execute_sql_flush = execute_flush
+
 
 _flush_past_the_guards()
 
