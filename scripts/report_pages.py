@@ -58,7 +58,7 @@ def main() -> None:
         old.unlink()
     for scope, kwargs, pages in (
         ("request", {"request": promoted}, [1, 2, 3, 4, 5, 6]),
-        ("model", {"model": promoted.version.model}, [3, 4]),
+        ("model", {"model": promoted.version.model}, [3, 4, 5]),
     ):
         report = report_start(user=officer, scope=scope, **kwargs)
         assert report_build(report_id=report.pk) == "done", Report.objects.get(pk=report.pk).error

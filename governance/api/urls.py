@@ -24,7 +24,9 @@ urlpatterns = [
     path("roles/", views.RoleView.as_view(), name="roles"),
     path("promotions/<int:pk>/report.pdf", reports.PromotionReportView.as_view(), name="promotion_report"),
     path("models/<str:name>/report.pdf", reports.ModelReportView.as_view(), name="model_report"),
-    path("models/<str:name>/versions/<int:number>/report.pdf", reports.VersionReportView.as_view(), name="version_report"),
+    path(
+        "models/<str:name>/versions/<int:number>/report.pdf", reports.VersionReportView.as_view(), name="version_report"
+    ),
     path("reports/", reports.ReportListView.as_view(), name="reports"),
     path("reports/verify/", reports.ReportVerifyView.as_view(), name="report_verify"),
     path("reports/<int:pk>/", reports.ReportDetailView.as_view(), name="report"),

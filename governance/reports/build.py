@@ -61,6 +61,8 @@ def build_context(report: Report, progress: Progress) -> dict:
         audit=context["audit"], evidence_hashes=evidence, request_ids=[b["request"].pk for b in blocks]
     )
     context["policies"] = _policies(blocks)
+    context["overview"] = report.scope in (ReportScope.MODEL, ReportScope.PERIOD)
+    context["detailed_count"] = sum(1 for b in blocks if b.get("detailed"))
     context["chart_note"] = _chart_note(charting)
     context["keywords"] = ", ".join(
         ["model governance", "audit report", report.get_scope_display()] + ([report.model.name] if report.model else [])
@@ -92,25 +94,34 @@ def _chart_note(charting: Charting) -> str:
     return " ".join(notes)
 
 
-def _requests(qs, charting: Charting, progress: Progress, start: float, end: float) -> list[dict]:
-    """Request blocks, promoted requests first so they get the charts, then in time order."""
+def _requests(qs, charting: Charting, progress: Progress, start: float, end: float, *, detail_all: bool) -> list[dict]:
+    """Request blocks in time order. Every request's numbers go into the report's tables;
+    model and period reports tell in full (and chart) only the requests that moved a version
+    into production, newest first, up to MAX_DETAILED; each request's own report has the rest."""
     rows = list(
         qs.select_related("version__model", "requested_by", "policy_version__policy").order_by("requested_at")[
             : content.MAX_REQUESTS
         ]
     )
-    ordered = sorted(rows, key=lambda r: (r.status != "promoted", r.requested_at))
-    blocks = {}
-    for i, request in enumerate(ordered):
-        progress(start + (end - start) * i / max(1, len(ordered)), f"request #{request.pk}")
-        blocks[request.pk] = content.request_block(request, charting)
-    return [blocks[r.pk] for r in rows]
+    if detail_all:
+        detailed = {r.pk for r in rows}
+    else:
+        promoted = [r for r in rows if r.status == "promoted" and r.to_stage == "production"]
+        detailed = {r.pk for r in sorted(promoted, key=lambda r: r.requested_at, reverse=True)[: content.MAX_DETAILED]}
+    blocks = []
+    for i, request in enumerate(rows):
+        progress(start + (end - start) * i / max(1, len(rows)), f"request #{request.pk}")
+        block = content.request_block(request, charting if request.pk in detailed else None)
+        block["detailed"] = request.pk in detailed
+        blocks.append(block)
+    return blocks
 
 
 def _request_context(report: Report, charting: Charting, progress: Progress) -> dict:
     request = report.request
     progress(0.1, "gates and approvals")
     block = content.request_block(request, charting)
+    block["detailed"] = True
     progress(0.5, "evidence and documents")
     version = content.version_block(request.version)
     progress(0.6, "audit trail")
@@ -128,7 +139,9 @@ def _request_context(report: Report, charting: Charting, progress: Progress) -> 
 def _version_context(report: Report, charting: Charting, progress: Progress) -> dict:
     version = report.version
     progress(0.1, "gates and approvals")
-    requests = _requests(PromotionRequest.objects.filter(version=version), charting, progress, 0.1, 0.5)
+    requests = _requests(
+        PromotionRequest.objects.filter(version=version), charting, progress, 0.1, 0.5, detail_all=True
+    )
     progress(0.5, "evidence and documents")
     block = content.version_block(version)
     progress(0.6, "audit trail")
@@ -149,14 +162,15 @@ def _model_context(report: Report, charting: Charting, progress: Progress) -> di
     history = _history(model)
     qs = PromotionRequest.objects.filter(version__model=model)
     total = qs.count()
-    requests = _requests(qs, charting, progress, 0.1, 0.55)
-    served = {t.version for t in history["tenures"]}
+    requests = _requests(qs, charting, progress, 0.1, 0.55, detail_all=False)
+    # Told in full: the versions of the requests told in full (the latest to reach production).
+    told = {b["request"].version_id for b in requests if b["detailed"]}
     versions = []
     all_versions = list(ModelVersion.objects.filter(model=model).select_related("created_by").order_by("version"))
     for i, version in enumerate(all_versions):
         progress(0.55 + 0.15 * i / max(1, len(all_versions)), f"version v{version.version}")
-        # Documents of the versions that served production; the others by lineage and hashes.
-        versions.append(content.version_block(version, with_documents=version.version in served))
+        # Documents of the versions told in full; every version's lineage and evidence hashes.
+        versions.append(content.version_block(version, with_documents=version.pk in told))
     progress(0.7, "audit trail")
     audit = content.audit_block(content.model_scope_q(model))
     return {
@@ -203,7 +217,7 @@ def _period_context(report: Report, charting: Charting, progress: Progress) -> d
     elif report.team_id:
         scope &= Q(model_name__in=RegisteredModel.objects.filter(team_id=report.team_id).values("name"))
     total = qs.count()
-    requests = _requests(qs, charting, progress, 0.05, 0.6)
+    requests = _requests(qs, charting, progress, 0.05, 0.6, detail_all=False)
     versions = {}
     for block in requests:
         v = block["request"].version

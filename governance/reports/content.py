@@ -29,9 +29,10 @@ from governance.registry.models import ModelVersion, RegisteredModel
 from governance.reports import charts
 from governance.reports.images import ChartUnavailable, figure_data_uri
 
-MAX_AUDIT_ROWS = 1000  # events listed in one report; the rest are counted, and the CSV has them
-MAX_CHARTS = 60  # gate charts in one report (model and period reports chart the promoted requests first)
-MAX_REQUESTS = 400  # promotion requests detailed in one report
+MAX_AUDIT_ROWS = 250  # events listed in one report; the rest are counted, and the CSV has them
+MAX_CHARTS = 12  # gate charts in one report (model and period reports chart the promoted requests first)
+MAX_REQUESTS = 400  # promotion requests in one report's tables (every gate outcome's numbers)
+MAX_DETAILED = 3  # requests told in full (policy, explanations, charts, decisions) in model/period reports
 
 Progress = Callable[[float, str], None]
 
@@ -104,6 +105,7 @@ def version_block(version: ModelVersion, *, with_documents: bool = True) -> dict
             for a in artifacts
         ],
         "documents": [],
+        "detailed": with_documents,
     }
     if with_documents:
         block["documents"] = documents_block(version)
@@ -153,7 +155,7 @@ def policy_block(request: PromotionRequest) -> dict:
     }
 
 
-def request_block(request: PromotionRequest, charting: Charting) -> dict:
+def request_block(request: PromotionRequest, charting: Charting | None) -> dict:
     runs = list(GateRun.objects.filter(request=request).order_by("-round", "position"))
     current = [r for r in runs if r.round == request.gate_round]
     earlier = [r for r in runs if r.round != request.gate_round]
@@ -176,6 +178,7 @@ def request_block(request: PromotionRequest, charting: Charting) -> dict:
             ("Gate round", str(request.gate_round)),
         ],
         "gates": [_gate_row(run, charting) for run in current],
+        "gate_summary": _gate_summary(current),
         "earlier_gates": [_gate_row(run, None) for run in earlier],
         "policy": policy_block(request),
         "comparison": request.comparison or {},
@@ -198,6 +201,15 @@ def request_block(request: PromotionRequest, charting: Charting) -> dict:
         ],
         "emergency": _emergency(request, review),
     }
+
+
+def _gate_summary(runs: list[GateRun]) -> str:
+    if not runs:
+        return "no gates"
+    counts: dict[str, int] = {}
+    for run in runs:
+        counts[run.status] = counts.get(run.status, 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
 
 
 def _gate_row(run: GateRun, charting: Charting | None) -> dict:

@@ -37,7 +37,7 @@ def _server():
             if not os.path.exists(browser):
                 raise ChartUnavailable(f"No browser at {browser} (set REPORT_BROWSER_PATH; apt-get install chromium).")
             os.environ["BROWSER_PATH"] = browser  # choreographer's setting: never download a browser
-            for name in ("kaleido", "choreographer", "logistro"):  # their INFO chatter, even at exit
+            for name in ("kaleido", "choreographer", "logistro", "weasyprint.progress"):  # INFO chatter
                 logging.getLogger(name).setLevel(logging.WARNING)
             kaleido.start_sync_server(mathjax=False, silence_warnings=True)
             _started = True
