@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,9 +43,14 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
 
+    import plotly.graph_objects as go
+
     from governance.approvals.models import PromotionRequest
+    from governance.reports.images import figure_svg
     from governance.reports.models import Report
     from governance.reports.services import report_build, report_start
+
+    figure_svg(go.Figure(go.Bar(x=[1], y=[1])))  # a worker's kaleido browser is already running
 
     promoted = (
         PromotionRequest.objects.filter(status="promoted", to_stage="production")
@@ -61,7 +67,9 @@ def main() -> None:
         ("model", {"model": promoted.version.model}, [3, 4, 5]),
     ):
         report = report_start(user=officer, scope=scope, **kwargs)
+        started = time.monotonic()
         assert report_build(report_id=report.pk) == "done", Report.objects.get(pk=report.pk).error
+        took = time.monotonic() - started
         report.refresh_from_db()
         pdf = scratch / f"{scope}.pdf"
         shutil.copyfile(report.file.path, pdf)
@@ -73,7 +81,7 @@ def main() -> None:
                 ["pdftoppm", "-png", "-r", "70", "-f", str(page), "-l", str(page), "-singlefile", pdf, target],
                 check=True,
             )
-        print(f"{scope} report: {report.pages} pages, sha256 {report.sha256}; {pdf}")
+        print(f"{scope} report: {report.pages} pages in {took:.2f} s, sha256 {report.sha256}; {pdf}")
     print(f"pages written to {OUT.relative_to(ROOT)}/")
 
 

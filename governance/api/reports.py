@@ -123,14 +123,14 @@ class ReportListView(APIView):
         response["Location"] = reverse("api:report", args=[report.pk])
         return response
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="reports_list", responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         qs = reports.reports_visible_to(request.user).order_by("-created_at")[:100]
         return Response({"results": [report_payload(r, request) for r in qs]})
 
 
 class ReportDetailView(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="report_retrieve", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk):
         return Response(report_payload(reports.report_for_user(request.user, pk), request))
 
