@@ -63,7 +63,7 @@ def main() -> None:
     for old in OUT.glob("*.png"):
         old.unlink()
     for scope, kwargs, pages in (
-        ("request", {"request": promoted}, [1, 2, 3, 4, 5, 6]),
+        ("request", {"request": promoted}, [1, 2, 3, 4, 5, 6, 7, 8, 9]),
         ("model", {"model": promoted.version.model}, [3, 4, 5]),
     ):
         report = report_start(user=officer, scope=scope, **kwargs)

@@ -282,7 +282,10 @@ def _event_row(event: AuditEvent) -> dict:
 
 
 def request_scope(request: PromotionRequest) -> Q:
-    return Q(object_type="approvals.promotionrequest", object_id=str(request.pk))
+    """The request's events and its gate outcomes' events (their hashes are in the chain)."""
+    return Q(object_type="approvals.promotionrequest", object_id=str(request.pk)) | Q(
+        action="gate.finished", data__request_id=request.pk
+    )
 
 
 def version_scope(version: ModelVersion) -> Q:
@@ -291,6 +294,7 @@ def version_scope(version: ModelVersion) -> Q:
         Q(object_type="registry.modelversion", object_id=str(version.pk))
         | Q(data__version=version.version)
         | Q(object_type="approvals.promotionrequest", object_id__in=request_ids)
+        | Q(action="gate.finished", data__request_id__in=[int(i) for i in request_ids])
     )
 
 

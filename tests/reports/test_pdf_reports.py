@@ -204,7 +204,18 @@ def test_the_ready_email_links_the_report_page(promoted, celery_worker, mailoutb
     [mail] = [m for m in mailoutbox if "Report ready" in m.subject]
     assert mail.to == ["carmen@bank.example"]
     assert "scorecard: the model's history" in mail.subject
-    assert f"/reports/{report.pk}/" in mail.body and Report.objects.get(pk=report.pk).sha256 in mail.body
+    report = Report.objects.get(pk=report.pk)
+    assert f"/reports/{report.pk}/" in mail.body and report.sha256 in mail.body
+    # The model's PDF carries its production history: who served, through which request,
+    # approved by whom, on which policy.
+    text, reader = _text(report.file.open("rb").read())
+    flat = " ".join(text.split())
+    assert "Production history" in flat
+    assert f"#{promoted['request_id']}" in flat and "rafael (risk_officer, RISK-202)" in flat
+    assert "serving" in flat and "credit-regulated" in flat
+    assert reader.metadata.title == "scorecard: the model's history"
+    # How to verify: the chain head, the evidence hashes and the replay command.
+    assert "manage.py verify_audit" in flat and "manage.py replay_gates" in flat
 
 
 def test_reports_need_the_export_right_and_bad_periods_are_400(promoted, celery_worker):

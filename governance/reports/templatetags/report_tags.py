@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -44,3 +47,9 @@ def params(value: dict):
 @register.filter
 def short(value, length: int = 16):
     return "" if value is None else str(value)[: int(length)]
+
+
+@register.filter
+def ticks(text: str):
+    """`command` spans as monospace; everything else escaped."""
+    return mark_safe(re.sub(r"`([^`]+)`", r'<span class="mono">\1</span>', escape(text)))
