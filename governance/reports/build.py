@@ -188,14 +188,14 @@ def _history(model) -> dict:
     """The production history section (approvals.history), with the page's timeline chart."""
     from governance.approvals.history import production_tenures
     from governance.reports import charts
-    from governance.reports.images import ChartUnavailable, figure_data_uri
+    from governance.reports.images import ChartUnavailable, figure_svg, svg_data_uri
 
     tenures = production_tenures(model)
     chart = ""
     fig = charts.production_timeline_figure(tenures, now=timezone.now())
     if fig is not None:
         try:
-            chart = figure_data_uri(fig)
+            chart = svg_data_uri(figure_svg(fig))  # drawn to "now": never the same twice, not stored
         except ChartUnavailable:
             chart = ""
     return {"tenures": tenures, "chart": chart}

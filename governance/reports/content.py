@@ -27,7 +27,7 @@ from governance.evidence.models import Artifact, Document, DocumentKind
 from governance.gates.models import GateRun
 from governance.registry.models import ModelVersion, RegisteredModel
 from governance.reports import charts
-from governance.reports.images import ChartUnavailable, figure_data_uri
+from governance.reports.images import ChartUnavailable, figure_svg_stored, svg_data_uri
 
 MAX_AUDIT_ROWS = 250  # events listed in one report; the rest are counted, and the CSV has them
 MAX_CHARTS = 12  # gate charts in one report (model and period reports chart the promoted requests first)
@@ -46,7 +46,8 @@ class Charting:
     """Renders gate charts until the budget is spent; counts what it left out."""
 
     budget: int = MAX_CHARTS
-    rendered: int = 0
+    rendered: int = 0  # charts in the report
+    drawn: int = 0  # of which drawn now (the others came from the chart store)
     skipped: int = 0
     failures: list[str] = field(default_factory=list)
 
@@ -58,12 +59,13 @@ class Charting:
             self.skipped += 1
             return ""
         try:
-            uri = figure_data_uri(fig)
+            svg, drawn = figure_svg_stored(fig)
         except ChartUnavailable as exc:
             self.failures.append(str(exc))
             return ""
         self.rendered += 1
-        return uri
+        self.drawn += int(drawn)
+        return svg_data_uri(svg)
 
 
 def person(user) -> str:

@@ -9,6 +9,7 @@ objects the pages embed (`reports.charts`), never re-drawn here.
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import os
 import threading
@@ -56,7 +57,31 @@ def figure_svg(fig: go.Figure, *, width: int = WIDTH, height: int | None = None)
     return data.decode("utf-8") if isinstance(data, bytes) else str(data)
 
 
-def figure_data_uri(fig: go.Figure, **kwargs) -> str:
+def figure_key(fig: go.Figure, *, width: int = WIDTH, height: int | None = None) -> str:
+    """The sha256 of what is drawn: the figure's Plotly JSON and the image size."""
+    text = f"{width}x{height or ''}:{fig.to_json()}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def figure_svg_stored(fig: go.Figure, *, width: int = WIDTH, height: int | None = None) -> tuple[str, bool]:
+    """(svg, drawn_now): from the chart store when this exact figure was drawn before."""
+    from django.db import IntegrityError, transaction
+
+    from governance.reports.models import ChartImage
+
+    key = figure_key(fig, width=width, height=height)
+    svg = ChartImage.objects.filter(pk=key).values_list("svg", flat=True).first()
+    if svg is not None:
+        return svg, False
+    svg = figure_svg(fig, width=width, height=height)
+    try:
+        with transaction.atomic():
+            ChartImage.objects.get_or_create(pk=key, defaults={"svg": svg})
+    except IntegrityError:  # drawn by another worker meanwhile: same picture
+        pass
+    return svg, True
+
+
+def svg_data_uri(svg: str) -> str:
     """For <img src=...> in the report HTML (WeasyPrint renders SVG as vector graphics)."""
-    svg = figure_svg(fig, **kwargs)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")

@@ -64,3 +64,16 @@ class Report(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (ReportStatus.DONE, ReportStatus.ERROR)
+
+
+class ChartImage(models.Model):
+    """A figure rendered to SVG, keyed by the sha256 of the figure's Plotly JSON: the same
+    figure always gives the same picture, so it is drawn once. Gate charts are drawn when a
+    request's gates finish (`reports.receivers`), so a report only lays them out."""
+
+    figure_sha256 = models.CharField(max_length=64, primary_key=True)
+    svg = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"chart {self.figure_sha256[:12]}"

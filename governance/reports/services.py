@@ -314,3 +314,27 @@ def report_summary(report: Report | None) -> dict | None:
 
 def may_export_model(user, model: RegisteredModel) -> bool:
     return user_may(user, Action.EXPORT, model)
+
+
+# --- Charts drawn ahead ----------------------------------------------------------------
+
+
+def gate_charts_draw(*, request_id: int) -> int:
+    """Draw the charts of a request's final gate outcomes into the chart store (after its
+    gates finish), so its PDF only lays them out. Returns how many were drawn now."""
+    from governance.gates.models import FINAL_GATE_STATUSES, GateRun
+    from governance.reports import charts
+    from governance.reports.images import ChartUnavailable, figure_svg_stored
+
+    drawn = 0
+    runs = GateRun.objects.current().filter(request_id=request_id, status__in=FINAL_GATE_STATUSES)
+    for outcome in runs.values_list("outcome", flat=True):
+        fig = charts.gate_figure(outcome)
+        if fig is None:
+            continue
+        try:
+            drawn += int(figure_svg_stored(fig)[1])
+        except ChartUnavailable:
+            log.warning("gate charts of request %s not drawn ahead: no browser", request_id)
+            return drawn
+    return drawn

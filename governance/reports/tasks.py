@@ -19,3 +19,8 @@ def report_build_task(report_id: int) -> str:
 @shared_task(name="governance.reports.tasks.reports_sweep_task", acks_late=True)
 def reports_sweep_task() -> int:
     return services.reports_sweep()
+
+
+@shared_task(name="governance.reports.tasks.gate_charts_draw_task", acks_late=True)
+def gate_charts_draw_task(request_id: int) -> int:
+    return services.gate_charts_draw(request_id=request_id)

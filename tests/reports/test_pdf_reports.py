@@ -120,6 +120,17 @@ def _drawn_forms(reader: PdfReader) -> int:
     return count
 
 
+def test_gate_charts_are_drawn_ahead_when_the_gates_finish(promoted, celery_worker):
+    """The worker drew the charts of the finished gates (performance, fairness, latency), so
+    the PDF only lays them out; drawing them again finds them all in the chart store."""
+    from governance.reports.models import ChartImage
+    from governance.reports.services import gate_charts_draw
+
+    wait_for(lambda: ChartImage.objects.count() >= 3, timeout=60, message="charts drawn by the worker")
+    assert all(svg.lstrip().startswith("<svg") for svg in ChartImage.objects.values_list("svg", flat=True))
+    assert gate_charts_draw(request_id=promoted["request_id"]) == 0
+
+
 def test_the_request_report_names_approvers_tickets_gates_and_evidence_hashes(promoted, celery_worker):
     client = promoted["clients"]["carmen"]
     pdf, response = _download(client, f"/api/v1/promotions/{promoted['request_id']}/report.pdf")
