@@ -62,6 +62,18 @@ class RegisteredModelFactory(factory.django.DjangoModelFactory):
     domain = "testing"
 
 
+def api_client(user):
+    """A DRF test client authenticated with a fresh personal token of `user`."""
+    from rest_framework.test import APIClient
+
+    from governance.accounts.models import ApiToken
+
+    _, key = ApiToken.issue(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
 def make_user(username: str, **extra):
     return UserFactory(username=username, **extra)
 

@@ -12,7 +12,7 @@ from governance.approvals.models import PromotionRequest
 from governance.audit.models import AuditEvent
 from governance.policies.services import policy_publish
 from governance.registry.models import ModelVersion
-from tests.factories import grant, make_team, make_user
+from tests.factories import api_client, grant, make_team, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +26,6 @@ transitions:
 """
 
 
-def client_for(user) -> APIClient:
-    _, key = ApiToken.issue(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
-
-
 @pytest.fixture
 def people(db):
     team = make_team("growth")
@@ -41,7 +34,7 @@ def people(db):
     grant(people["owner"], "model_owner", team=team)
     grant(people["lead"], "reviewer", team=team)
     grant(people["risk"], "risk_officer", team=team)
-    return {name: client_for(user) for name, user in people.items()}
+    return {name: api_client(user) for name, user in people.items()}
 
 
 def assert_error(response, status: int, code: str | None = None, field: str | None = None):

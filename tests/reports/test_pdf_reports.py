@@ -11,16 +11,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from pypdf import PdfReader
-from rest_framework.test import APIClient
 
-from governance.accounts.models import ApiToken
 from governance.approvals.models import PromotionRequest, RequestStatus
 from governance.audit.models import AuditEvent
 from governance.evidence.models import Artifact
 from governance.policies.services import policy_publish
 from governance.reports.models import Report
 from tests.conftest import wait_for
-from tests.factories import attach_full_evidence, grant, make_model, make_team, make_user, make_version
+from tests.factories import api_client, attach_full_evidence, grant, make_model, make_team, make_user, make_version
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -38,13 +36,6 @@ transitions:
 """
 
 
-def client_for(user) -> APIClient:
-    _, key = ApiToken.issue(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
-
-
 @pytest.fixture
 def promoted(celery_worker):
     """scorecard v1 promoted to production through the API by three named approvers."""
@@ -58,7 +49,7 @@ def promoted(celery_worker):
     version = make_version(model, users["pipeline"], stage="staging")
     attach_full_evidence(users["pipeline"], version)
     policy_publish(text=POLICY, reason="test")
-    clients = {n: client_for(u) for n, u in users.items()}
+    clients = {n: api_client(u) for n, u in users.items()}
     r = clients["pipeline"].post(
         "/api/v1/models/scorecard/versions/1/promotions/",
         {"to_stage": "production", "justification": "quarterly refresh", "ticket_id": "CHG-1001"},
