@@ -9,23 +9,15 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from governance.core.numbers import measured
+
 register = template.Library()
 
 
 @register.filter
 def num(value, digits: int = 4):
-    """A number with `digits` significant digits; '—' for none."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return "not a number"
-        return f"{value:.{int(digits)}g}"
-    return str(value)
+    """A number as the pages show it (governance.core.numbers)."""
+    return measured(value, digits)
 
 
 @register.filter

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import math
 from datetime import date, datetime
 from decimal import Decimal
 
 from django import template
+
+from governance.core.numbers import measured
 
 register = template.Library()
 
@@ -72,27 +73,7 @@ def words(value):
 @register.filter
 def num(value, digits=4):
     """A measured number: 4 significant digits, ints as ints, '—' for none."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    if x == 0:
-        return "0"
-    if x.is_integer() and abs(x) < 1e15:
-        return f"{int(x):,}"
-    if abs(x) < 1e-4 or abs(x) >= 1e9:
-        return f"{x:.{int(digits) - 1}e}"
-    return f"{x:.{int(digits)}g}"
+    return measured(value, digits)
 
 
 @register.filter
@@ -166,11 +147,19 @@ _ERROR_STEP = (
 )
 
 
+_INCONCLUSIVE_STEP = (
+    "Upload more evidence (the rows named above), then file a new request; or lower the "
+    "confidence in the policy, with the sign-off of its approvers."
+)
+
+
 @register.filter
 def next_step(gate_type, status="failed"):
-    """The "what to do next" hint for a failed (or error) gate."""
+    """The "what to do next" hint for a failed, inconclusive or error gate."""
     if status == "error":
         return _ERROR_STEP
+    if status == "inconclusive":
+        return _INCONCLUSIVE_STEP
     return _NEXT_STEPS.get(
         str(gate_type), "Read the explanation, fix the evidence or the model, and file a new request."
     )
@@ -205,7 +194,7 @@ def is_scalar(value):
     return value is None or isinstance(value, (str, int, float, bool, Decimal))
 
 
-_GATE_ORDER = ("failed", "error", "running", "pending", "bypassed", "passed")
+_GATE_ORDER = ("failed", "inconclusive", "error", "running", "pending", "bypassed", "passed")
 
 
 @register.filter
