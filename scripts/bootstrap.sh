@@ -47,3 +47,10 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -r "$reqs"
   touch "$stamp"
 fi
+# The `govern` CLI (client/, docs/cli.md): its pinned dependencies, then the package itself.
+client_stamp=".venv/.installed-client-$(cat client/requirements.txt client/pyproject.toml client/govern/*.py | sha256sum | cut -c1-16)"
+if [ ! -f "$client_stamp" ]; then
+  echo "==> installing the govern CLI from client/"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r client/requirements.txt ./client
+  touch "$client_stamp"
+fi
