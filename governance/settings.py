@@ -109,6 +109,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "governance.web.middleware.RefuseNulPathMiddleware",  # /models/%00/ is a 404, not a DataError
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -120,6 +121,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "governance.urls"
+DEFAULT_EXCEPTION_REPORTER = "governance.web.errors.SafeExceptionReporter"  # lone surrogates escaped
 WSGI_APPLICATION = "governance.wsgi.application"
 
 TEMPLATES = [
@@ -307,6 +309,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bodies under the one loading policy (governance.core.inputs): limits, no NUL or surrogates.
+    "DEFAULT_PARSER_CLASSES": [
+        "governance.api.parsers.SafeJSONParser",
+        "governance.api.parsers.SafeFormParser",
+        "governance.api.parsers.SafeMultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.api.errors.json_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

@@ -13,11 +13,11 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.accounts.models import Team
+from governance.api.parsers import SafeMultiPartParser
 from governance.approvals.models import PromotionRequest
 from governance.core.errors import DomainError
 from governance.registry.models import ModelVersion
@@ -145,7 +145,7 @@ class ReportFileView(APIView):
 
 
 class ReportVerifyView(APIView):
-    parser_classes = [MultiPartParser]
+    parser_classes = [SafeMultiPartParser]
 
     @extend_schema(
         request={

@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +16,7 @@ from governance.accounts.roles import Action
 from governance.accounts.selectors import role_holdings
 from governance.accounts.services import role_grant, role_revoke
 from governance.api import serializers as s
+from governance.api.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from governance.approvals import services as promotions
 from governance.approvals.history import parse_at, served_at
 from governance.approvals.models import PromotionRequest
@@ -90,7 +90,7 @@ class VersionDetailView(APIView):
 
 
 class EvidenceView(APIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [SafeMultiPartParser, SafeFormParser]
 
     @extend_schema(
         request={
@@ -116,7 +116,7 @@ class EvidenceView(APIView):
 
 
 class DocumentView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(request=s.DocumentIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, name, number):

@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from governance.audit.models import AuditEvent
 from governance.core.errors import DomainError
+from governance.core.inputs import query_text
 
 MAX_FILTER_CHARS = 200
 MAX_MOMENT_CHARS = 64
@@ -37,10 +38,7 @@ class AuditFilters:
         """Parse query-string filters; a bad value is a DomainError naming its field."""
         values: dict = {}
         for name in ("model", "action", "actor"):
-            value = (params.get(name) or "").strip()
-            if len(value) > MAX_FILTER_CHARS or "\x00" in value:
-                raise DomainError(f"{name}: at most {MAX_FILTER_CHARS} characters, no NUL.", field=name)
-            values[name] = value
+            values[name] = query_text(params, name, max_chars=MAX_FILTER_CHARS)
         values["version"] = _version_number(params.get("version") or "")
         if values["version"] is not None and not values["model"]:
             raise DomainError("version: choose the model the version number belongs to.", field="version")

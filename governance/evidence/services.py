@@ -23,6 +23,7 @@ from governance.accounts.permissions import ensure_may
 from governance.accounts.roles import Action
 from governance.audit.services import audit_record
 from governance.core.errors import DomainError
+from governance.core.inputs import text_problem
 from governance.evidence.documents import document_missing_fields, validate_document
 from governance.evidence.models import (
     Artifact,
@@ -191,6 +192,13 @@ def document_save(*, user, version: ModelVersion, kind: str, fields: dict, conte
         raise DocumentError({"content": "expected Markdown text"})
     if len(content) > 200_000:
         raise DocumentError({"content": "at most 200,000 characters"})
+    unstorable = {
+        name: problem
+        for name, value in [("content", content), *fields.items()]
+        if (problem := text_problem(str(name)) or (text_problem(value) if isinstance(value, str) else None))
+    }
+    if unstorable:  # NUL or a lone surrogate: PostgreSQL could not store it
+        raise DocumentError(unstorable)
     errors = validate_document(kind, fields)
     if errors:
         raise DocumentError(errors)

@@ -1,27 +1,25 @@
 """Document evidence: metrics, cost, sbom, robustness and training_config as JSON (training
 configs also as YAML), and the dispatch of licences, which also come as CSV.
 
-Documents are read whole, up to `JSON_MAX_BYTES`: duplicate keys, NaN/Infinity and deep
+Documents are read whole, up to `JSON_MAX_BYTES`, under the one loading policy
+(`core.inputs`): duplicate keys, NaN/Infinity, huge numbers, NUL, lone surrogates and deep
 nesting are refused before a kind's own rules are checked.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable
 from typing import Any
 
-import yaml
-
-from governance.evidence.parsers.errors import EvidenceError, human_bytes, json_type, show_value
+from governance.core.inputs import MAX_DEPTH, InputRefused, Unreadable, json_loads, yaml_loads
+from governance.evidence.parsers.errors import EvidenceError, human_bytes, json_type
 from governance.evidence.parsers.licences import licenses_from_csv, licenses_from_json
 from governance.evidence.parsers.parsed import ParsedEvidence
 from governance.evidence.parsers.sources import Source, read_bounded
 
 JSON_MAX_BYTES = 50 * 1024 * 1024
 YAML_MAX_BYTES = 5 * 1024 * 1024  # PyYAML is pure Python here: keep it quick
-JSON_MAX_DEPTH = 64
+JSON_MAX_DEPTH = MAX_DEPTH
 
 
 def parse_document(kind: str, source: Source) -> ParsedEvidence:
@@ -47,48 +45,13 @@ def parse_document(kind: str, source: Source) -> ParsedEvidence:
 
 
 def _load_json(text: str) -> Any:
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in result:
-                raise _JsonProblem(f"duplicate key {show_value(key)}")
-            result[key] = value
-        return result
-
-    def no_constants(name: str) -> Any:
-        raise _JsonProblem(f"{name} is not a valid JSON number")
-
+    """The one loading policy (core.inputs): size, depth, numbers, NUL and surrogates."""
     try:
-        data = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants)
-    except json.JSONDecodeError as exc:
-        raise EvidenceError(f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
-    except _JsonProblem as exc:
-        raise EvidenceError(f"invalid JSON: {exc}") from None
-    except RecursionError:
-        raise EvidenceError(f"the JSON is nested too deeply (limit {JSON_MAX_DEPTH})") from None
-    _check_tree(data)
-    return data
-
-
-class _JsonProblem(ValueError):
-    pass
-
-
-def _check_tree(data: Any) -> None:
-    """Depth limit and finite numbers, without recursion."""
-    stack: list[tuple[Any, int, str]] = [(data, 1, "")]
-    while stack:
-        node, depth, path = stack.pop()
-        if depth > JSON_MAX_DEPTH:
-            raise EvidenceError(f"the document is nested too deeply (limit {JSON_MAX_DEPTH})")
-        if isinstance(node, dict):
-            for key, value in node.items():
-                stack.append((value, depth + 1, _join(path, key)))
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                stack.append((value, depth + 1, f"{path}[{index}]"))
-        elif isinstance(node, float) and not math.isfinite(node):
-            raise EvidenceError(f"at {path or 'top level'!r}: numbers must be finite")
+        return json_loads(text, field="file", max_bytes=JSON_MAX_BYTES)
+    except Unreadable as exc:
+        raise EvidenceError(exc.message, line=exc.line) from None
+    except InputRefused as exc:
+        raise EvidenceError(exc.message.removeprefix("file: ").removeprefix("file.")) from None
 
 
 def _join(path: str, key: Any) -> str:
@@ -201,46 +164,14 @@ _JSON_VALIDATORS: dict[str, Callable[[Any], dict[str, Any]]] = {
 }
 
 
-class _StrictYamlLoader(yaml.SafeLoader):
-    """Safe loader without aliases (no "billion laughs") and with dates kept as text."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, "YAML aliases are not allowed", event.start_mark)
-        return super().compose_node(parent, index)
-
-
-_StrictYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
-
-
 def _training_config_from_yaml(raw: bytes, text: str) -> ParsedEvidence:
     if len(raw) > YAML_MAX_BYTES:
         raise EvidenceError(f"the YAML file is larger than {human_bytes(YAML_MAX_BYTES)}")
     try:
-        data = yaml.load(text, Loader=_StrictYamlLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise EvidenceError(f"invalid YAML: {exc.problem or exc.context}", line=line) from None
-    except yaml.YAMLError as exc:
-        raise EvidenceError(f"invalid YAML: {exc}") from None
-    except RecursionError:
-        raise EvidenceError(f"the YAML is nested too deeply (limit {JSON_MAX_DEPTH})") from None
-    data = _yaml_to_json(data)
-    _check_tree(data)
+        data = yaml_loads(text, field="file")
+    except Unreadable as exc:
+        raise EvidenceError(exc.message, line=exc.line) from None
+    except InputRefused as exc:
+        raise EvidenceError(exc.message.removeprefix("file.")) from None
     profile = _validate_training_config(data)
     return ParsedEvidence("training_config", "yaml", None, [], profile, data, None)
-
-
-def _yaml_to_json(data: Any, depth: int = 0) -> Any:
-    """Keys as strings; only JSON types survive (the caller stores `data` as JSON)."""
-    if depth > JSON_MAX_DEPTH:
-        raise EvidenceError(f"the YAML is nested too deeply (limit {JSON_MAX_DEPTH})")
-    if isinstance(data, dict):
-        return {str(key): _yaml_to_json(value, depth + 1) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_yaml_to_json(value, depth + 1) for value in data]
-    if data is None or isinstance(data, str | int | float | bool):
-        return data
-    raise EvidenceError(f"unsupported YAML value of type {type(data).__name__}")

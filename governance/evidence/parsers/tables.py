@@ -410,8 +410,9 @@ class _ColumnState:
         n = int(present.size)
         if not n:
             return
-        batch_mean = float(present.mean())
-        batch_m2 = float(((present - batch_mean) ** 2).sum())
+        with np.errstate(over="ignore", invalid="ignore"):  # huge finite values: see profile()
+            batch_mean = float(present.mean())
+            batch_m2 = float(((present - batch_mean) ** 2).sum())
         total = self.count + n
         delta = batch_mean - self.mean
         # Chan et al.: combine running mean/M2 with the batch's.
@@ -452,8 +453,10 @@ class _ColumnState:
                 "nulls": self.nulls,
                 "min": self.minimum if has else None,
                 "max": self.maximum if has else None,
-                "mean": self.mean if has else None,
-                "std": math.sqrt(self.m2 / self.count) if has else None,
+                # Values near the float limit (a latency of 1e308) overflow the mean or the
+                # spread: stored as unknown (null), never as Infinity (not valid in jsonb).
+                "mean": _json_safe(self.mean) if has else None,
+                "std": _json_safe(math.sqrt(self.m2 / self.count)) if has else None,
             }
         top = sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))[:TOP_VALUES]
         return {
