@@ -11,7 +11,9 @@ from governance.gates.signals import gates_finished
 
 @receiver(gates_finished, dispatch_uid="approvals.gates_finished")
 def on_gates_finished(sender, *, request_id: int, failed: list[str], errored: list[str], **kwargs) -> None:
-    promotion_gates_completed(request_id=request_id, failed=failed, errored=errored)
+    promotion_gates_completed(
+        request_id=request_id, failed=failed, errored=errored, inconclusive=kwargs.get("inconclusive") or []
+    )
 
 
 @receiver(evidence_changed, dispatch_uid="approvals.evidence_changed")

@@ -208,19 +208,28 @@ def promotion_request(
 
 
 @transaction.atomic
-def promotion_gates_completed(*, request_id: int, failed: list[str], errored: list[str]) -> PromotionRequest:
-    """Called once every gate run is final. Idempotent: a second call changes nothing."""
+def promotion_gates_completed(
+    *, request_id: int, failed: list[str], errored: list[str], inconclusive: list[str] | tuple[str, ...] = ()
+) -> PromotionRequest:
+    """Called once every gate run is final. Idempotent: a second call changes nothing.
+
+    An inconclusive gate never counts as a pass. Its policy's `on_inconclusive` is `block`
+    (the default and, for now, the only mode): the request ends in `gates_failed`, like a
+    failed gate, with a reason that says "inconclusive" and what data would decide it."""
     request = _lock_request(request_id)
+    inconclusive = list(inconclusive)
     if request.status == RequestStatus.PROMOTED and request.change_type == ChangeType.EMERGENCY:
-        _bypass_recheck_completed(request, failed=failed, errored=errored)
+        _bypass_recheck_completed(request, failed=failed + inconclusive, errored=errored)
         return request
     if request.status != RequestStatus.AWAITING_GATES:
         return request
     model = request.version.model
-    if failed or errored:
+    if failed or errored or inconclusive:
         parts = []
         if failed:
             parts.append("failed: " + ", ".join(failed))
+        if inconclusive:
+            parts.append("inconclusive, blocked by the policy: " + inconclusive_needs(request, inconclusive))
         if errored:
             parts.append("could not be computed: " + ", ".join(errored))
         reason = "Gates " + "; ".join(parts)
@@ -230,7 +239,7 @@ def promotion_gates_completed(*, request_id: int, failed: list[str], errored: li
             action="promotion.gates_failed",
             obj=request,
             model_name=model.name,
-            data={"failed": failed, "errored": errored},
+            data={"failed": failed, "errored": errored, **({"inconclusive": inconclusive} if inconclusive else {})},
         )
         _notify(
             request, "gates_failed", [request.requested_by], f"{request}: {reason}.", key=f"round-{request.gate_round}"
@@ -244,6 +253,17 @@ def promotion_gates_completed(*, request_id: int, failed: list[str], errored: li
     else:
         _notify_pending_approvers(request, state)
     return request
+
+
+def inconclusive_needs(request: PromotionRequest, gate_ids: list[str]) -> str:
+    """'p95 (needs at least 72 latency rows, 22 more)', from each inconclusive outcome's
+    details.needed; the gate id alone when the outcome says nothing more."""
+    outcomes = dict(request.gate_runs.current().filter(gate_id__in=gate_ids).values_list("gate_id", "outcome"))
+    parts = []
+    for gate_id in gate_ids:
+        needed = ((outcomes.get(gate_id) or {}).get("details") or {}).get("needed") or {}
+        parts.append(f"{gate_id} (needs {needed['text']})" if needed.get("text") else gate_id)
+    return ", ".join(parts)
 
 
 def promotion_decide(

@@ -112,6 +112,8 @@ def _gates_failed(e: AuditEvent, d: dict) -> str:
     parts = []
     if d.get("failed"):
         parts.append(f"failed {_list(d['failed'])}")
+    if d.get("inconclusive"):
+        parts.append(f"inconclusive (the data cannot tell) {_list(d['inconclusive'])}")
     if d.get("errored"):
         parts.append(f"could not compute {_list(d['errored'])}")
     return f"The gates of {_request(e)} did not pass: " + ("; ".join(parts) or "no detail") + "."

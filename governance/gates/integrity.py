@@ -1,8 +1,8 @@
 """Gate outcomes in the hash chain.
 
-A run that reaches a final status (passed, failed, error, bypassed) records a `gate.finished`
+A run that reaches a final status (passed, failed, inconclusive, error, bypassed) records a `gate.finished`
 audit event in the same transaction: its gate, status and the sha256 of its outcome
-(canonical JSON). The database refuses any change of a final run (gates migration 0003);
+(canonical JSON). The database refuses any change of a final run (gates migrations 0003 and 0004);
 `audit_verify` runs `gate_outcomes_verify` after the chain holds, so a run edited with that
 trigger dropped is named: its status or outcome no longer matches what the chain recorded.
 """

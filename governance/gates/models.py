@@ -10,11 +10,18 @@ class GateStatus(models.TextChoices):
     RUNNING = "running", "Running"
     PASSED = "passed", "Passed"
     FAILED = "failed", "Failed"
+    INCONCLUSIVE = "inconclusive", "Inconclusive"  # the data cannot tell; never a pass
     ERROR = "error", "Error"
     BYPASSED = "bypassed", "Bypassed"
 
 
-FINAL_GATE_STATUSES = (GateStatus.PASSED, GateStatus.FAILED, GateStatus.ERROR, GateStatus.BYPASSED)
+FINAL_GATE_STATUSES = (
+    GateStatus.PASSED,
+    GateStatus.FAILED,
+    GateStatus.INCONCLUSIVE,
+    GateStatus.ERROR,
+    GateStatus.BYPASSED,
+)
 
 
 class GateRunQuerySet(models.QuerySet):

@@ -227,6 +227,7 @@ def gates_finalize(*, request_id: int) -> None:
         request_id=request_id,
         failed=[r["gate_id"] for r in runs if r["status"] == GateStatus.FAILED],
         errored=[r["gate_id"] for r in runs if r["status"] == GateStatus.ERROR],
+        inconclusive=[r["gate_id"] for r in runs if r["status"] == GateStatus.INCONCLUSIVE],
     )
 
 

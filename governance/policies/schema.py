@@ -196,9 +196,20 @@ def _seed() -> dict[str, Any]:
     return _number(minimum=0, maximum=2**32 - 1, default=0, integer=True, description="Bootstrap RNG seed.")
 
 
+# What an inconclusive outcome (the data cannot tell) does to the request: `block` (the
+# default, and the only mode so far) ends it like a failed gate.
+ON_INCONCLUSIVE_MODES = ("block",)
+_ON_INCONCLUSIVE = _enum(
+    ON_INCONCLUSIVE_MODES,
+    "on_inconclusive mode",
+    default="block",
+    description="block: an inconclusive gate blocks the request like a failed one.",
+)
+
+
 def _gate(gate_type: str, properties: dict[str, Any], *, required: tuple[str, ...] = (), **extra):
     # id / type / description are validated by the common `gate` definition.
-    props = {"id": True, "type": True, "description": True, **properties}
+    props = {"id": True, "type": True, "description": True, "on_inconclusive": _ON_INCONCLUSIVE, **properties}
     out: dict[str, Any] = {
         "type": "object",
         "x-gate-type": gate_type,
@@ -693,11 +704,12 @@ def gate_definition(gate_type: str) -> dict[str, Any] | None:
 
 
 def gate_parameters(gate_type: str) -> tuple[str, ...]:
-    """Parameter names a gate type accepts, besides id, type and description."""
+    """Parameter names a gate type accepts, besides the keys every gate has (id, type,
+    description, on_inconclusive)."""
     d = gate_definition(gate_type)
     if d is None:
         return ()
-    return tuple(k for k in d["properties"] if k not in ("id", "type", "description"))
+    return tuple(k for k in d["properties"] if k not in ("id", "type", "description", "on_inconclusive"))
 
 
 def transition_key(src: str, dst: str) -> str:

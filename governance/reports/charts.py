@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 PASS_COLOUR = "#1b7f3b"
 FAIL_COLOUR = "#b42318"
+INCONCLUSIVE_COLOUR = "#b45309"
 NEUTRAL = "#475467"
 ACCENT = "#1d4ed8"
 BASELINE = "#98a2b3"
@@ -38,6 +39,12 @@ def _title(fig: go.Figure, text: str) -> go.Figure:
 # --- Gate outcome figures --------------------------------------------------------------
 
 
+def status_colour(outcome: dict) -> str:
+    """Green for passed, amber for inconclusive (the data cannot tell), red otherwise."""
+    status = outcome.get("status")
+    return PASS_COLOUR if status == "passed" else INCONCLUSIVE_COLOUR if status == "inconclusive" else FAIL_COLOUR
+
+
 def performance_figure(outcome: dict) -> go.Figure | None:
     d = outcome.get("details") or {}
     ci = d.get("ci") or [outcome.get("ci_low"), outcome.get("ci_high")]
@@ -46,7 +53,7 @@ def performance_figure(outcome: dict) -> go.Figure | None:
     if value is None or ci[0] is None or ci[1] is None:
         return None
     compared = d.get("compared", "difference")
-    colour = PASS_COLOUR if outcome.get("status") == "passed" else FAIL_COLOUR
+    colour = status_colour(outcome)
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -140,7 +147,7 @@ def latency_figure(outcome: dict) -> go.Figure | None:
     if d.get("percentile_value") is not None:
         fig.add_vline(
             x=d["percentile_value"],
-            line=dict(color=FAIL_COLOUR if outcome.get("status") != "passed" else PASS_COLOUR),
+            line=dict(color=status_colour(outcome)),
             annotation_text=f"p{p:g} {d['percentile_value']:.1f} ms",
         )
     if outcome.get("threshold") is not None:
@@ -190,7 +197,7 @@ def threshold_figure(outcome: dict) -> go.Figure | None:
     value, lo, hi, limit = outcome.get("value"), outcome.get("ci_low"), outcome.get("ci_high"), outcome.get("threshold")
     if value is None or lo is None or hi is None:
         return None
-    colour = PASS_COLOUR if outcome.get("status") == "passed" else FAIL_COLOUR
+    colour = status_colour(outcome)
     fig = go.Figure(
         go.Scatter(
             x=[value],

@@ -344,6 +344,7 @@ def test_defaults_filled():
         "threshold": 0.5,
         "bootstrap_samples": 1000,
         "seed": 0,
+        "on_inconclusive": "block",
     }
     assert "max_drop" not in gates["b"] and "top_fraction" not in gates["b"]
     assert gates["c"]["use_lower_confidence_bound"] is False and gates["c"]["confidence"] == 0.95
@@ -351,7 +352,7 @@ def test_defaults_filled():
     assert gates["d"]["small_groups"] == "warn" and "min" not in gates["d"]
     assert gates["e"]["percentile"] == 95 and gates["e"]["use_upper_confidence_bound"] is False
     assert gates["f"]["use_upper_confidence_bound"] is False
-    assert gates["g"] == {"id": "g", "type": "cost", "max_per_1k": 1}
+    assert gates["g"] == {"id": "g", "type": "cost", "max_per_1k": 1, "on_inconclusive": "block"}
     assert gates["h"]["max_relative_increase"] == 0 and gates["h"]["threshold"] == 0.5
     assert gates["i"] == {
         "id": "i",
@@ -361,6 +362,7 @@ def test_defaults_filled():
         "psi_max": 0.2,
         "bins": 10,
         "max_drifted_features": 0,
+        "on_inconclusive": "block",
     }
     assert gates["j"]["max_drop"] == 0.05
     assert gates["k"]["require"] == list(S.REPRODUCIBILITY_FIELDS)

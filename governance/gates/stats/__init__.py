@@ -14,6 +14,7 @@ _EXPORTS = {
     "GateInputError": "outcome",
     "PASSED": "outcome",
     "FAILED": "outcome",
+    "INCONCLUSIVE": "outcome",
     "performance_gate": "performance",
     "threshold_metric_gate": "threshold",
     "fairness_gate": "fairness",
@@ -26,6 +27,7 @@ _EXPORTS = {
 
 __all__ = [
     "FAILED",
+    "INCONCLUSIVE",
     "PASSED",
     "GateInputError",
     "GateResult",

@@ -14,6 +14,9 @@ from governance.core.errors import DomainError
 
 PASSED = "passed"
 FAILED = "failed"
+# The data cannot tell: the interval straddles the threshold, or the sample is below what
+# the statistic needs. Never a pass; `details["needed"]` says what data would decide it.
+INCONCLUSIVE = "inconclusive"
 
 
 class GateInputError(DomainError):
@@ -27,7 +30,7 @@ class GateInputError(DomainError):
 
 @dataclass(frozen=True)
 class GateResult:
-    status: str  # "passed" | "failed"
+    status: str  # "passed" | "failed" | "inconclusive"
     metric: str | None
     value: float | None
     threshold: float | None
@@ -54,6 +57,14 @@ def judged(passed: bool, explanation: str, **result: Any) -> GateResult:
     explanation ends with the verdict (``"... → passed"``)."""
     status = PASSED if passed else FAILED
     return GateResult(status=status, explanation=f"{explanation} → {status}", **result)
+
+
+def undecided(explanation: str, needed: dict[str, Any], **result: Any) -> GateResult:
+    """An `inconclusive` result: the explanation says why the data cannot tell and what
+    would decide it; `needed` (e.g. {"rows": 1900, "group": "x"}, or {"rows": 72} for the
+    whole sample) is stored as `details["needed"]`."""
+    details = {**(result.pop("details", None) or {}), "needed": needed}
+    return GateResult(status=INCONCLUSIVE, explanation=f"{explanation} → {INCONCLUSIVE}", details=details, **result)
 
 
 def checklist(
