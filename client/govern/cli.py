@@ -316,6 +316,9 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:
+    for stream in (sys.stdout, sys.stderr):  # a CI log with an ASCII locale gets "?" rather than a traceback
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     sys.exit(run())
 
 

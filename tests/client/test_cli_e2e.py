@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 
 import httpx
 import numpy as np
@@ -90,7 +89,6 @@ def _register(cli, n: int) -> str:
 
 
 def test_a_pipeline_drives_a_version_to_production_with_govern_alone(live_server, stopped_celery_worker, tmp_path):
-    started = time.monotonic()
     team = make_team("ml")
     people = {name: make_user(name) for name in ("pipeline", "risk", "compliance")}
     grant(people["pipeline"], "mlops", team=team)
@@ -175,4 +173,3 @@ def test_a_pipeline_drives_a_version_to_production_with_govern_alone(live_server
     row = next(line for line in failed.stdout.splitlines() if line.startswith("p95_latency"))
     assert " failed " in row, row
     assert "gates_failed" in failed.stderr and "p95_latency" in failed.stderr
-    assert time.monotonic() - started < 40

@@ -118,3 +118,11 @@ def test_a_gate_row_and_the_open_slots():
         {"role": "domain_expert", "filled_by": None},
     ]
     assert approvals_needed({"slots": slots}) == ["risk_officer", "reviewer", "domain_expert x2"]
+
+
+def test_an_ascii_only_ci_log_gets_no_traceback(govern, tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONIOENCODING", "ascii")
+    result = govern(
+        "upload", "churn", "1", "predictions", str(tmp_path / "données→.csv"), url="http://127.0.0.1:1", token="t"
+    )
+    _one_line_error(result, "no file", "donn?es?.csv")
