@@ -388,7 +388,9 @@ _GATE_DEFS: dict[str, dict[str, Any]] = {
             "max_ms": _number(exclusive_minimum=0, description="Largest tolerated latency."),
             "confidence": _confidence(),
             "use_upper_confidence_bound": _boolean(
-                False, "Compare the bootstrap upper bound instead of the point estimate."
+                False,
+                "Compare the distribution-free upper confidence bound (order statistics) instead of the point "
+                "estimate; inconclusive below the rows it needs.",
             ),
             "bootstrap_samples": _bootstrap_samples(),
             "seed": _seed(),

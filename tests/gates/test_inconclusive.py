@@ -111,3 +111,24 @@ def test_the_database_refuses_any_change_of_an_inconclusive_run():
             cursor.execute("UPDATE gates_gaterun SET status = 'passed' WHERE id = %s", [run.pk])
     run.refresh_from_db()
     assert run.status == "inconclusive"
+
+
+def test_a_latency_upper_bound_below_its_rows_is_inconclusive_end_to_end():
+    """The real gate on 40 uploaded latencies: the distribution-free upper bound of the p95
+    needs 72 rows, so the gate is inconclusive and the request is blocked, saying so."""
+    from governance.gates.services import gate_run_execute
+
+    _, request = _request(rows=40)
+    run = GateRun.objects.get(request=request, gate_id="p95")
+    assert gate_run_execute(run_id=run.pk) == "inconclusive"
+    gates_finalize(request_id=request.pk)
+    run.refresh_from_db()
+    assert run.outcome["details"]["needed"] == {
+        "rows": 32,
+        "total_rows": 72,
+        "text": "at least 72 latency rows (32 more)",
+    }
+    assert run.outcome["ci_high"] is None and run.outcome["value"] is not None
+    request.refresh_from_db()
+    assert request.status == RequestStatus.GATES_FAILED
+    assert "p95 (needs at least 72 latency rows (32 more))" in request.status_reason
