@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "guardian",
     "django_celery_beat",
+    "axes",  # login throttling (AXES_* below)
     "governance.audit",
     "governance.accounts",
     "governance.registry",
@@ -118,6 +119,7 @@ MIDDLEWARE = [
     "governance.audit.context.AuditRequestMiddleware",  # IP and user agent on audit events
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # the lockout page (AXES_LOCKOUT_TEMPLATE)
 ]
 
 ROOT_URLCONF = "governance.urls"
@@ -148,6 +150,7 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "governance.accounts.backends.LoginThrottleBackend",  # first: axes refuses a locked-out user and IP
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -159,6 +162,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (django-axes, database handler): after AXES_FAILURE_LIMIT failed sign-ins
+# of one user name from one IP, that pair is locked out for the cool-off; each lockout and
+# each refused attempt is audited (audit/auth_events.py); admins unlock by deleting the
+# "access attempt" in the admin, or `manage.py axes_reset_username USER`. docs/security.md.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "auth/locked.html"
+AXES_VERBOSE = False
+# Wrong API tokens (api/throttling.py): at most TOKEN_FAILURE_LIMIT per IP per window, counted in Redis.
+TOKEN_FAILURE_LIMIT = env.int("TOKEN_FAILURE_LIMIT", default=20)
+TOKEN_FAILURE_WINDOW_SECONDS = env.int("TOKEN_FAILURE_WINDOW_SECONDS", default=300)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:inbox"
 LOGOUT_REDIRECT_URL = "login"
@@ -284,7 +300,17 @@ REPORT_BROWSER_PATH = env.str("REPORT_BROWSER_PATH", default=env.str("BROWSER_PA
 REPORT_SYNC_WAIT_SECONDS = env.float("REPORT_SYNC_WAIT_SECONDS", default=2.0)
 PRODUCT_VERSION = "1.0.0"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Counters every web worker must share (failed API tokens).
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="governance"),
+        "TIMEOUT": 3600,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    },
+}
 
 # Email: SMTP in production; files under var/mail when EMAIL_BACKEND=file (the default locally).
 EMAIL_BACKEND = {

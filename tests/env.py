@@ -27,6 +27,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/governance_{_run}")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"test-{_run}")
+os.environ.setdefault("CACHE_KEY_PREFIX", f"test-{_run}")  # throttle counters of this run only
 os.environ.setdefault("EMAIL_BACKEND", "locmem")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix=f"governance-media-{_run}-"))
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix=f"governance-var-{_run}-"))

@@ -289,6 +289,9 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     "auth.login": lambda e, d: f"{_actor(e)} signed in.",
     "auth.logout": lambda e, d: f"{_actor(e)} signed out.",
     "auth.login_failed": lambda e, d: f"A sign-in as {_quote(d.get('username')) or 'an unknown user'} failed.",
+    "auth.locked_out": lambda e, d: (
+        f"A sign-in as {_quote(d.get('username')) or 'an unknown user'} was refused: locked out after repeated failures."
+    ),
     "user.created": lambda e, d: _join(
         f"{_actor(e)} created the user {_text(d.get('username'), 150) or '?'}",
         f" ({_flags(d)})" if _flags(d) else "",

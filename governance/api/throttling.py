@@ -1,0 +1,49 @@
+"""Wrong API tokens are throttled per client address.
+
+Each failed token authentication counts against the address in the shared "throttle"
+cache (Redis, so every web worker sees the same count); past TOKEN_FAILURE_LIMIT failures
+in TOKEN_FAILURE_WINDOW_SECONDS the address gets 429 for any token, right or wrong, until
+the window ends. Guessing a token (32 random bytes) is hopeless anyway: this stops a
+flood of guesses costing database queries, and a leaked-token scanner from going unnoticed.
+If Redis cannot be reached the check is skipped (logged), never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.cache import caches
+from rest_framework import exceptions
+
+log = logging.getLogger(__name__)
+
+
+def _key(request) -> str:
+    return "token-failures:" + (request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def token_failures_check(request) -> None:
+    """Raise Throttled (429) when this address failed too often lately."""
+    try:
+        failures = caches["throttle"].get(_key(request), 0)
+    except Exception:  # noqa: BLE001 - a cache outage must not lock everyone out
+        log.warning("token throttle: cache unreachable, not checked", exc_info=True)
+        return
+    if failures >= settings.TOKEN_FAILURE_LIMIT:
+        raise exceptions.Throttled(
+            wait=settings.TOKEN_FAILURE_WINDOW_SECONDS,
+            detail="Too many requests with a wrong token from this address; try again later.",
+        )
+
+
+def token_failure_record(request) -> None:
+    cache = caches["throttle"]
+    key = _key(request)
+    try:
+        if not cache.add(key, 1, timeout=settings.TOKEN_FAILURE_WINDOW_SECONDS):
+            cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=settings.TOKEN_FAILURE_WINDOW_SECONDS)
+    except Exception:  # noqa: BLE001
+        log.warning("token throttle: cache unreachable, failure not counted", exc_info=True)
