@@ -50,6 +50,13 @@ SCHEMA_ID = "urn:governance:policy-schema:1"
 MAX_POLICY_BYTES = 256 * 1024
 #: Deepest accepted YAML nesting (a real policy needs about 7 levels).
 MAX_NESTING_DEPTH = 32
+#: Bounds of what a policy asks for, by what a team can have: each required approval is a
+#: slot shown on every request page and filled by a distinct person (a count of 1e6 cost
+#: 3 s and 136 MB per page before it was bounded).
+MAX_APPROVAL_COUNT = 10
+MAX_APPROVALS = 20  # approval entries per transition
+MAX_GATES = 50  # gates per transition
+MAX_LIST_ITEMS = 500  # any other list (models, features, licences, KPI rules)
 
 #: Allowed transition keys, "src->dst" (forward moves only).
 TRANSITIONS = (
@@ -145,6 +152,7 @@ def _subset(values: tuple[str, ...], noun: str, description: str, default_all: b
         "type": "array",
         "items": _enum(values, noun),
         "minItems": 1,
+        "maxItems": len(values),
         "uniqueItems": True,
         "description": description,
     }
@@ -555,8 +563,8 @@ POLICY_SCHEMA: dict[str, Any] = {
             "type": "object",
             "properties": {
                 "description": _text(),
-                "gates": {"type": "array", "items": {"$ref": "#/$defs/gate"}},
-                "approvals": {"type": "array", "items": {"$ref": "#/$defs/approval"}},
+                "gates": {"type": "array", "items": {"$ref": "#/$defs/gate"}, "maxItems": MAX_GATES},
+                "approvals": {"type": "array", "items": {"$ref": "#/$defs/approval"}, "maxItems": MAX_APPROVALS},
                 "emergency": {"$ref": "#/$defs/emergency"},
                 "experiment_allowed": {
                     "type": "boolean",
@@ -627,6 +635,7 @@ POLICY_SCHEMA: dict[str, Any] = {
                 ),
                 "count": _number(
                     minimum=1,
+                    maximum=MAX_APPROVAL_COUNT,
                     default=1,
                     integer=True,
                     description="Distinct people holding the role who must approve.",
@@ -698,6 +707,21 @@ POLICY_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+
+def _bound_lists(node: Any) -> None:
+    """Every list in the schema has a maxItems (MAX_LIST_ITEMS unless set above)."""
+    if isinstance(node, dict):
+        if node.get("type") == "array" and "maxItems" not in node:
+            node["maxItems"] = MAX_LIST_ITEMS
+        for value in node.values():
+            _bound_lists(value)
+    elif isinstance(node, list):
+        for value in node:
+            _bound_lists(value)
+
+
+_bound_lists(POLICY_SCHEMA)
 
 
 def gate_definition(gate_type: str) -> dict[str, Any] | None:
