@@ -17,12 +17,19 @@ every group's confusion matrix in a single pass over the rows, from which all ra
 follow. Missing values (None, NaN) in a sensitive column form their own group
 "(missing)"; group labels are strings.
 
-Small groups: a group with fewer than `min_group_size` rows is *small*. A group whose rate
-is undefined for the metric (no positives for TPR, no negatives for FPR) is treated the
-same way. `small_groups`:
+Rates that cannot be computed are excluded **per rate, not per group**: a group without
+positives has no TPR but still has an FPR, which counts in the FPR difference of
+equalized odds (and a group without negatives has no FPR but still a TPR). Each such rate
+is named in the explanation and in `details.not_computable`. (fairlearn scores an
+undefined rate as 0 with a warning; we leave it out instead, so on data where every rate
+is defined the two agree exactly.) Equalized odds over an attribute where only one rate
+can be compared between two groups is that rate's difference, said so.
+
+Small groups: a group with fewer than `min_group_size` rows is *small*; so is, for equal
+opportunity, a group without positives (it has no rate to compare). `small_groups`:
 * warn (default): excluded from the metric and named in the explanation;
 * ignore: excluded silently (still listed in `groups`);
-* fail: the gate fails if any group is small (or has an undefined rate).
+* fail: the gate fails if any group is small (or has no rate to compare).
 When fewer than two groups of an attribute remain, disparity cannot be measured and a
 GateInputError is raised.
 
@@ -194,53 +201,65 @@ def _spread(values: np.ndarray, mask: np.ndarray) -> tuple[float, int, int]:
     return float(values[i_hi] - values[i_lo]), i_lo, i_hi
 
 
-def _metric_over(metric: str, rates: dict[str, np.ndarray], included: np.ndarray) -> dict[str, Any]:
-    """The disparity over the included groups and which groups define it."""
+_RATE_NAMES = {"selection_rate": "selection rate", "tpr": "TPR", "fpr": "FPR"}
+_WHY_UNDEFINED = {"tpr": "no positives", "fpr": "no negatives"}
+
+
+def metric_rates(metric: str) -> tuple[str, ...]:
+    """The group rates a metric compares."""
     metric = _canonical(metric)
-    if metric in ("disparate_impact_ratio", "demographic_parity_difference"):
-        diff, i_lo, i_hi = _spread(rates["selection_rate"], included)
-        if metric == "demographic_parity_difference":
-            return {"value": diff, "rate": "selection_rate", "low": i_lo, "high": i_hi}
+    if metric == "equal_opportunity_difference":
+        return ("tpr",)
+    if metric == "equalized_odds_difference":
+        return ("tpr", "fpr")
+    return ("selection_rate",)
+
+
+def _defined(rate: str, rates: dict[str, np.ndarray]) -> np.ndarray:
+    """Groups in which `rate` can be computed."""
+    if rate == "tpr":
+        return rates["positives"] > 0
+    if rate == "fpr":
+        return rates["negatives"] > 0
+    return rates["n"] > 0
+
+
+def _metric_over(metric: str, rates: dict[str, np.ndarray], included: np.ndarray) -> dict[str, Any]:
+    """The disparity over the included groups and which groups define it. Each rate is
+    compared over the included groups in which it is defined (exclusion per rate)."""
+    metric = _canonical(metric)
+    if metric not in FAIRNESS_METRICS:
+        raise GateInputError(f"unknown fairness metric {metric!r}")
+    spreads = {}
+    for rate in metric_rates(metric):
+        mask = included & _defined(rate, rates)
+        if np.count_nonzero(mask) >= 2:
+            spreads[rate] = _spread(rates[rate], mask)
+    if not spreads:
+        raise GateInputError(
+            f"{_DISPLAY[metric]} cannot be computed: fewer than two compared groups with a defined "
+            + " or ".join(_RATE_NAMES[r] for r in metric_rates(metric))
+        )
+    rate = max(spreads, key=lambda r: spreads[r][0])  # equalized odds: the worse of the two
+    diff, i_lo, i_hi = spreads[rate]
+    res: dict[str, Any] = {"value": diff, "rate": rate, "low": i_lo, "high": i_hi}
+    if metric == "equalized_odds_difference":
+        other = "fpr" if rate == "tpr" else "tpr"
+        res["other"] = spreads[other][0] if other in spreads else None
+    if metric == "disparate_impact_ratio":
         top = float(rates["selection_rate"][i_hi])
         if top == 0:
             raise GateInputError("disparate impact ratio is undefined: no compared group has any positive decision")
-        return {
-            "value": float(rates["selection_rate"][i_lo]) / top,
-            "rate": "selection_rate",
-            "low": i_lo,
-            "high": i_hi,
-        }
-    if metric == "equal_opportunity_difference":
-        diff, i_lo, i_hi = _spread(rates["tpr"], included)
-        return {"value": diff, "rate": "tpr", "low": i_lo, "high": i_hi}
-    if metric == "equalized_odds_difference":
-        d_tpr, t_lo, t_hi = _spread(rates["tpr"], included)
-        d_fpr, f_lo, f_hi = _spread(rates["fpr"], included)
-        if d_fpr > d_tpr:
-            return {
-                "value": d_fpr,
-                "rate": "fpr",
-                "low": f_lo,
-                "high": f_hi,
-                "other": d_tpr,
-            }
-        return {
-            "value": d_tpr,
-            "rate": "tpr",
-            "low": t_lo,
-            "high": t_hi,
-            "other": d_fpr,
-        }
-    raise GateInputError(f"unknown fairness metric {metric!r}")
+        res["value"] = float(rates["selection_rate"][i_lo]) / top
+    return res
 
 
 def _undefined(metric: str, rates: dict[str, np.ndarray]) -> np.ndarray:
-    metric = _canonical(metric)
-    if metric == "equal_opportunity_difference":
-        return rates["positives"] == 0
-    if metric == "equalized_odds_difference":
-        return (rates["positives"] == 0) | (rates["negatives"] == 0)
-    return np.zeros(rates["n"].shape, dtype=bool)
+    """Groups with no rate at all to compare for the metric (excluded like small groups)."""
+    defined = np.zeros(rates["n"].shape, dtype=bool)
+    for rate in metric_rates(metric):
+        defined |= _defined(rate, rates)
+    return ~defined
 
 
 def fairness_metric(metric: str, y_true: Any, y_pred: Any, sensitive: Any) -> float:
@@ -355,6 +374,11 @@ def fairness_gate(
     value = float(worst["value"])
     passed = value >= params.limit if params.is_ratio else value <= params.limit
     text = _explain(params, worst, value, passed, len(summaries))
+    not_computable = [item for s in summaries for item in s["not_computable"]]
+    details["not_computable"] = not_computable
+    if not_computable:
+        more = " ..." if len(not_computable) > 3 else ""
+        text += f" (rates not computable, left out: {', '.join(not_computable[:3])}{more})"
     if params.small_groups == "warn" and insufficient:
         text += f" ({len(insufficient)} small group(s) excluded: {shown})"
     return judged(passed, text, value=value, **result)
@@ -376,6 +400,7 @@ def _evaluate_attribute(
     included = ~(small | undefined)
     attr_groups: dict[str, Any] = {}
     excluded: list[str] = []
+    not_computable: list[str] = []  # rates left out of a group that is compared on its others
     for i, lab in enumerate(labels):
         info = {
             "n": int(rates["n"][i]),
@@ -387,12 +412,20 @@ def _evaluate_attribute(
             "included": bool(included[i]),
         }
         attr_groups[lab] = info
+        missing = [r for r in metric_rates(params.metric) if not _defined(r, rates)[i]]
         if not included[i]:
-            why = f"n={info['n']}" if small[i] else "rate undefined"
+            why = (
+                f"n={info['n']}"
+                if small[i]
+                else f"{_RATE_NAMES[missing[0]]} not computable: {_WHY_UNDEFINED[missing[0]]}"
+            )
             excluded.append(f"{attr}={lab} ({why})")
+        elif missing:
+            info["not_computable"] = missing
+            not_computable.extend(f"{_RATE_NAMES[r]} for {attr}={lab} ({_WHY_UNDEFINED[r]})" for r in missing)
         if len(rows) < MAX_DETAIL_ROWS:
             rows.append({"attribute": attr, "group": lab, **info})
-    summary: dict[str, Any] = {"attribute": attr, "excluded": excluded, "value": None}
+    summary: dict[str, Any] = {"attribute": attr, "excluded": excluded, "not_computable": not_computable, "value": None}
     if params.small_groups == "fail" and excluded:
         return attr_groups, summary
     if np.count_nonzero(included) < 2:
@@ -416,7 +449,7 @@ def _evaluate_attribute(
 
 
 def _explain(params: FairnessParams, worst: dict[str, Any], value: float, passed: bool, n_attributes: int) -> str:
-    rate_name = {"selection_rate": "selection rate", "tpr": "TPR", "fpr": "FPR"}[worst["rate"]]
+    rate_name = _RATE_NAMES[worst["rate"]]
     v_s, lim_s = fmt_vs(value, params.limit)
     where = f"for {worst['attribute']}"
     if n_attributes > 1:
@@ -427,7 +460,10 @@ def _explain(params: FairnessParams, worst: dict[str, Any], value: float, passed
     )
     if "other_difference" in worst:
         other = "FPR" if worst["rate"] == "tpr" else "TPR"
-        text += f" ({other} difference {fmt(worst['other_difference'])})"
+        if worst["other_difference"] is None:
+            text += f" ({other} difference not computable: fewer than two groups with a defined {other})"
+        else:
+            text += f" ({other} difference {fmt(worst['other_difference'])})"
     if params.is_ratio:
         return text + f"; {v_s} {'meets the minimum' if passed else 'is below the minimum'} {lim_s}"
     return text + f"; {v_s} {'is within the maximum' if passed else 'exceeds the maximum'} {lim_s}"

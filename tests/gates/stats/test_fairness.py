@@ -261,7 +261,7 @@ def test_group_without_positives_is_excluded_for_tpr_metrics():
     p = np.r_[np.tile([0, 1], 50), np.ones(40, dtype=int)]
     g = np.array(["a"] * 50 + ["b"] * 50 + ["c"] * 40, dtype=object)
     res = fairness_gate(y, None, {"g": g}, metric="equal_opportunity_difference", max=0.1, y_pred=p)
-    assert res.value == 0.0 and "g=c (rate undefined)" in res.explanation
+    assert res.value == 0.0 and "g=c (TPR not computable: no positives)" in res.explanation
     assert np.isnan(res.groups["g"]["c"]["tpr"])
     assert res.to_dict()["groups"]["g"]["c"]["tpr"] is None
     fail = fairness_gate(
@@ -274,6 +274,66 @@ def test_group_without_positives_is_excluded_for_tpr_metrics():
         small_groups="fail",
     )
     assert not fail.passed
+
+
+def _issue_12_groups():
+    """Issue 12: A and B (1,000 rows, 300 positives, TPR 0.8, FPR 0.09) and C (500 rows, no
+    positives, FPR 0.90)."""
+    ys, ps, gs = [], [], []
+    for label, n, pos, tpr, fpr in (("A", 1000, 300, 0.8, 0.09), ("B", 1000, 300, 0.8, 0.09), ("C", 500, 0, 0, 0.9)):
+        ys.append(np.r_[np.ones(pos), np.zeros(n - pos)].astype(int))
+        ps.append(np.r_[np.arange(pos) < round(tpr * pos), np.arange(n - pos) < round(fpr * (n - pos))].astype(int))
+        gs.append(np.full(n, label, dtype=object))
+    return np.concatenate(ys), np.concatenate(ps), np.concatenate(gs)
+
+
+def test_equalized_odds_keeps_the_fpr_of_a_group_without_positives():
+    """Issue 12: the whole group C was dropped (its FPR too): the gate said 0.000 here (0.018
+    on the issue's data) and passed; fairlearn says 0.81. Exclusion is per rate: C's TPR is
+    left out and named, its FPR counts."""
+    y, p, g = _issue_12_groups()
+    res = fairness_gate(y, None, {"g": g}, metric="equalized_odds_difference", max=0.1, y_pred=p)
+    assert res.value == pytest.approx(fairlearn_value("equalized_odds_difference", y, p, g), abs=TOL)
+    assert res.value == pytest.approx(0.81, abs=TOL) and res.status == "failed"
+    assert "FPR 0.090 for 'A' vs 0.900 for 'C'" in res.explanation
+    assert "TPR for g=C (no positives)" in res.explanation
+    assert res.details["not_computable"] == ["TPR for g=C (no positives)"]
+    assert res.groups["g"]["C"]["included"] and res.groups["g"]["C"]["not_computable"] == ["tpr"]
+    assert fairness_metric("equalized_odds_difference", y, p, g) == pytest.approx(0.81, abs=TOL)
+
+
+def _fairlearn_per_rate(metric, y, p, g):
+    """fairlearn's group rates, each rate's difference over the groups where it is defined."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = MetricFrame(
+            metrics={"tpr": true_positive_rate, "fpr": false_positive_rate}, y_true=y, y_pred=p, sensitive_features=g
+        ).by_group
+    positives = pd.Series(y).groupby(pd.Series(g)).sum()
+    negatives = pd.Series(1 - y).groupby(pd.Series(g)).sum()
+    tpr = frame["tpr"][positives.reindex(frame.index) > 0]
+    fpr = frame["fpr"][negatives.reindex(frame.index) > 0]
+    d_tpr = tpr.max() - tpr.min() if len(tpr) >= 2 else np.nan
+    d_fpr = fpr.max() - fpr.min() if len(fpr) >= 2 else np.nan
+    return d_tpr if metric == "equal_opportunity_difference" else np.nanmax([d_tpr, d_fpr])
+
+
+@settings(max_examples=30, deadline=None, database=None)
+@given(seed=st.integers(0, 100_000), n_levels=st.integers(3, 5))
+def test_per_rate_exclusion_matches_fairlearn_rates(seed, n_levels):
+    """Groups made to lack positives or negatives: every defined rate counts, as fairlearn
+    computes it; an undefined one is left out (fairlearn would score it 0)."""
+    rng = np.random.default_rng(seed)
+    n = 900
+    g = rng.integers(0, n_levels, n)
+    y = (rng.random(n) < 0.4).astype(int)
+    y[g == 0] = 0  # group 0: no positives
+    y[g == n_levels - 1] = 1  # the last group: no negatives
+    p = (rng.random(n) < 0.3 + 0.4 * y).astype(int)
+    labels = np.array([f"g{k}" for k in range(n_levels)], dtype=object)[g]
+    for metric in ("equal_opportunity_difference", "equalized_odds_difference"):
+        res = fairness_gate(y, None, {"a": labels}, metric=metric, max=1.0, y_pred=p, min_group_size=1)
+        assert res.value == pytest.approx(_fairlearn_per_rate(metric, y, p, labels), abs=TOL)
 
 
 def test_worst_attribute_decides_and_is_named():
