@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from django.conf import settings
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
-from governance.core.inputs import check_form, json_loads
+from governance.core.inputs import BODY, InputRefused, check_form, json_loads
 
 
 class SafeJSONParser(JSONParser):
@@ -29,6 +30,9 @@ class SafeFormParser(FormParser):
 
 class SafeMultiPartParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        parsed = super().parse(stream, media_type, parser_context)
+        try:
+            parsed = super().parse(stream, media_type, parser_context)
+        except ParseError as exc:  # a malformed multipart body (e.g. headers over Django's limit)
+            raise InputRefused(str(exc.detail), field=BODY) from None
         check_form(parsed.data.lists())
         return parsed
