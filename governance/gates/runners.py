@@ -163,7 +163,9 @@ def _run_fairness(spec: dict, inputs: Inputs):
         cols["y_score"],
         {name: cols[name] for name in sensitive_names},
         y_pred=cols.get("y_pred"),
-        **_params(spec, "metric", "min", "max", "intersectional", "min_group_size", "small_groups", "threshold"),
+        **_params(
+            spec, "metric", "min", "max", "intersectional", "min_group_size", "small_groups", "threshold", "confidence"
+        ),
     )
 
 

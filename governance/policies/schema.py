@@ -345,6 +345,7 @@ _GATE_DEFS: dict[str, dict[str, Any]] = {
                 description="warn: excluded and reported; ignore: excluded silently; fail: the gate fails.",
             ),
             "threshold": _threshold(),
+            "confidence": _confidence(),
         },
         required=("metric", "sensitive"),
         allOf=[

@@ -391,7 +391,7 @@ def test_schema_matches_gate_spec_parameters():
         },
         "fairness": {
             "metric", "sensitive", "min", "max", "intersectional", "min_group_size",
-            "small_groups", "threshold",
+            "small_groups", "threshold", "confidence",
         },
         "latency": {
             "percentile", "max_ms", "confidence", "use_upper_confidence_bound",

@@ -52,11 +52,13 @@ from governance.core.vocabulary import (
     FAIRNESS_RATIO_METRICS,
     SMALL_GROUP_POLICIES,
 )
-from governance.gates.stats.explain import fmt, fmt_vs
-from governance.gates.stats.outcome import GateInputError, GateResult, judged
+from governance.gates.stats import fairness_intervals as fi
+from governance.gates.stats.explain import fmt, fmt_vs, pct_level
+from governance.gates.stats.outcome import GateInputError, GateResult, judged, undecided
 from governance.gates.stats.params import (
     GateParams,
     checked,
+    confidence_level,
     exactly_one,
     fraction,
     one_of,
@@ -292,6 +294,7 @@ class FairnessParams(GateParams):
     min_group_size: int = checked(whole_number(1), default=30)
     small_groups: str = checked(one_of(SMALL_GROUP_POLICIES), default="warn")
     threshold: float = checked(fraction, default=0.5)  # decisions: y_score >= threshold
+    confidence: float = checked(confidence_level, default=0.95)  # of the simultaneous interval
 
     def check_together(self) -> None:
         given = exactly_one("fairness", min=self.min, max=self.max)
@@ -343,10 +346,12 @@ def fairness_gate(
     summaries: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     insufficient: list[str] = []  # "attr=group (n=..)" for the fail policy
+    calcs: list[dict[str, Any]] = []
     for attr, (labels, codes) in attributes:
-        groups[attr], summary = _evaluate_attribute(params, attr, labels, codes, yt, yp, rows)
+        groups[attr], summary, calc = _evaluate_attribute(params, attr, labels, codes, yt, yp, rows)
         insufficient.extend(summary["excluded"])
         summaries.append(summary)
+        calcs.append(calc)
     details: dict[str, Any] = {
         "band": {"min": params.limit} if params.is_ratio else {"max": params.limit},
         "threshold": params.threshold if y_pred is None else None,
@@ -366,14 +371,21 @@ def fairness_gate(
         )
         return judged(False, text, value=None, **result)
 
-    values = np.array([s["value"] for s in summaries], dtype=np.float64)
-    worst_i = int(np.argmin(values)) if params.is_ratio else int(np.argmax(values))
-    worst = summaries[worst_i]
+    comparisons = sum(fi.pair_count(_compared_counts(params, c)) for c in calcs)
+    z = fi.simultaneous_z(params.confidence, comparisons)
+    intervals = [_interval(params, s, c, z) for s, c in zip(summaries, calcs, strict=True)]
+    decisions = [fi.decide(iv, is_ratio=params.is_ratio, limit=params.limit) for iv in intervals]
+    for s, iv, decision in zip(summaries, intervals, decisions, strict=True):
+        s.update(ci_low=iv.low, ci_high=iv.high, decision=decision)
+    worst_i = _deciding(params, summaries, decisions)
+    worst, iv = summaries[worst_i], intervals[worst_i]
     for i, s in enumerate(summaries):
         s["worst"] = i == worst_i
     value = float(worst["value"])
-    passed = value >= params.limit if params.is_ratio else value <= params.limit
-    text = _explain(params, worst, value, passed, len(summaries))
+    status = fi.FAILED if fi.FAILED in decisions else fi.INCONCLUSIVE if fi.INCONCLUSIVE in decisions else fi.PASSED
+    details.update(confidence=params.confidence, comparisons=comparisons, ci_method=_CI_METHOD[params.is_ratio])
+    result.update(ci_low=iv.low, ci_high=iv.high, p_value=fi.p_value(intervals, comparisons))
+    text = _explain(params, worst, value, n_attributes=len(summaries), comparisons=comparisons)
     not_computable = [item for s in summaries for item in s["not_computable"]]
     details["not_computable"] = not_computable
     if not_computable:
@@ -381,7 +393,74 @@ def fairness_gate(
         text += f" (rates not computable, left out: {', '.join(not_computable[:3])}{more})"
     if params.small_groups == "warn" and insufficient:
         text += f" ({len(insufficient)} small group(s) excluded: {shown})"
-    return judged(passed, text, value=value, **result)
+    if status == fi.INCONCLUSIVE:
+        needed = _needed(params, worst, iv, calcs[worst_i])
+        return undecided(text + f"; {needed['text']} would decide it", needed, value=value, **result)
+    return judged(status == fi.PASSED, text, value=value, **result)
+
+
+_CI_METHOD = {True: "katz_log_ratio_bonferroni", False: "newcombe_hybrid_score_bonferroni"}
+
+
+def _compared_counts(params: FairnessParams, calc: dict[str, Any] | None) -> list[int]:
+    """How many groups each compared rate of one attribute has."""
+    if calc is None:
+        return []
+    rates, included = calc["rates"], calc["included"]
+    return [int(np.count_nonzero(included & _defined(r, rates))) for r in metric_rates(params.metric)]
+
+
+def _interval(params: FairnessParams, summary: dict[str, Any], calc: dict[str, Any], z: float) -> fi.AttributeInterval:
+    rates, included = calc["rates"], calc["included"]
+    if params.is_ratio:
+        x = rates["fp"] + rates["tp"]
+        return fi.ratio_interval(x, rates["n"], np.flatnonzero(included), z, params.limit)
+    by_rate = {}
+    for rate in metric_rates(params.metric):
+        idx = np.flatnonzero(included & _defined(rate, rates))
+        if idx.size < 2:
+            continue
+        if rate == "selection_rate":
+            by_rate[rate] = (rates["fp"] + rates["tp"], rates["n"], idx)
+        elif rate == "tpr":
+            by_rate[rate] = (rates["tp"], rates["positives"], idx)
+        else:
+            by_rate[rate] = (rates["fp"], rates["negatives"], idx)
+    return fi.difference_interval(by_rate, z, params.limit)
+
+
+def _deciding(params: FairnessParams, summaries: list[dict[str, Any]], decisions: list[str]) -> int:
+    """The attribute the outcome reports: the worst failed one, else the worst inconclusive
+    one, else the worst."""
+    for wanted in (fi.FAILED, fi.INCONCLUSIVE, None):
+        idx = [i for i, d in enumerate(decisions) if wanted is None or d == wanted]
+        if idx:
+            pick = min if params.is_ratio else max
+            return pick(idx, key=lambda i: summaries[i]["value"])
+    raise AssertionError("no attribute")
+
+
+def _needed(
+    params: FairnessParams, worst: dict[str, Any], iv: fi.AttributeInterval, calc: dict[str, Any]
+) -> dict[str, Any]:
+    """What data would decide an inconclusive attribute, at its observed rates."""
+    attr, labels = worst["attribute"], calc["labels"]
+    need = fi.rows_needed(
+        iv, is_ratio=params.is_ratio, limit=params.limit, estimate=float(worst["value"]), n=calc["rates"]["n"]
+    )
+    if need is None:
+        return {"rows": None, "text": "no sample size at the observed rates (the estimate sits on the threshold)"}
+    group = labels[need["group"]]
+    n_group = int(calc["rates"]["n"][need["group"]])
+    return {
+        "rows": need["rows"],
+        "group": f"{attr}={group}",
+        "rows_per_group": need["rows_per_group"],
+        "text": (
+            f"about {need['rows_per_group']:,} rows in each compared group of {attr} at the observed rates "
+            f"(about {need['rows']:,} more in group '{group}', which has {n_group:,})"
+        ),
+    }
 
 
 def _evaluate_attribute(
@@ -392,8 +471,9 @@ def _evaluate_attribute(
     yt: np.ndarray,
     yp: np.ndarray,
     rows: list[dict[str, Any]],
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(per-group info, summary) of one sensitive attribute; appends detail rows to `rows`."""
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """(per-group info, summary, what the interval needs) of one sensitive attribute;
+    appends detail rows to `rows`."""
     rates = group_rates(yt, yp, codes, len(labels))
     small = rates["n"] < params.min_group_size
     undefined = _undefined(params.metric, rates)
@@ -427,7 +507,7 @@ def _evaluate_attribute(
             rows.append({"attribute": attr, "group": lab, **info})
     summary: dict[str, Any] = {"attribute": attr, "excluded": excluded, "not_computable": not_computable, "value": None}
     if params.small_groups == "fail" and excluded:
-        return attr_groups, summary
+        return attr_groups, summary, None
     if np.count_nonzero(included) < 2:
         raise GateInputError(
             f"sensitive attribute {attr!r}: fewer than two groups with at least "
@@ -445,15 +525,17 @@ def _evaluate_attribute(
     )
     if "other" in res:
         summary["other_difference"] = res["other"]
-    return attr_groups, summary
+    return attr_groups, summary, {"rates": rates, "included": included, "labels": labels}
 
 
-def _explain(params: FairnessParams, worst: dict[str, Any], value: float, passed: bool, n_attributes: int) -> str:
+def _explain(
+    params: FairnessParams, worst: dict[str, Any], value: float, *, n_attributes: int, comparisons: int
+) -> str:
     rate_name = _RATE_NAMES[worst["rate"]]
     v_s, lim_s = fmt_vs(value, params.limit)
     where = f"for {worst['attribute']}"
     if n_attributes > 1:
-        where += f" (worst of {n_attributes} attributes)"
+        where += f" (deciding of {n_attributes} attributes)"
     text = (
         f"{_DISPLAY[params.metric]} {v_s} {where}: {rate_name} {fmt(worst['low_rate'])} for '{worst['low_group']}' "
         f"vs {fmt(worst['high_rate'])} for '{worst['high_group']}'"
@@ -464,6 +546,20 @@ def _explain(params: FairnessParams, worst: dict[str, Any], value: float, passed
             text += f" ({other} difference not computable: fewer than two groups with a defined {other})"
         else:
             text += f" ({other} difference {fmt(worst['other_difference'])})"
+    lo, hi, decision = worst["ci_low"], worst["ci_high"], worst["decision"]
+    method = "log method" if params.is_ratio else "Newcombe"
+    text += (
+        f"; {pct_level(params.confidence)} simultaneous interval [{fmt(lo)}, {fmt(hi)}] ({method}, "
+        f"{comparisons} comparison{'s' if comparisons != 1 else ''})"
+    )
     if params.is_ratio:
-        return text + f"; {v_s} {'meets the minimum' if passed else 'is below the minimum'} {lim_s}"
-    return text + f"; {v_s} {'is within the maximum' if passed else 'exceeds the maximum'} {lim_s}"
+        if decision == fi.PASSED:
+            return text + f": its lower bound {fmt_vs(lo, params.limit)[0]} meets the minimum {lim_s}"
+        if decision == fi.FAILED:
+            return text + f": its upper bound {fmt_vs(hi, params.limit)[0]} is below the minimum {lim_s}"
+        return text + f" straddles the minimum {lim_s}: the data cannot tell"
+    if decision == fi.PASSED:
+        return text + f": its upper bound {fmt_vs(hi, params.limit)[0]} is within the maximum {lim_s}"
+    if decision == fi.FAILED:
+        return text + f": its lower bound {fmt_vs(lo, params.limit)[0]} exceeds the maximum {lim_s}"
+    return text + f" straddles the maximum {lim_s}: the data cannot tell"

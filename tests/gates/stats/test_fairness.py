@@ -194,26 +194,33 @@ def _two_groups(rate_a, rate_b, n=100):
     return y, p, g
 
 
-def test_ratio_at_and_around_the_minimum():
-    y, p, g = _two_groups(0.4, 0.5)
-    res = fairness_gate(y, None, {"gender": g}, metric="disparate_impact_ratio", min=0.8, y_pred=p)
-    assert res.value == pytest.approx(0.8) and res.passed == (res.value >= 0.8)
-    at = fairness_gate(y, None, {"gender": g}, metric="disparate_impact_ratio", min=res.value, y_pred=p)
-    assert at.passed
-    above = fairness_gate(y, None, {"gender": g}, metric="disparate_impact_ratio", min=0.81, y_pred=p)
-    assert not above.passed
-    assert "0.800" in above.explanation and "0.810" in above.explanation
-    assert "below the minimum" in above.explanation
+def test_ratio_decisions_follow_the_interval():
+    """The ratio is decided on its interval (issue 12), no longer on the point estimate:
+    lower bound >= min passes, upper bound < min fails, an interval across min is
+    inconclusive."""
+    y, p, g = _two_groups(0.4, 0.5)  # 100 rows per group, ratio 0.8
+    kw = {"metric": "disparate_impact_ratio", "y_pred": p}
+    at = fairness_gate(y, None, {"gender": g}, min=0.8, **kw)
+    assert at.value == pytest.approx(0.8) and at.status == "inconclusive"
+    assert at.ci_low < 0.8 < at.ci_high
+    assert at.details["needed"]["rows"] is None and "sits on the threshold" in at.details["needed"]["text"]
+    low = fairness_gate(y, None, {"gender": g}, min=0.5, **kw)
+    assert low.passed and "its lower bound 0.587 meets the minimum 0.500" in low.explanation
+    y, p, g = _two_groups(0.4, 0.5, n=2000)
+    above = fairness_gate(y, None, {"gender": g}, metric="disparate_impact_ratio", min=0.9, y_pred=p)
+    assert above.status == "failed" and above.ci_high < 0.9
+    assert "is below the minimum 0.900" in above.explanation
     assert "selection rate 0.400 for 'A' vs 0.500 for 'B'" in above.explanation
-    assert above.details["band"] == {"min": 0.81}
+    assert above.details["band"] == {"min": 0.9}
 
 
-def test_difference_at_and_around_the_maximum():
-    y, p, g = _two_groups(0.3, 0.5)
+def test_difference_decisions_follow_the_interval():
+    y, p, g = _two_groups(0.3, 0.5, n=2000)
     kw = {"metric": "demographic_parity_difference", "y_pred": p}
-    assert fairness_gate(y, None, {"g": g}, max=0.2, **kw).passed
-    res = fairness_gate(y, None, {"g": g}, max=0.19, **kw)
-    assert not res.passed and "exceeds the maximum 0.190" in res.explanation
+    assert fairness_gate(y, None, {"g": g}, max=0.25, **kw).passed
+    assert fairness_gate(y, None, {"g": g}, max=0.2, **kw).status == "inconclusive"
+    res = fairness_gate(y, None, {"g": g}, max=0.15, **kw)
+    assert res.status == "failed" and "exceeds the maximum 0.150" in res.explanation
     assert res.groups["g"]["A"]["selection_rate"] == pytest.approx(0.3)
 
 
@@ -229,6 +236,7 @@ def test_equalized_odds_reports_which_rate():
     assert not res.passed
     assert "FPR" in res.explanation and "TPR difference" in res.explanation
     assert res.value == pytest.approx(equalized_odds_difference(y, p, sensitive_features=g))
+    assert res.details["comparisons"] == 2  # the TPR pair and the FPR pair
 
 
 def test_small_groups_warn_ignore_fail():
@@ -348,7 +356,7 @@ def test_worst_attribute_decides_and_is_named():
         y_pred=p,
     )
     assert res.value == pytest.approx(0.4)
-    assert "for gender (worst of 2 attributes)" in res.explanation
+    assert "for gender (deciding of 2 attributes)" in res.explanation
     assert [a["worst"] for a in res.details["attributes"]] == [False, True]
 
 
@@ -417,3 +425,127 @@ def test_details_are_bounded():
     )
     assert len(res.details["rows"]) <= 500 and res.details["rows_truncated"]
     assert len(res.groups["zip"]) == 2000
+
+
+# ------------------------------------------------------------------ intervals (issue 12)
+
+
+def _katz(xa, na, xb, nb, z):
+    """Katz log-method interval of (xa/na)/(xb/nb), written out independently."""
+    log_ratio = np.log((xa / na) / (xb / nb))
+    se = np.sqrt(1 / xa - 1 / na + 1 / xb - 1 / nb)
+    return np.exp(log_ratio - z * se), np.exp(log_ratio + z * se)
+
+
+def _newcombe(xa, na, xb, nb, z):
+    """Newcombe's hybrid score interval of xa/na - xb/nb from scipy's Wilson interval."""
+    from scipy.stats import binomtest
+
+    level = 2 * norm_cdf(z) - 1
+    pa, pb = xa / na, xb / nb
+    la, ua = binomtest(xa, na).proportion_ci(level, method="wilson")
+    lb, ub = binomtest(xb, nb).proportion_ci(level, method="wilson")
+    d = pa - pb
+    return d - np.sqrt((pa - la) ** 2 + (ub - pb) ** 2), d + np.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)
+
+
+def norm_cdf(z):
+    from scipy.stats import norm
+
+    return norm.cdf(z)
+
+
+def _counts_groups(rate_a, rate_b, na, nb):
+    ka, kb = round(rate_a * na), round(rate_b * nb)
+    p = np.r_[np.ones(ka), np.zeros(na - ka), np.ones(kb), np.zeros(nb - kb)].astype(int)
+    y = np.r_[np.tile([0, 1], na // 2), np.tile([0, 1], nb // 2)]
+    g = np.array(["A"] * na + ["B"] * nb, dtype=object)
+    return y, p, g, ka, kb
+
+
+@pytest.mark.parametrize("confidence", [0.9, 0.95, 0.99])
+@pytest.mark.parametrize("rates", [(0.3, 0.5), (0.45, 0.5), (0.05, 0.4)])
+def test_two_group_intervals_match_the_reference_formulas(confidence, rates):
+    from scipy.stats import norm
+
+    z = norm.ppf((1 + confidence) / 2)
+    y, p, g, ka, kb = _counts_groups(*rates, 400, 600)
+    ratio = fairness_gate(y, None, {"g": g}, metric="disparate_impact_ratio", min=0.8, y_pred=p, confidence=confidence)
+    lo, hi = _katz(ka, 400, kb, 600, z)
+    assert ratio.ci_low == pytest.approx(lo, rel=1e-9) and ratio.ci_high == pytest.approx(min(1.0, hi), rel=1e-9)
+    diff = fairness_gate(
+        y, None, {"g": g}, metric="demographic_parity_difference", max=0.1, y_pred=p, confidence=confidence
+    )
+    d_lo, d_hi = _newcombe(ka, 400, kb, 600, z)  # r_A - r_B < 0 here: |d| in [-d_hi, -d_lo]
+    assert diff.ci_low == pytest.approx(max(0.0, -d_hi), abs=1e-9)
+    assert diff.ci_high == pytest.approx(-d_lo, abs=1e-9)
+    assert diff.details["comparisons"] == 1 and ratio.details["confidence"] == confidence
+
+
+def test_several_groups_use_simultaneous_bonferroni_intervals():
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.array(["a", "b", "c", "d"], dtype=object), 300)
+    p = (rng.random(g.size) < np.repeat([0.40, 0.42, 0.38, 0.36], 300)).astype(int)
+    y = rng.integers(0, 2, g.size)
+    res = fairness_gate(y, None, {"g": g}, metric="disparate_impact_ratio", min=0.5, y_pred=p)
+    assert res.details["comparisons"] == 6
+    z = norm.ppf(1 - 0.05 / 12)
+    x = {k: int(p[g == k].sum()) for k in "abcd"}
+    lows, highs = [], []
+    for i, a in enumerate("abcd"):
+        for b in "abcd"[i + 1 :]:
+            lo, hi = _katz(x[a], 300, x[b], 300, z)  # of r_a / r_b
+            lows.append(min(lo, 1 / hi))  # the smaller ratio of the pair, lower bound
+            highs.append(min(1.0, hi if x[a] <= x[b] else 1 / lo))
+    assert res.ci_low == pytest.approx(min(lows), rel=1e-9)
+    assert res.ci_high == pytest.approx(min(highs), rel=1e-9)
+    assert res.status == "passed" and "6 comparisons" in res.explanation
+
+
+def test_a_fair_model_with_small_groups_is_inconclusive_not_failed():
+    """Issue 12: 8 groups of 50 rows, every group selected at 40%: the point estimate failed
+    98.7% of the time. 300 seeded runs: never failed, and the page says what would decide."""
+    rng = np.random.default_rng(8)
+    g = np.repeat(np.array([f"g{k}" for k in range(8)], dtype=object), 50)
+    statuses = []
+    for _ in range(300):
+        p = (rng.random(400) < 0.4).astype(int)
+        y = rng.integers(0, 2, 400)
+        res = fairness_gate(y, None, {"g": g}, metric="disparate_impact_ratio", min=0.8, y_pred=p)
+        statuses.append(res.status)
+    assert statuses.count("failed") == 0 and statuses.count("passed") == 0
+    assert res.status == "inconclusive" and res.ci_low < 0.8 <= res.ci_high
+    needed = res.details["needed"]
+    assert needed["rows_per_group"] > 50 and needed["rows"] == needed["rows_per_group"] - 50
+    assert needed["group"].startswith("g=g")
+    assert "straddles the minimum 0.800: the data cannot tell" in res.explanation
+    assert f"about {needed['rows_per_group']:,} rows in each compared group of g" in res.explanation
+
+
+def test_an_unfair_model_with_large_groups_fails_with_its_interval():
+    rng = np.random.default_rng(9)
+    g = np.repeat(np.array(["a", "b"], dtype=object), 5000)
+    p = (rng.random(10_000) < np.where(g == "a", 0.40, 0.25)).astype(int)
+    y = rng.integers(0, 2, 10_000)
+    res = fairness_gate(y, None, {"g": g}, metric="disparate_impact_ratio", min=0.8, y_pred=p)
+    assert res.status == "failed" and res.ci_high < 0.8 and res.ci_low < res.value < res.ci_high
+    assert "its upper bound" in res.explanation and "is below the minimum 0.800" in res.explanation
+    assert res.p_value < 1e-6
+
+
+def test_a_ratio_at_the_margin_passes_at_most_nominal():
+    """Issue 12: a true ratio of exactly 0.8 with 2 x 1,000 rows passed half the time. 400
+    seeded runs: at most 2.5% + 1 point."""
+    rng = np.random.default_rng(10)
+    g = np.repeat(np.array(["a", "b"], dtype=object), 1000)
+    rates = np.where(g == "a", 0.40, 0.32)
+    passed = 0
+    for _ in range(400):
+        p = (rng.random(2000) < rates).astype(int)
+        res = fairness_gate(
+            np.zeros(2000, dtype=int), None, {"g": g}, metric="disparate_impact_ratio", min=0.8, y_pred=p
+        )
+        passed += res.passed
+    assert passed / 400 <= 0.035
