@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.contrib.auth import authenticate
 
 from governance.accounts.permissions import DecisionRight
 from governance.approvals.models import ChangeType, DecisionKind, PromotionRequest, RiskClass
@@ -41,11 +42,13 @@ class DecisionForm(forms.Form):
         ticket_pattern: str = "",
         ticket_example: str = "",
         password_of=None,
+        http_request=None,
         **kwargs,
     ):
         """`roles`: those the user may decide in; `approve_roles`: those with an open slot (the
         others are labelled, and listed last). `password_of`: the user who must type their
-        password again (None: no password field)."""
+        password again (None: no password field), checked through the authentication
+        backends with `http_request` (throttled and audited like a sign-in)."""
         super().__init__(*args, **kwargs)
         roles = list(roles or [])
         if approve_roles is not None:
@@ -61,6 +64,7 @@ class DecisionForm(forms.Form):
             if ticket_example:
                 field.widget.attrs["placeholder"] = ticket_example
         self.password_of = password_of
+        self.http_request = http_request
         if password_of is not None:
             minutes = int(REAUTHENTICATE_AFTER.total_seconds() // 60)
             self.fields["password"] = forms.CharField(
@@ -89,7 +93,15 @@ class DecisionForm(forms.Form):
 
     def clean_password(self) -> str:
         password = self.cleaned_data.get("password", "")
-        if not self.password_of.check_password(password):
+        if self.http_request is not None:
+            # Through the authentication backends, as a sign-in: a wrong password is audited
+            # and counts towards the lockout of this user name and address (django-axes), so
+            # a borrowed session cannot be used to guess the password here.
+            user = authenticate(self.http_request, username=self.password_of.get_username(), password=password)
+            confirmed = user is not None and user.pk == self.password_of.pk
+        else:
+            confirmed = self.password_of.check_password(password)
+        if not confirmed:
             raise forms.ValidationError("That is not your password; nothing was recorded.")
         return password
 
@@ -116,6 +128,7 @@ def decision_form_for(http_request, promotion: PromotionRequest, right: Decision
         ticket_pattern=promotion.ticket_pattern,
         ticket_example=promotion.ticket_example,
         password_of=http_request.user if needs_password else None,
+        http_request=http_request,
     )
 
 

@@ -175,12 +175,27 @@ def test_after_ten_minutes_the_password_is_asked_again(client, bob, high_stakes)
 def test_a_wrong_password_is_refused_and_nothing_is_recorded(client, bob, high_stakes):
     client.force_login(bob)
     _age_sign_in(client, 30)
-    events = AuditEvent.objects.count()
+    events = set(AuditEvent.objects.values_list("pk", flat=True))
     response = _decide(client, high_stakes, password="not-my-password")
     assert response.status_code == 400
     assert "That is not your password; nothing was recorded." in response.content.decode()
-    assert not Decision.objects.exists() and AuditEvent.objects.count() == events
+    assert not Decision.objects.exists()
+    # Only the failed password itself is audited, as a failed sign-in (it counts towards the lockout).
+    new = AuditEvent.objects.exclude(pk__in=events)
+    assert [(e.action, e.data["username"]) for e in new] == [("auth.login_failed", "bob")]
     assert timezone.now() - authenticated_at(client.session) > timedelta(minutes=29)  # not refreshed
+
+
+@pytest.mark.parametrize("high_stakes", ["regulated"], indirect=True)
+def test_guessing_the_password_on_the_decision_form_locks_it_out(client, bob, high_stakes):
+    client.force_login(bob)
+    _age_sign_in(client, 30)
+    for _ in range(5):
+        assert _decide(client, high_stakes, password="guess").status_code in (400, 429)
+    response = _decide(client, high_stakes, password=PASSWORD)
+    assert response.status_code == 429 and b"locked" in response.content
+    assert not Decision.objects.exists()
+    assert AuditEvent.objects.filter(action="auth.locked_out", data__username="bob").exists()
 
 
 @pytest.mark.parametrize("high_stakes", ["regulated"], indirect=True)
