@@ -100,7 +100,7 @@ def where(field: str | None, path: list[str | int]) -> tuple[str, str]:
     text = field or ""
     for part in path:
         text = f"{text}[{part}]" if isinstance(part, int) else (f"{text}.{part}" if text else str(part))
-    name = field or (str(path[0]) if path else BODY)
+    name = field or (str(path[0]) if path else "") or BODY  # an empty key names the body
     return name, text or BODY
 
 

@@ -174,6 +174,9 @@ def test_the_loading_policy_names_the_path():
     assert caught.value.fields == {"training_config": ["training_config.layers[2]: NaN is not a valid JSON number"]}
     with pytest.raises(InputRefused):
         json_loads('{"a": 1, "a": 2}')
+    with pytest.raises(InputRefused) as caught:  # found by tests/api/test_body_fuzz.py
+        json_loads('{"": "\\u0000"}')
+    assert list(caught.value.fields) == ["body"]
     assert json_loads('{"a": [1, 2.5, "x", null, true]}') == {"a": [1, 2.5, "x", None, True]}
     assert yaml_loads("a: 2026-01-01\n1: 2", field="file") == {"a": "2026-01-01", "1": 2}
     with pytest.raises(InputRefused):
