@@ -412,9 +412,10 @@ def _compared_counts(params: FairnessParams, calc: dict[str, Any] | None) -> lis
 
 def _interval(params: FairnessParams, summary: dict[str, Any], calc: dict[str, Any], z: float) -> fi.AttributeInterval:
     rates, included = calc["rates"], calc["included"]
+    estimate = float(summary["value"])
     if params.is_ratio:
         x = rates["fp"] + rates["tp"]
-        return fi.ratio_interval(x, rates["n"], np.flatnonzero(included), z, params.limit)
+        return fi.ratio_interval(x, rates["n"], np.flatnonzero(included), z, params.limit, estimate)
     by_rate = {}
     for rate in metric_rates(params.metric):
         idx = np.flatnonzero(included & _defined(rate, rates))
@@ -426,7 +427,7 @@ def _interval(params: FairnessParams, summary: dict[str, Any], calc: dict[str, A
             by_rate[rate] = (rates["tp"], rates["positives"], idx)
         else:
             by_rate[rate] = (rates["fp"], rates["negatives"], idx)
-    return fi.difference_interval(by_rate, z, params.limit)
+    return fi.difference_interval(by_rate, rates["n"], z, params.limit, estimate)
 
 
 def _deciding(params: FairnessParams, summaries: list[dict[str, Any]], decisions: list[str]) -> int:
@@ -445,9 +446,7 @@ def _needed(
 ) -> dict[str, Any]:
     """What data would decide an inconclusive attribute, at its observed rates."""
     attr, labels = worst["attribute"], calc["labels"]
-    need = fi.rows_needed(
-        iv, is_ratio=params.is_ratio, limit=params.limit, estimate=float(worst["value"]), n=calc["rates"]["n"]
-    )
+    need = iv.needed
     if need is None:
         return {"rows": None, "text": "no sample size at the observed rates (the estimate sits on the threshold)"}
     group = labels[need["group"]]

@@ -52,22 +52,81 @@ def wilson(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarr
 
 
 @dataclass
-class Pair:
-    a: int  # group indices
-    b: int
-    rate: str
-    estimate: float  # rho (ratio) or |r_a - r_b|
+class AttributeInterval:
+    """The interval of one attribute's disparity and what the decision needs from its pairs."""
+
     low: float
     high: float
-    rows_per_group: float | None = None  # equal rows per group deciding it at the observed rates
-    z_stat: float | None = None  # (estimate - limit) on its scale / standard error; > 0: past the limit
+    max_stat: float | None = None  # the largest (estimate - limit)/se over the pairs, on each pair's scale
+    needed: dict[str, Any] | None = None  # {"rows_per_group", "group" (index), "rows"}; _Pairs._needed
 
 
 @dataclass
-class AttributeInterval:
-    low: float
-    high: float
-    pairs: list[Pair] = field(default_factory=list)
+class _Pairs:
+    """Streams the pairs of one attribute (one row of pairs at a time, vectorised over the
+    second group) and keeps only what the outcome needs: O(groups) memory, so an attribute
+    with thousands of groups (millions of pairs) stays cheap."""
+
+    is_ratio: bool
+    limit: float
+    leans_pass: bool
+    n_groups: int
+    low: float = math.nan
+    high: float = math.nan
+    max_stat: float = -math.inf
+    need_max: float = -math.inf  # leaning to a pass: every blocking pair must be decided
+    members: np.ndarray = field(default=None)  # type: ignore[assignment]
+    best_need: float = math.inf  # leaning to a failure: the cheapest pair past the limit
+    best_pair: tuple[int, int] | None = None
+    any_blocking: bool = False
+
+    def __post_init__(self) -> None:
+        self.members = np.zeros(self.n_groups, dtype=bool)
+
+    def add(self, a: int, b: np.ndarray, est, low, high, need, stat) -> None:
+        if b.size == 0:
+            return
+        pick = np.min if self.is_ratio else np.max
+        self.low = float(pick(low)) if math.isnan(self.low) else float(pick(np.r_[low, self.low]))
+        self.high = float(pick(high)) if math.isnan(self.high) else float(pick(np.r_[high, self.high]))
+        finite = stat[np.isfinite(stat)]
+        if finite.size:
+            self.max_stat = max(self.max_stat, float(finite.max()))
+        if self.leans_pass:
+            blocking = low < self.limit if self.is_ratio else high > self.limit
+            if blocking.any():
+                self.any_blocking = True
+                self.need_max = max(self.need_max, float(need[blocking].max()))
+                self.members[a] = True
+                self.members[b[blocking]] = True
+        else:
+            past = est < self.limit if self.is_ratio else est > self.limit
+            if past.any():
+                k = int(np.argmin(np.where(past, need, np.inf)))
+                if need[k] < self.best_need or self.best_pair is None:
+                    self.best_need, self.best_pair = float(need[k]), (a, int(b[k]))
+
+    def result(self, n: np.ndarray) -> AttributeInterval:
+        return AttributeInterval(
+            self.low,
+            self.high,
+            self.max_stat if math.isfinite(self.max_stat) else None,
+            self._needed(n),
+        )
+
+    def _needed(self, n: np.ndarray) -> dict[str, Any] | None:
+        if self.leans_pass:
+            if not self.any_blocking or not math.isfinite(self.need_max):
+                return None
+            per_group = int(math.ceil(self.need_max))
+            members = np.flatnonzero(self.members)
+        else:
+            if self.best_pair is None or not math.isfinite(self.best_need):
+                return None
+            per_group = int(math.ceil(self.best_need))
+            members = np.array(self.best_pair)
+        short = int(members[int(np.argmin(n[members]))])
+        return {"rows_per_group": per_group, "group": short, "rows": max(0, per_group - int(n[short]))}
 
 
 def pair_count(groups_per_rate: list[int]) -> int:
@@ -75,8 +134,15 @@ def pair_count(groups_per_rate: list[int]) -> int:
     return sum(g * (g - 1) // 2 for g in groups_per_rate)
 
 
-def ratio_interval(x: np.ndarray, n: np.ndarray, idx: np.ndarray, z: float, limit: float) -> AttributeInterval:
-    """Bounds of the smallest selection-rate ratio over the groups `idx` (x selected of n)."""
+def _leans_pass(is_ratio: bool, estimate: float, limit: float) -> bool:
+    return estimate >= limit if is_ratio else estimate <= limit
+
+
+def ratio_interval(
+    x: np.ndarray, n: np.ndarray, idx: np.ndarray, z: float, limit: float, estimate: float
+) -> AttributeInterval:
+    """Bounds of the smallest selection-rate ratio over the groups `idx` (x selected of n);
+    `estimate` is its point estimate (which way an undecided attribute leans)."""
     xs = x[idx].astype(np.float64)
     ns = n[idx].astype(np.float64)
     zero = xs == 0
@@ -84,50 +150,60 @@ def ratio_interval(x: np.ndarray, n: np.ndarray, idx: np.ndarray, z: float, limi
     nc = np.where(zero, ns + 0.5, ns)
     log_r = np.log(xc / nc)
     var = 1.0 / xc - 1.0 / nc
-    unit = (nc / xc) - 1.0  # var(log r) * n
+    unit = nc / xc - 1.0  # var(log r) * n
+    rate = xs / ns
     target = -math.log(limit) if limit > 0 else math.inf
-    pairs = []
-    for i in range(idx.size):
-        for j in range(i + 1, idx.size):
-            d = abs(log_r[i] - log_r[j])
-            se = math.sqrt(var[i] + var[j])
-            r_i, r_j = xs[i] / ns[i], xs[j] / ns[j]
-            top = max(r_i, r_j)
-            rho = min(r_i, r_j) / top if top > 0 else math.nan
-            low = math.exp(-(d + z * se))
-            high = min(1.0, math.exp(-(d - z * se)))
-            gap = abs(target - d)
-            need = z * z * (unit[i] + unit[j]) / (gap * gap) if gap > 0 else None
-            stat = (d - target) / se if se > 0 else None
-            pairs.append(Pair(int(idx[i]), int(idx[j]), "selection_rate", rho, low, high, need, stat))
-    return AttributeInterval(float(min(p.low for p in pairs)), float(min(p.high for p in pairs)), pairs)
+    acc = _Pairs(True, limit, _leans_pass(True, estimate, limit), int(n.size))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in range(idx.size - 1):
+            j = slice(i + 1, None)
+            d = np.abs(log_r[i] - log_r[j])
+            se = np.sqrt(var[i] + var[j])
+            top = np.maximum(rate[i], rate[j])
+            rho = np.where(top > 0, np.minimum(rate[i], rate[j]) / top, np.nan)
+            low = np.exp(-(d + z * se))
+            high = np.minimum(1.0, np.exp(-(d - z * se)))
+            gap = np.abs(target - d)
+            need = np.where(gap > 0, z * z * (unit[i] + unit[j]) / (gap * gap), np.inf)
+            stat = np.where(se > 0, (d - target) / se, np.nan)
+            acc.add(int(idx[i]), idx[j], rho, low, high, need, stat)
+    return acc.result(n)
 
 
 def difference_interval(
-    by_rate: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], z: float, limit: float
+    by_rate: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    rows: np.ndarray,
+    z: float,
+    limit: float,
+    estimate: float,
 ) -> AttributeInterval:
     """Bounds of the largest |rate difference|; `by_rate`: rate -> (successes, trials, group
-    indices compared for that rate)."""
-    pairs = []
-    for rate, (x, n, idx) in by_rate.items():
+    indices compared for that rate); `rows`: each group's rows (the needed rows are counted
+    in rows: trials needed / the group's share of trials, e.g. of positives for TPR);
+    `estimate`: the point estimate of the largest difference."""
+    acc = _Pairs(False, limit, _leans_pass(False, estimate, limit), int(rows.size))
+    for x, n, idx in by_rate.values():
         xs = x[idx].astype(np.float64)
         ns = n[idx].astype(np.float64)
+        share = ns / rows[idx]
         p = xs / ns
         lo, hi = wilson(xs, ns, z)
-        for i in range(idx.size):
-            for j in range(i + 1, idx.size):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for i in range(idx.size - 1):
+                j = slice(i + 1, None)
                 d = p[i] - p[j]
-                low_d = d - math.sqrt((p[i] - lo[i]) ** 2 + (hi[j] - p[j]) ** 2)
-                high_d = d + math.sqrt((hi[i] - p[i]) ** 2 + (p[j] - lo[j]) ** 2)
-                abs_low = 0.0 if low_d <= 0 <= high_d else min(abs(low_d), abs(high_d))
-                abs_high = max(abs(low_d), abs(high_d))
-                gap = abs(limit - abs(d))
+                low_d = d - np.sqrt((p[i] - lo[i]) ** 2 + (hi[j] - p[j]) ** 2)
+                high_d = d + np.sqrt((hi[i] - p[i]) ** 2 + (p[j] - lo[j]) ** 2)
+                straddles = (low_d <= 0) & (high_d >= 0)
+                abs_low = np.where(straddles, 0.0, np.minimum(np.abs(low_d), np.abs(high_d)))
+                abs_high = np.maximum(np.abs(low_d), np.abs(high_d))
+                gap = np.abs(limit - np.abs(d))
                 spread = p[i] * (1 - p[i]) + p[j] * (1 - p[j])
-                need = z * z * spread / (gap * gap) if gap > 0 else None
-                se = math.sqrt(p[i] * (1 - p[i]) / ns[i] + p[j] * (1 - p[j]) / ns[j])
-                stat = (abs(d) - limit) / se if se > 0 else None
-                pairs.append(Pair(int(idx[i]), int(idx[j]), rate, abs(d), abs_low, abs_high, need, stat))
-    return AttributeInterval(float(max(p.low for p in pairs)), float(max(p.high for p in pairs)), pairs)
+                need = np.where(gap > 0, z * z * spread / (gap * gap) / np.minimum(share[i], share[j]), np.inf)
+                se = np.sqrt(p[i] * (1 - p[i]) / ns[i] + p[j] * (1 - p[j]) / ns[j])
+                stat = np.where(se > 0, (np.abs(d) - limit) / se, np.nan)
+                acc.add(int(idx[i]), idx[j], np.abs(d), abs_low, abs_high, need, stat)
+    return acc.result(rows)
 
 
 def decide(interval: AttributeInterval, *, is_ratio: bool, limit: float) -> str:
@@ -136,48 +212,12 @@ def decide(interval: AttributeInterval, *, is_ratio: bool, limit: float) -> str:
     return PASSED if interval.high <= limit else FAILED if interval.low > limit else INCONCLUSIVE
 
 
-def blocking_pairs(interval: AttributeInterval, *, is_ratio: bool, limit: float, estimate: float) -> list[Pair]:
-    """The pairs whose intervals keep an inconclusive attribute undecided, in the direction its
-    point estimate leans: toward a pass, every pair whose interval still reaches past the
-    limit; toward a failure, the pairs whose estimate is past the limit (one of them, decided,
-    would fail the gate)."""
-    if is_ratio:
-        if estimate >= limit:
-            return [p for p in interval.pairs if p.low < limit]
-        return [p for p in interval.pairs if p.estimate < limit]
-    if estimate <= limit:
-        return [p for p in interval.pairs if p.high > limit]
-    return [p for p in interval.pairs if p.estimate > limit]
-
-
-def rows_needed(
-    interval: AttributeInterval, *, is_ratio: bool, limit: float, estimate: float, n: np.ndarray
-) -> dict[str, Any] | None:
-    """{"rows_per_group", "group" (index), "rows" (more rows in that group)} at the observed
-    rates, or None when no sample size decides it (an estimate exactly at the limit)."""
-    pairs = blocking_pairs(interval, is_ratio=is_ratio, limit=limit, estimate=estimate)
-    needs = [p.rows_per_group for p in pairs]
-    if not pairs or any(v is None for v in needs):
-        return None
-    leans_pass = estimate >= limit if is_ratio else estimate <= limit
-    if leans_pass:  # every blocking pair must be decided
-        per_group = max(needs)
-        members = {g for p in pairs for g in (p.a, p.b)}
-    else:  # one pair decided is enough: the cheapest
-        best = min(pairs, key=lambda p: p.rows_per_group)
-        per_group = best.rows_per_group
-        members = {best.a, best.b}
-    per_group = int(math.ceil(per_group))
-    short = max(members, key=lambda g: per_group - int(n[g]))
-    return {"rows_per_group": per_group, "group": short, "rows": max(0, per_group - int(n[short]))}
-
-
 def p_value(intervals: list[AttributeInterval], comparisons: int) -> float | None:
     """Approximate p-value of H0 "the disparity meets the threshold" (every ratio >= min, or
     every |difference| <= max): the smallest one-sided normal p-value over the pairs (log
     ratio with Katz's standard error; difference with the Wald standard error), times the
     number of comparisons (Bonferroni), capped at 1. None when no pair has a spread."""
-    stats = [p.z_stat for iv in intervals for p in iv.pairs if p.z_stat is not None]
+    stats = [iv.max_stat for iv in intervals if iv.max_stat is not None]
     if not stats:
         return None
     return float(min(1.0, comparisons * norm.sf(max(stats))))
