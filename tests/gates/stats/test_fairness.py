@@ -549,3 +549,25 @@ def test_a_ratio_at_the_margin_passes_at_most_nominal():
         )
         passed += res.passed
     assert passed / 400 <= 0.035
+
+
+def test_an_inconclusive_difference_says_how_many_rows_would_decide_it():
+    """TPR 0.80 vs 0.75 over 100 positives of 200 rows per group, max 0.1: the estimate 0.05
+    leans to a pass but the interval reaches past 0.1. At the observed rates the TPR pair
+    needs z^2 (p_a q_a + p_b q_b) / (0.1 - 0.05)^2 positives per group, i.e. twice that in
+    rows (half the rows are positive)."""
+    from scipy.stats import norm
+
+    y = np.tile([0, 1], 200)  # rows 0..199 group a, 200..399 group b
+    g = np.repeat(np.array(["a", "b"], dtype=object), 200)
+    positives = np.flatnonzero(y == 1)
+    p = np.zeros(400, dtype=int)
+    p[positives[:80]] = 1  # a: 80 of 100 positives
+    p[positives[100:175]] = 1  # b: 75 of 100
+    res = fairness_gate(y, None, {"g": g}, metric="equal_opportunity_difference", max=0.1, y_pred=p)
+    assert res.status == "inconclusive" and res.value == pytest.approx(0.05)
+    z = norm.ppf(0.975)
+    per_group = int(np.ceil(z * z * (0.8 * 0.2 + 0.75 * 0.25) / 0.05**2 / 0.5))
+    needed = res.details["needed"]
+    assert needed["rows_per_group"] == per_group and needed["rows"] == per_group - 200
+    assert needed["group"] in ("g=a", "g=b")
