@@ -122,7 +122,12 @@ def fairness_figure(outcome: dict) -> go.Figure | None:
         fig.add_hline(
             y=low + band["max"], line=dict(color=NEUTRAL, dash="dash"), annotation_text=f"lowest + {band['max']:g}"
         )
-    _title(fig, f"{rate_key.replace('_', ' ')} per group (grey: excluded small groups)")
+    title = f"{rate_key.replace('_', ' ')} per group (grey: excluded small groups)"
+    lo, hi, value = outcome.get("ci_low"), outcome.get("ci_high"), outcome.get("value")
+    if lo is not None and hi is not None and value is not None:
+        level = f"{d['confidence'] * 100:g}% " if d.get("confidence") else ""
+        title += f"<br>{metric.replace('_', ' ')} {value:.3f}, {level}simultaneous interval [{lo:.3f}, {hi:.3f}]"
+    _title(fig, title)
     fig.update_layout(barmode="group", yaxis=dict(rangemode="tozero"))
     return fig
 

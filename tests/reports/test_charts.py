@@ -136,6 +136,20 @@ def test_a_fairness_ratio_outcome_draws_each_group_and_the_band_under_the_highes
     assert _horizontal_lines(fig) == [pytest.approx(0.45)]
 
 
+def test_a_fairness_outcome_with_an_interval_says_it_in_the_title():
+    outcome = {
+        "type": "fairness",
+        "status": "inconclusive",
+        "metric": "disparate_impact_ratio",
+        "value": 0.8,
+        "ci_low": 0.587,
+        "ci_high": 1.0,
+        "details": {"rows": FAIRNESS_ROWS, "band": {"min": 0.8}, "confidence": 0.95},
+    }
+    title = charts.gate_figure(outcome).layout.title.text
+    assert "disparate impact ratio 0.800, 95% simultaneous interval [0.587, 1.000]" in title
+
+
 def test_a_fairness_difference_outcome_on_true_positive_rates():
     outcome = {
         "type": "fairness",
