@@ -132,3 +132,63 @@ def test_a_latency_upper_bound_below_its_rows_is_inconclusive_end_to_end():
     request.refresh_from_db()
     assert request.status == RequestStatus.GATES_FAILED
     assert "p95 (needs at least 72 latency rows (32 more))" in request.status_reason
+
+
+FAIRNESS_POLICY = """
+name: parity
+applies_to: {models: [parity-model]}
+transitions:
+  staging->production:
+    gates:
+      - {id: parity, type: fairness, metric: disparate_impact_ratio, sensitive: [grp], min: 0.8}
+    approvals: [{role: risk_officer}]
+"""
+
+
+def _fairness_request(groups: dict[str, tuple[int, int]]):
+    """A request whose predictions table has, per group, (rows, rows selected)."""
+    team = make_team("parity")
+    owner = make_user("owner")
+    grant(owner, "model_owner", team=team)
+    version = make_version(make_model("parity-model", team=team), owner, stage="staging")
+    lines = ["y_true,y_score,grp"]
+    for label, (rows, selected) in groups.items():
+        lines += [f"{i % 2},{0.9 if i < selected else 0.1},{label}" for i in range(rows)]
+    upload(owner, version, "predictions", ("\n".join(lines) + "\n").encode(), "predictions.csv")
+    policy_publish(text=FAIRNESS_POLICY)
+    request = promotion_request(user=owner, version=version, to_stage="production", justification="x")
+    from governance.gates.services import gate_run_execute
+
+    run = GateRun.objects.get(request=request, gate_id="parity")
+    gate_run_execute(run_id=run.pk)
+    gates_finalize(request_id=request.pk)
+    request.refresh_from_db()
+    return owner, request
+
+
+def test_a_fair_model_with_small_groups_is_inconclusive_with_its_interval_on_the_page_and_in_the_api(client):
+    from tests.factories import api_client
+
+    owner, request = _fairness_request({f"g{k}": (50, 20) for k in range(8)})  # all at 40%
+    assert request.status == RequestStatus.GATES_FAILED and "parity (needs about" in request.status_reason
+    gate = api_client(owner).get(f"/api/v1/promotions/{request.pk}/").json()["gates"][0]
+    assert gate["status"] == "inconclusive" and gate["value"] == 1.0
+    assert gate["ci_low"] < 0.8 <= gate["ci_high"] and gate["details"]["comparisons"] == 28
+    assert gate["details"]["needed"]["rows_per_group"] > 50
+    client.force_login(owner)
+    page = client.get(reverse("web:request_detail", args=[request.pk])).content.decode()
+    assert 'class="badge gate-inconclusive"' in page
+    from governance.web.templatetags.web_extras import num
+
+    assert f'<span class="k">CI</span><span class="v">[{num(gate["ci_low"])}, {num(gate["ci_high"])}]</span>' in page
+    assert "straddles the minimum 0.800" in page
+
+
+def test_an_unfair_model_with_large_groups_fails_with_its_interval():
+    from tests.factories import api_client
+
+    owner, request = _fairness_request({"a": (3000, 1200), "b": (3000, 600)})  # 0.40 vs 0.20
+    assert request.status == RequestStatus.GATES_FAILED and "failed: parity" in request.status_reason
+    gate = api_client(owner).get(f"/api/v1/promotions/{request.pk}/").json()["gates"][0]
+    assert gate["status"] == "failed" and gate["value"] == pytest.approx(0.5)
+    assert gate["ci_low"] < 0.5 < gate["ci_high"] < 0.8
