@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.accounts.models import Team
+from governance.api.idempotency import idempotent
 from governance.api.parsers import SafeMultiPartParser
 from governance.approvals.models import PromotionRequest
 from governance.core.errors import DomainError
@@ -103,6 +104,7 @@ class PeriodReportIn(serializers.Serializer):
 
 class ReportListView(APIView):
     @extend_schema(request=PeriodReportIn, responses={202: OpenApiTypes.OBJECT})
+    @idempotent
     def post(self, request):
         data = PeriodReportIn(data=request.data)
         data.is_valid(raise_exception=True)

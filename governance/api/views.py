@@ -16,6 +16,7 @@ from governance.accounts.roles import Action
 from governance.accounts.selectors import role_holdings
 from governance.accounts.services import role_grant, role_revoke
 from governance.api import serializers as s
+from governance.api.idempotency import idempotent
 from governance.api.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from governance.approvals import services as promotions
 from governance.approvals.history import parse_at, served_at
@@ -47,6 +48,7 @@ def _version(user, name: str, number: int, action: str = Action.VIEW) -> ModelVe
 
 class ModelListView(APIView):
     @extend_schema(request=s.ModelCreateIn, responses={201: s.ModelOut})
+    @idempotent
     def post(self, request):
         data = _valid(s.ModelCreateIn, request.data)
         team_name = data.pop("team")
@@ -71,6 +73,7 @@ class ModelDetailView(APIView):
 
 class VersionListView(APIView):
     @extend_schema(request=s.VersionCreateIn, responses={201: s.VersionOut})
+    @idempotent
     def post(self, request, name):
         model = get_model_for_user(request.user, name, Action.REGISTER_VERSION)
         data = _valid(s.VersionCreateIn, request.data)
@@ -101,6 +104,7 @@ class EvidenceView(APIView):
         },
         responses={201: s.ArtifactOut},
     )
+    @idempotent
     def post(self, request, name, number):
         version = _version(request.user, name, number, Action.REGISTER_VERSION)
         received = received_file(request)  # first: the upload handler streams, hashes and counts the file
@@ -119,6 +123,7 @@ class DocumentView(APIView):
     parser_classes = [SafeJSONParser]
 
     @extend_schema(request=s.DocumentIn, responses={201: OpenApiTypes.OBJECT})
+    @idempotent
     def post(self, request, name, number):
         version = _version(request.user, name, number, Action.REGISTER_VERSION)
         data = _valid(s.DocumentIn, request.data)
@@ -143,6 +148,7 @@ class DocumentView(APIView):
 
 class PromotionCreateView(APIView):
     @extend_schema(request=s.PromotionIn, responses={201: OpenApiTypes.OBJECT})
+    @idempotent
     def post(self, request, name, number):
         version = _version(request.user, name, number, Action.REQUEST)
         data = _valid(s.PromotionIn, request.data)
@@ -184,6 +190,7 @@ class PromotionDetailView(APIView):
 
 class DecisionView(APIView):
     @extend_schema(request=s.DecisionIn, responses={201: OpenApiTypes.OBJECT})
+    @idempotent
     def post(self, request, pk):
         promotion = _promotion_for(request.user, pk)
         values = _valid(s.DecisionIn, request.data)
