@@ -1,11 +1,14 @@
 """Every Plotly figure of the product is built here, once.
 
-Pages embed `figure_html(fig)` (plotly.js is vendored under static/vendor, never a CDN);
-the audit PDF (a later issue) renders the same figures to static SVG.
+Pages embed `figure_html(fig)`: the figure as a JSON data block that static/js/charts.js
+draws with Plotly.newPlot (no inline script, so the Content-Security-Policy needs no
+'unsafe-inline'; plotly.js is vendored under static/vendor, never a CDN); the audit PDF (a later issue) renders the same figures to static SVG.
 Gate figures read only the compact `details` of a stored gate outcome, never raw rows.
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import plotly.graph_objects as go
@@ -27,8 +30,21 @@ _LAYOUT = dict(
 )
 
 
+_CHART_CONFIG = {"displaylogo": False, "responsive": True}
+# Inside <script type="application/json"> only "</script" could end the block early; escaping
+# <, > and & as JSON \u escapes keeps the text inert and the JSON identical once parsed.
+_JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
+
+
 def figure_html(fig: go.Figure) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True})
+    """A chart placeholder and its figure as a JSON data block (never executed); static/js/charts.js
+    draws every `.plotly-graph-div` on load and after htmx swaps."""
+    figure = json.loads(fig.to_json())
+    payload = json.dumps({"data": figure.get("data", []), "layout": figure.get("layout", {}), "config": _CHART_CONFIG})
+    return (
+        '<div class="plotly-chart"><div class="plotly-graph-div" style="height:100%; width:100%;"></div>'
+        f'<script type="application/json" class="plotly-figure">{payload.translate(_JSON_ESCAPES)}</script></div>'
+    )
 
 
 def _title(fig: go.Figure, text: str) -> go.Figure:

@@ -1,0 +1,19 @@
+// Draws the charts that governance/reports/charts.py embeds: each .plotly-chart holds an empty
+// .plotly-graph-div and its figure as a JSON data block, so no inline script runs and the
+// Content-Security-Policy forbids them all. Runs on load and on content htmx swaps in.
+(function () {
+  function draw(root) {
+    if (!window.Plotly || !root.querySelectorAll) return;
+    root.querySelectorAll(".plotly-chart").forEach(function (chart) {
+      if (chart.hasAttribute("data-drawn")) return;
+      var target = chart.querySelector(".plotly-graph-div");
+      var source = chart.querySelector("script.plotly-figure");
+      if (!target || !source) return;
+      chart.setAttribute("data-drawn", "");
+      var figure = JSON.parse(source.textContent);
+      window.Plotly.newPlot(target, figure.data, figure.layout, figure.config);
+    });
+  }
+  draw(document);
+  if (window.htmx) { window.htmx.onLoad(draw); }
+})();
