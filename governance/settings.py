@@ -234,6 +234,19 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 GATE_SWEEP_INTERVAL_SECONDS = env.int("GATE_SWEEP_INTERVAL_SECONDS", default=60)
 GATE_STALE_AFTER_SECONDS = env.int("GATE_STALE_AFTER_SECONDS", default=120)
+# /healthz (docs/operations.md, Health checks): workers write a heartbeat to Redis every
+# WORKER_HEARTBEAT_SECONDS; the public check calls the worker down when the newest is older
+# than WORKER_HEARTBEAT_STALE_SECONDS. /healthz/detail (a worker round trip) needs the header
+# X-Healthz-Token: HEALTHZ_TOKEN; with no token set it is off (404).
+WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=10)
+WORKER_HEARTBEAT_STALE_SECONDS = env.int("WORKER_HEARTBEAT_STALE_SECONDS", default=60)
+if not 0 < WORKER_HEARTBEAT_SECONDS < WORKER_HEARTBEAT_STALE_SECONDS:
+    raise ImproperlyConfigured(
+        "WORKER_HEARTBEAT_SECONDS must be above 0 and below WORKER_HEARTBEAT_STALE_SECONDS, "
+        f"got {WORKER_HEARTBEAT_SECONDS} and {WORKER_HEARTBEAT_STALE_SECONDS}"
+    )
+WORKER_HEARTBEAT_KEY = "governance:worker-heartbeats"
+HEALTHZ_TOKEN = env_secret("HEALTHZ_TOKEN")
 PROMOTION_REQUEST_EXPIRY_DAYS = env.int("PROMOTION_REQUEST_EXPIRY_DAYS", default=30)
 # Hour (in TIME_ZONE) of the daily reminder to approvers of requests past their SLA.
 PROMOTION_SLA_REMINDER_HOUR = env.int("PROMOTION_SLA_REMINDER_HOUR", default=8)
