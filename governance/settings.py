@@ -245,7 +245,8 @@ if not 0 < WORKER_HEARTBEAT_SECONDS < WORKER_HEARTBEAT_STALE_SECONDS:
         "WORKER_HEARTBEAT_SECONDS must be above 0 and below WORKER_HEARTBEAT_STALE_SECONDS, "
         f"got {WORKER_HEARTBEAT_SECONDS} and {WORKER_HEARTBEAT_STALE_SECONDS}"
     )
-WORKER_HEARTBEAT_KEY = "governance:worker-heartbeats"
+# One hash per queue: the workers that serve this site's queue.
+WORKER_HEARTBEAT_KEY = f"governance:worker-heartbeats:{CELERY_TASK_DEFAULT_QUEUE}"
 HEALTHZ_TOKEN = env_secret("HEALTHZ_TOKEN")
 PROMOTION_REQUEST_EXPIRY_DAYS = env.int("PROMOTION_REQUEST_EXPIRY_DAYS", default=30)
 # Hour (in TIME_ZONE) of the daily reminder to approvers of requests past their SLA.
