@@ -17,6 +17,7 @@ from governance.accounts.selectors import role_holdings
 from governance.accounts.services import role_grant, role_revoke
 from governance.api import serializers as s
 from governance.api.idempotency import idempotent
+from governance.api.lists import PAGE_PARAMETERS, Pagination, VersionFilterIn, page_of, page_response
 from governance.api.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from governance.approvals import services as promotions
 from governance.approvals.history import parse_at, served_at
@@ -58,11 +59,14 @@ class ModelListView(APIView):
         model = registry.model_create(user=request.user, team=team, **data)
         return Response(s.ModelOut(model).data, status=201)
 
-    @extend_schema(responses={200: s.ModelOut(many=True)})
+    @extend_schema(
+        operation_id="v1_models_list",
+        parameters=[s.ModelFilterIn, *PAGE_PARAMETERS],
+        responses={200: page_of(s.ModelOut, "ModelPage")},
+    )
     def get(self, request):
         filters = _valid(s.ModelFilterIn, request.query_params)
-        qs = models_for_list(request.user, **filters)
-        return Response({"results": s.ModelOut(qs, many=True).data})
+        return page_response(request, models_for_list(request.user, **filters), s.ModelOut)
 
 
 class ModelDetailView(APIView):
@@ -80,10 +84,18 @@ class VersionListView(APIView):
         version = registry.version_register(user=request.user, model=model, **data)
         return Response(s.VersionOut(version).data, status=201)
 
-    @extend_schema(responses={200: s.VersionOut(many=True)})
+    @extend_schema(
+        operation_id="v1_models_versions_list",
+        parameters=[VersionFilterIn, *PAGE_PARAMETERS],
+        responses={200: page_of(s.VersionOut, "VersionPage")},
+    )
     def get(self, request, name):
         model = get_model_for_user(request.user, name)
-        return Response({"results": s.VersionOut(model.versions.select_related("model", "created_by"), many=True).data})
+        filters = _valid(VersionFilterIn, request.query_params)
+        versions = model.versions.select_related("model", "created_by").order_by("-version")
+        if filters["stage"]:
+            versions = versions.filter(stage=filters["stage"])
+        return page_response(request, versions, s.VersionOut)
 
 
 class VersionDetailView(APIView):
@@ -258,9 +270,7 @@ class AuditListView(APIView):
     @property
     def paginator(self):
         if not hasattr(self, "_paginator"):
-            from rest_framework.pagination import PageNumberPagination
-
-            self._paginator = PageNumberPagination()
+            self._paginator = Pagination()
         return self._paginator
 
 
