@@ -18,7 +18,10 @@ How the confidence interval of the difference is obtained
   (y_true, candidate decision, baseline decision), and resampling n rows with replacement
   draws those counts from Multinomial(n, counts / n). So 1,000 resamples of 1,000,000
   rows cost one `Generator.multinomial` call (well under a millisecond).
-* ks, mae, rmse: a seeded paired *row* bootstrap (the same resampled rows for both
+* ks: cross-fitted thresholds (chosen on one half of the rows, evaluated on the other)
+  and per-half multinomial cell bootstraps, for every n: see performance_ks.py (issue
+  12: the plain bootstrap is not valid when the candidate's maximum is flat).
+* mae, rmse: a seeded paired *row* bootstrap (the same resampled rows for both
   models), vectorised in chunks, while n * bootstrap_samples <= MAX_ROW_BOOTSTRAP_DRAWS
   (10 million row draws, e.g. 10,000 rows x 1,000 resamples; a few hundred ms). Above
   that budget an exact row bootstrap costs >= 10 ms per resample at 1M rows (drawing
@@ -27,11 +30,6 @@ How the confidence interval of the difference is obtained
     - mae: normal interval of the mean paired difference |e_cand| - |e_base|
       (CLT; for n > 10,000 / B rows this is what the bootstrap converges to);
     - rmse: delta method on (mean e_cand^2, mean e_base^2) with their sample covariance;
-    - ks: the 8-cell multinomial bootstrap with each model's KS threshold held at its
-      full-sample argmax. This is the bootstrap of the first-order (influence-function)
-      expansion of the KS statistic, valid when the maximum is attained at one point and
-      n is large - the only regime where it is used. It ignores the re-selection of the
-      argmax in each resample, whose effect shrinks faster than the standard error.
   Bootstrap intervals are percentile intervals of the B resampled differences; the
   bootstrap standard error (ddof=1) gives the p-value.
 
@@ -77,6 +75,13 @@ from governance.gates.stats.params import (
     exactly_one,
     fraction,
     one_of,
+)
+from governance.gates.stats.performance_ks import (
+    cross_fitted_ks_interval,
+    ks_with_cut,
+)
+from governance.gates.stats.performance_ks import (
+    ks_statistic as ks_statistic,  # re-exported: the performance metrics' public API
 )
 from governance.gates.stats.threshold import (
     as_binary,
@@ -230,36 +235,6 @@ def z_and_p(diff: float, se: float) -> tuple[float, float]:
 
 
 # ======================================================================================
-# KS
-# ======================================================================================
-
-
-def _ks_with_cut(y: np.ndarray, s: np.ndarray) -> tuple[float, float]:
-    """KS statistic max_t |F1(t) - F0(t)| and the score t where it is attained."""
-    order = np.argsort(s)
-    ss = s[order]
-    ys = y[order]
-    last = np.flatnonzero(np.append(ss[1:] != ss[:-1], True))
-    cpos = np.cumsum(ys, dtype=np.int64)[last]
-    n_pos = int(cpos[-1])
-    n_neg = s.size - n_pos
-    cneg = (last + 1) - cpos
-    gap = np.abs(cpos / n_pos - cneg / n_neg)
-    i = int(np.argmax(gap))
-    return float(gap[i]), float(ss[last[i]])
-
-
-def ks_statistic(y_true: Any, y_score: Any) -> float:
-    """Kolmogorov-Smirnov separation of the score distributions of positives and
-    negatives: equals scipy.stats.ks_2samp(score[y==1], score[y==0]).statistic."""
-    y = as_binary("y_true", y_true)
-    s = as_numeric("y_score", y_score)
-    check_same_length(y_true=y, y_score=s)
-    _check_two_classes(y, "KS")
-    return _ks_with_cut(y, s)[0]
-
-
-# ======================================================================================
 # Counts-based metrics
 # ======================================================================================
 
@@ -388,52 +363,6 @@ def _chunks(n: int, n_resamples: int) -> list[int]:
     return sizes
 
 
-def _ks_presorted(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    order = np.argsort(s)
-    rank_of_row = np.empty(s.size, dtype=np.intp)
-    rank_of_row[order] = np.arange(s.size)
-    ss = s[order]
-    block = np.cumsum(np.concatenate(([0], ss[1:] != ss[:-1])), dtype=np.intp)
-    return rank_of_row, y[order], block
-
-
-def _ks_rows(r: np.ndarray, y_sorted: np.ndarray, block: np.ndarray) -> np.ndarray:
-    """KS of each resample; r holds each resample's rows as positions in score order."""
-    r = np.sort(r, axis=1)
-    n = r.shape[1]
-    cpos = np.cumsum(y_sorted[r], axis=1, dtype=np.int64)
-    n_pos = cpos[:, -1:]
-    n_neg = n - n_pos
-    b = block[r]
-    is_end = np.empty(r.shape, dtype=bool)
-    is_end[:, :-1] = b[:, 1:] != b[:, :-1]
-    is_end[:, -1] = True
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap = np.abs(cpos / n_pos - (np.arange(1, n + 1) - cpos) / n_neg)
-    gap = np.where(is_end, gap, 0.0)
-    out = gap.max(axis=1)
-    out[(n_pos[:, 0] == 0) | (n_neg[:, 0] == 0)] = np.nan
-    return out
-
-
-def _row_bootstrap_ks(
-    y: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    n_resamples: int,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    n = y.size
-    ra, ya, ba = _ks_presorted(y, a)
-    rb, yb, bb = _ks_presorted(y, b)
-    out_a, out_b = [], []
-    for size in _chunks(n, n_resamples):
-        idx = rng.integers(0, n, size=(size, n))
-        out_a.append(_ks_rows(ra[idx], ya, ba))
-        out_b.append(_ks_rows(rb[idx], yb, bb))
-    return np.concatenate(out_a), np.concatenate(out_b)
-
-
 def _row_bootstrap_errors(
     err_a: np.ndarray,
     err_b: np.ndarray,
@@ -554,20 +483,19 @@ def _estimate(
             )
             ci = (d.diff - z * d.se, d.diff + z * d.se)
             return _Estimate(d.auc_a, d.auc_b, d.diff, ci, d.se, "delong", extra), n
-        ka, cut_a = _ks_with_cut(y, a)
-        kb, cut_b = _ks_with_cut(y, b)
-        if n * n_resamples <= MAX_ROW_BOOTSTRAP_DRAWS:
-            ba, bb = _row_bootstrap_ks(y, a, b, n_resamples, rng)
-            method = "paired_row_bootstrap"
-        else:
-            cells = paired_cell_counts(y, a <= cut_a, b <= cut_b)
-            boot = bootstrap_cell_counts(cells, n_resamples, rng)
-            ba = _ks_from_cells(boot, "a")
-            bb = _ks_from_cells(boot, "b")
-            method = "multinomial_cells_bootstrap_fixed_ks_threshold"
-            extra.update(ks_threshold_candidate=cut_a, ks_threshold_baseline=cut_b)
-        ci, se, dropped = _percentile_ci(ba - bb, confidence, metric)
-        extra["degenerate_resamples"] = dropped
+        ka = ks_with_cut(y, a)[0]
+        kb = ks_with_cut(y, b)[0]
+        ka_cf, kb_cf, ci, se, dropped, ks_extra = cross_fitted_ks_interval(y, a, b, confidence, n_resamples, rng)
+        extra.update(ks_extra)
+        extra.update(
+            ks_candidate_cross_fitted=ka_cf,
+            ks_baseline_cross_fitted=kb_cf,
+            degenerate_resamples=dropped,
+        )
+        method = "cross_fitted_ks_cells_bootstrap"
+        # the point estimate stays the full-sample difference (scipy's KS of both); the
+        # interval is widened to contain it (only ever more conservative)
+        ci = (min(ci[0], ka - kb), max(ci[1], ka - kb))
         return _Estimate(ka, kb, ka - kb, ci, se, method, extra), n
 
     # counts metrics: accuracy, precision, recall, f1, ctr
@@ -604,17 +532,6 @@ def _estimate(
     extra["confusion_candidate"] = confusion_dict(cells, "a")
     extra["confusion_baseline"] = confusion_dict(cells, "b")
     return _Estimate(va, vb, va - vb, ci, se, "multinomial_cells_bootstrap", extra), n
-
-
-def _ks_from_cells(boot: np.ndarray, model: str) -> np.ndarray:
-    """|F1(t) - F0(t)| per resample at the fixed threshold; the cell flag is score <= t."""
-    tn, fp, fn, tp = confusion_from_cells(boot, model)
-    n_pos = fn + tp
-    n_neg = tn + fp
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.abs(tp / n_pos - fp / n_neg)
-    out[(n_pos == 0) | (n_neg == 0)] = np.nan
-    return out
 
 
 @dataclass(frozen=True, kw_only=True)
