@@ -3,10 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from governance.web.health import healthz
+from governance.web.health import healthz, healthz_detail
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("healthz/detail", healthz_detail, name="healthz_detail"),
     path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
