@@ -16,6 +16,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from governance.core.errors import DomainError
+from governance.evidence.models import EvidenceKind
 from governance.registry.models import Stage
 
 MAX_PAGE_SIZE = 500
@@ -50,11 +51,11 @@ class Pagination(PageNumberPagination):
             raise DomainError(f"page: {problem}", fields={self.page_query_param: [problem]}) from None
 
 
-def page_response(request, queryset, serializer_class) -> Response:
-    """One page of `queryset`, serialized, with count, next and previous."""
+def page_response(request, queryset, serializer_class=None, *, render=None) -> Response:
+    """One page of `queryset`, serialized (or `render(rows)`), with count, next and previous."""
     paginator = Pagination()
     page = paginator.paginate_queryset(queryset, request)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+    return paginator.get_paginated_response(render(page) if render else serializer_class(page, many=True).data)
 
 
 def page_of(serializer_class, name: str):
@@ -80,3 +81,9 @@ class VersionFilterIn(serializers.Serializer):
     """Query-string filters of a model's version list."""
 
     stage = serializers.ChoiceField(choices=Stage.choices, required=False, allow_blank=True, default="")
+
+
+class EvidenceFilterIn(serializers.Serializer):
+    """Query-string filters of a version's evidence list."""
+
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices, required=False, allow_blank=True, default="")

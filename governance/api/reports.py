@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from governance.accounts.models import Team
 from governance.api.idempotency import idempotent
+from governance.api.lists import PAGE_PARAMETERS, page_response
 from governance.api.parsers import SafeMultiPartParser
 from governance.approvals.models import PromotionRequest
 from governance.core.errors import DomainError
@@ -125,10 +126,10 @@ class ReportListView(APIView):
         response["Location"] = reverse("api:report", args=[report.pk])
         return response
 
-    @extend_schema(operation_id="reports_list", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="reports_list", parameters=PAGE_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        qs = reports.reports_visible_to(request.user).order_by("-created_at")[:100]
-        return Response({"results": [report_payload(r, request) for r in qs]})
+        qs = reports.reports_visible_to(request.user).order_by("-created_at", "-pk")
+        return page_response(request, qs, render=lambda rows: [report_payload(r, request) for r in rows])
 
 
 class ReportDetailView(APIView):

@@ -17,7 +17,14 @@ from governance.accounts.selectors import role_holdings
 from governance.accounts.services import role_grant, role_revoke
 from governance.api import serializers as s
 from governance.api.idempotency import idempotent
-from governance.api.lists import PAGE_PARAMETERS, Pagination, VersionFilterIn, page_of, page_response
+from governance.api.lists import (
+    PAGE_PARAMETERS,
+    EvidenceFilterIn,
+    Pagination,
+    VersionFilterIn,
+    page_of,
+    page_response,
+)
 from governance.api.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from governance.approvals import services as promotions
 from governance.approvals.history import parse_at, served_at
@@ -124,11 +131,18 @@ class EvidenceView(APIView):
         artifact = evidence_upload(user=request.user, version=version, kind=data["kind"], **vars(received))
         return Response(s.ArtifactOut(artifact).data, status=201)
 
-    @extend_schema(responses={200: s.ArtifactOut(many=True)})
+    @extend_schema(
+        operation_id="v1_models_versions_evidence_list",
+        parameters=[EvidenceFilterIn, *PAGE_PARAMETERS],
+        responses={200: page_of(s.ArtifactOut, "ArtifactPage")},
+    )
     def get(self, request, name, number):
         version = _version(request.user, name, number)
+        filters = _valid(EvidenceFilterIn, request.query_params)
         artifacts = Artifact.objects.filter(version=version).select_related("blob", "uploaded_by")
-        return Response({"results": s.ArtifactOut(artifacts, many=True).data})
+        if filters["kind"]:
+            artifacts = artifacts.filter(kind=filters["kind"])
+        return page_response(request, artifacts.order_by("kind", "-created_at", "-pk"), s.ArtifactOut)
 
 
 class DocumentView(APIView):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from governance.registry.models import ModelVersion, Stage
@@ -77,3 +79,26 @@ def test_a_bad_page_or_page_size_is_a_400_naming_it(world, url, query, field):
 def test_an_empty_list_has_a_first_page(db):
     client = api_client(make_user("nobody"))
     assert client.get("/api/v1/models/?page=1").json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_the_evidence_list_is_paged_and_filtered_by_kind(world):
+    owner = api_client(make_user("owner"))
+    url = "/api/v1/models/churn/versions/5/evidence/"
+    for kind, data in [("metrics", b'{"auc": 0.9}'), ("metrics", b'{"auc": 0.8}'), ("attachment", b"notes")]:
+        upload = io.BytesIO(data)
+        upload.name = f"{kind}.json"
+        assert owner.post(url, {"kind": kind, "file": upload}, format="multipart").status_code == 201
+    body = world.get(f"{url}?page_size=2").json()
+    assert body["count"] == 3 and len(body["results"]) == 2 and body["next"]
+    assert world.get(f"{url}?kind=metrics").json()["count"] == 2
+    assert_error(world.get(f"{url}?kind=nope"), 400, "invalid", "kind")
+    assert_error(world.get(f"{url}?page=3&page_size=2"), 400, "invalid", "page")
+
+
+def test_the_report_list_is_paged(world):
+    for day in ("01", "02", "03"):
+        r = world.post("/api/v1/reports/", {"scope": "period", "since": f"2026-01-{day}T00:00:00Z"}, format="json")
+        assert r.status_code == 202, r.content
+    body = world.get("/api/v1/reports/?page_size=2").json()
+    assert body["count"] == 3 and len(body["results"]) == 2 and body["next"]
+    assert_error(world.get("/api/v1/reports/?page_size=0"), 400, "invalid", "page_size")
