@@ -4,7 +4,9 @@
 (function () {
   function draw(root) {
     if (!window.Plotly || !root.querySelectorAll) return;
-    root.querySelectorAll(".plotly-chart").forEach(function (chart) {
+    var charts = Array.prototype.slice.call(root.querySelectorAll(".plotly-chart"));
+    if (root.matches && root.matches(".plotly-chart")) charts.push(root);  // htmx may load the chart itself
+    charts.forEach(function (chart) {
       if (chart.hasAttribute("data-drawn")) return;
       var target = chart.querySelector(".plotly-graph-div");
       var source = chart.querySelector("script.plotly-figure");
