@@ -13,11 +13,12 @@ times with fixed seeds, and report:
   conservative by construction - order statistics, Bonferroni - which the table says).
 
 Not part of the test suite (it takes minutes); the suite has fast seeded versions of the
-defects (tests/gates/stats/test_latency.py, test_fairness.py). Run:
+defects (tests/gates/stats/test_latency.py, test_fairness.py, test_performance.py). Run:
 
     .venv/bin/python bench/calibration.py                # print the table
     .venv/bin/python bench/calibration.py --write        # and append it to bench/RESULTS.md
     .venv/bin/python bench/calibration.py --reps 500     # quicker, noisier
+    .venv/bin/python bench/calibration.py --only performance   # performance + threshold_metric
 
 Monte Carlo standard error of a rate p over R runs: sqrt(p (1 - p) / R) (0.35 point at
 2.5% with R = 2,000).
@@ -42,6 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from governance.gates.stats.fairness import fairness_gate  # noqa: E402
 from governance.gates.stats.latency import latency_gate  # noqa: E402
+from governance.gates.stats.performance import confusion_from_cells as _confusion  # noqa: E402
+from governance.gates.stats.performance import metric_from_counts, performance_gate  # noqa: E402
+from governance.gates.stats.threshold import threshold_metric_gate  # noqa: E402
 
 Z95 = 1.6448536269514722  # the 95th percentile of N(0, 1)
 NOMINAL_PASS = 0.025
@@ -220,6 +224,161 @@ def equalized_odds_rows(reps: int, sizes: list[int]) -> list[Row]:
     return rows
 
 
+# 8-cell probabilities of (y, candidate decision, baseline decision), index y*4 + a*2 + b:
+# among positives the candidate finds 75%, the baseline 80%; among negatives FPR 15%
+_NEG = np.array([0.80, 0.05, 0.05, 0.10])
+_POS = np.array([0.15, 0.10, 0.05, 0.70])
+
+
+def _cell_probs(prevalence: float) -> np.ndarray:
+    return np.concatenate([_NEG * (1 - prevalence), _POS * prevalence])
+
+
+def _performance_runs(reps: int, seed: int, draw, metric: str, truth: float, **spec) -> tuple[list[str], float, str]:
+    rng = np.random.default_rng(seed)
+    statuses, covered, method = [], 0, ""
+    for i in range(reps):
+        y, a, b = draw(rng)
+        res = performance_gate(y, a, b, metric=metric, max_drop=truth, seed=i, **spec)
+        statuses.append(res.status)
+        covered += res.ci_low <= truth <= res.ci_high
+        method = res.details["ci_method"]
+    return statuses, covered / reps, method
+
+
+def cell_metric_rows(reps: int) -> list[Row]:
+    """accuracy, precision, recall, f1: candidate worse than the baseline by exactly the
+    margin (max_drop = the true drop), decisions drawn per row from the 8 cells."""
+    rows = []
+    for metric in ("accuracy", "precision", "recall", "f1"):
+        for n, prev in ((400, 0.1), (1000, 0.05), (2000, 0.3)):
+            p = _cell_probs(prev)
+            truth = float(
+                metric_from_counts(metric, *_confusion(p, "b")) - metric_from_counts(metric, *_confusion(p, "a"))
+            )
+
+            def draw(rng, p=p, n=n):
+                code = rng.choice(8, size=n, p=p)
+                return code // 4, ((code // 2) % 2).astype(float), (code % 2).astype(float)
+
+            st, cov, method = _performance_runs(reps, 7000 + n, draw, metric, truth)
+            rows.append(
+                Row(
+                    f"performance {metric} (non-inferiority)",
+                    f"drop = max_drop = {truth:.4f}; prevalence {prev:g}",
+                    f"{n} (~{round(n * prev)} positives)",
+                    reps,
+                    *_rates(st),
+                    cov,
+                    method,
+                )
+            )
+    return rows
+
+
+def auc_rows(reps: int) -> list[Row]:
+    """Binormal scores, unit variance: AUC = Phi(mu / sqrt 2); candidate mu 1.0, baseline
+    1.2 (correlated noise, rho 0.5); max_drop = the true AUC drop."""
+    from scipy.stats import norm
+
+    truth = float(norm.cdf(1.2 / math.sqrt(2)) - norm.cdf(1.0 / math.sqrt(2)))
+    rows = []
+    for n in (200, 1000, 5000):
+
+        def draw(rng, n=n):
+            y = (rng.random(n) < 0.3).astype(int)
+            e1 = rng.normal(size=n)
+            e2 = 0.5 * e1 + math.sqrt(0.75) * rng.normal(size=n)
+            return y, 1.0 * y + e1, 1.2 * y + e2
+
+        st, cov, method = _performance_runs(reps, 8000 + n, draw, "auc", truth)
+        rows.append(
+            Row(
+                "performance auc (non-inferiority)",
+                f"drop = max_drop = {truth:.4f}",
+                str(n),
+                reps,
+                *_rates(st),
+                cov,
+                method,
+            )
+        )
+    return rows
+
+
+def _uniform_mixture(rng, n, weights, edges):
+    k = rng.choice(len(weights), size=n, p=weights)
+    lo, hi = np.asarray(edges[:-1])[k], np.asarray(edges[1:])[k]
+    return lo + (hi - lo) * rng.random(n)
+
+
+def ks_rows(reps: int) -> list[Row]:
+    """KS 0.30 (candidate) vs 0.32 (baseline, maximum at one point), max_drop 0.02. The
+    candidate's maximum is flat on [0.3, 0.7] (plateau) or at one point (unique)."""
+    rows = []
+    for plateau in (True, False):
+        for n in (1000, 20000):
+
+            def draw(rng, n=n, plateau=plateau):
+                y = (rng.random(n) < 0.5).astype(int)
+                n1 = int(y.sum())
+                a, b = np.empty(n), np.empty(n)
+                if plateau:
+                    a[y == 0] = _uniform_mixture(rng, n - n1, [0.4, 0.2, 0.4], [0, 0.3, 0.7, 1])
+                    a[y == 1] = _uniform_mixture(rng, n1, [0.1, 0.2, 0.7], [0, 0.3, 0.7, 1])
+                else:
+                    a[y == 0] = _uniform_mixture(rng, n - n1, [0.5, 0.5], [0, 0.5, 1])
+                    a[y == 1] = _uniform_mixture(rng, n1, [0.2, 0.8], [0, 0.5, 1])
+                b[y == 0] = _uniform_mixture(rng, n - n1, [0.5, 0.5], [0, 0.5, 1])
+                b[y == 1] = _uniform_mixture(rng, n1, [0.18, 0.82], [0, 0.5, 1])
+                return y, a, b
+
+            st, cov, method = _performance_runs(reps, 9000 + n + plateau, draw, "ks", 0.02)
+            kind = "flat (plateau) candidate maximum" if plateau else "candidate maximum at one point"
+            rows.append(
+                Row(
+                    "performance ks (non-inferiority)",
+                    f"KS 0.30 vs 0.32, max_drop 0.02; {kind}",
+                    str(n),
+                    reps,
+                    *_rates(st),
+                    cov,
+                    method + "; conservative by construction (worst-case combination of the halves)",
+                )
+            )
+    return rows
+
+
+def threshold_metric_rows(reps: int) -> list[Row]:
+    """recall exactly at `min` 0.8, use_lower_confidence_bound (Wilson)."""
+    rows = []
+    for n_pos in (50, 200, 1000):
+        rng = np.random.default_rng(10000 + n_pos)
+        statuses, covered = [], 0
+        for _ in range(reps):
+            y = np.ones(n_pos, dtype=int)
+            p = (rng.random(n_pos) < 0.8).astype(int)
+            res = threshold_metric_gate(y, y_pred=p, metric="recall", min=0.8, use_lower_confidence_bound=True)
+            statuses.append(res.status)
+            covered += res.ci_low <= 0.8 <= res.ci_high
+        rows.append(
+            Row(
+                "threshold_metric recall (lower bound)",
+                "recall 0.80 = min",
+                f"{n_pos} positives",
+                reps,
+                *_rates(statuses),
+                covered / reps,
+                "Wilson",
+            )
+        )
+    return rows
+
+
+def performance_rows(reps: int) -> list[Row]:
+    return auc_rows(reps) + ks_rows(reps) + cell_metric_rows(reps) + threshold_metric_rows(reps)
+
+
 def table(rows: list[Row]) -> str:
     out = [
         "| gate | truth | n | runs | passed | inconclusive | failed | coverage | target | note |",
@@ -238,13 +397,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=2000)
     parser.add_argument("--write", action="store_true", help="append the table to bench/RESULTS.md")
+    parser.add_argument("--only", choices=("all", "issue12", "performance"), default="all")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     started = time.perf_counter()
-    rows = latency_rows(args.reps, [50, 100, 200, 1000, 5000])
-    rows += fairness_rows(args.reps, [50, 200, 1000, 5000])
-    rows += equal_opportunity_rows(args.reps, [200, 1000, 5000])
-    rows += equalized_odds_rows(args.reps, [200, 1000, 5000])
+    rows = []
+    if args.only in ("all", "issue12"):
+        rows += latency_rows(args.reps, [50, 100, 200, 1000, 5000])
+        rows += fairness_rows(args.reps, [50, 200, 1000, 5000])
+        rows += equal_opportunity_rows(args.reps, [200, 1000, 5000])
+        rows += equalized_odds_rows(args.reps, [200, 1000, 5000])
+    if args.only in ("all", "performance"):
+        rows += performance_rows(args.reps)
     elapsed = time.perf_counter() - started
     text = table(rows)
     print(text)
