@@ -322,12 +322,12 @@ def ks_margin_data(rng, n, plateau=True, margin=0.02):
     return y, a, b
 
 
-@pytest.mark.parametrize(("n", "reps"), [(1000, 300), (20_000, 200)])
+@pytest.mark.parametrize(("n", "reps"), [(1000, 300), (12_000, 150)])
 def test_ks_plateau_at_the_margin_passes_at_most_nominal(n, reps):
     """Issue 12: with the candidate's KS maximum flat and the true drop exactly at the
     margin, the gate passed 8.7% (row bootstrap, n = 1,000) and 5.7% (large-n cells,
-    n = 60,000) of 300 seeded runs; nominal 2.5%, allowed 3.5% (+ MC slack: 300 runs
-    give SE 0.9 point, so the bound is 3.5% + 1 SE). Now 2.0% at n = 1,000."""
+    n = 60,000) of 300 seeded runs; nominal 2.5%, allowed 3.5% + 1 MC SE. Now about 1%
+    (bench/calibration.py: 1.1% at n = 1,000, 0.4% at n = 20,000 over 2,000 runs)."""
     rng = np.random.default_rng(12)
     passes = 0
     for i in range(reps):
@@ -340,10 +340,10 @@ def test_ks_plateau_at_the_margin_passes_at_most_nominal(n, reps):
 def test_ks_unique_maximum_at_the_margin_is_not_generous():
     rng = np.random.default_rng(13)
     passes = 0
-    for i in range(300):
+    for i in range(200):
         y, a, b = ks_margin_data(rng, 1000, plateau=False)
         passes += performance_gate(y, a, b, metric="ks", max_drop=0.02, seed=i).status == "passed"
-    assert passes / 300 <= 0.035 + math.sqrt(0.035 * 0.965 / 300)
+    assert passes / 200 <= 0.035 + math.sqrt(0.035 * 0.965 / 200)
 
 
 def test_ks_halves_are_stratified_and_seeded():
