@@ -24,10 +24,7 @@ def _logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def credit_predictions(
-    *, seed: int, n: int = 6000, candidate_skill: float = 1.25, baseline_skill: float = 1.2, bias: float = 0.0
-) -> bytes:
-    """Default-risk scores with gender and age band; `bias` lowers one group's approval."""
+def _credit_arrays(*, seed: int, n: int, candidate_skill: float, baseline_skill: float, bias: float):
     rng = np.random.default_rng(seed)
     gender = rng.choice(["female", "male"], n)
     age = rng.choice(["18-29", "30-49", "50+"], n, p=[0.3, 0.45, 0.25])
@@ -36,6 +33,16 @@ def credit_predictions(
     shift = np.where(gender == "female", bias, 0.0)
     score = _logistic(candidate_skill * (2 * y - 1) + latent + shift)
     base = _logistic(baseline_skill * (2 * y - 1) + 0.7 * latent + 0.7 * rng.normal(size=n))
+    return y, score, base, gender, age
+
+
+def credit_predictions(
+    *, seed: int, n: int = 6000, candidate_skill: float = 1.25, baseline_skill: float = 1.2, bias: float = 0.0
+) -> bytes:
+    """Default-risk scores with gender and age band; `bias` lowers one group's approval."""
+    y, score, base, gender, age = _credit_arrays(
+        seed=seed, n=n, candidate_skill=candidate_skill, baseline_skill=baseline_skill, bias=bias
+    )
     return _csv(
         ["y_true", "y_score", "baseline_score", "gender", "age_band"],
         [y, score, base, gender, age],
@@ -138,6 +145,32 @@ STANDARD_COMPONENTS = [
 
 def cost_report(*, total: float, predictions: int) -> bytes:
     return json.dumps({"total_cost": total, "predictions": predictions, "currency": "EUR"}).encode()
+
+
+def credit_metrics(
+    *, seed: int, n: int = 6000, candidate_skill: float = 1.25, baseline_skill: float = 1.2, bias: float = 0.0
+) -> bytes:
+    """What the team reports: AUC and KS of the very hold-out predictions it uploads (the same
+    seed and skill as `credit_predictions`), so the declared and recomputed numbers agree."""
+    y, score, _, _, _ = _credit_arrays(
+        seed=seed, n=n, candidate_skill=candidate_skill, baseline_skill=baseline_skill, bias=bias
+    )
+    score = np.round(score, 6)  # as written to the CSV the gates read
+    positives, negatives = score[y == 1], score[y == 0]
+    order = np.argsort(np.concatenate([positives, negatives]), kind="mergesort")
+    ranks = np.empty(len(order))
+    ranks[order] = np.arange(1, len(order) + 1)
+    auc = (ranks[: len(positives)].sum() - len(positives) * (len(positives) + 1) / 2) / (
+        len(positives) * len(negatives)
+    )
+    grid = np.sort(score)
+    ks = np.max(
+        np.abs(
+            np.searchsorted(np.sort(positives), grid, "right") / len(positives)
+            - np.searchsorted(np.sort(negatives), grid, "right") / len(negatives)
+        )
+    )
+    return metrics(auc=round(float(auc), 3), ks=round(float(ks), 3))
 
 
 def metrics(**values: float) -> bytes:

@@ -76,10 +76,14 @@ def _credit_version(number: int, skill: float, promotions: tuple[Promotion, ...]
             Upload(
                 "predictions",
                 "holdout_predictions.csv",
-                partial(gen.credit_predictions, seed=number, candidate_skill=skill, baseline_skill=skill - 0.05),
+                partial(gen.credit_predictions, seed=number, candidate_skill=skill, baseline_skill=skill - 0.1),
             ),
             Upload("sbom", "sbom.cdx.json", partial(gen.sbom, gen.STANDARD_COMPONENTS)),
-            Upload("metrics", "metrics.json", partial(gen.metrics, auc=0.78 + 0.01 * number, ks=0.41 + 0.01 * number)),
+            Upload(
+                "metrics",
+                "metrics.json",
+                partial(gen.credit_metrics, seed=number, candidate_skill=skill, baseline_skill=skill - 0.1),
+            ),
             Upload("feature_reference", "features_reference.csv", partial(gen.credit_features, seed=10)),
             Upload("feature_current", "features_current.csv", partial(gen.credit_features, seed=10 + number)),
         ),
