@@ -35,7 +35,9 @@ def _finished():
     return check if check is not None and check.finished_at is not None else None
 
 
-def test_compliance_runs_the_check_and_sees_it_run_then_its_verdict(client, compliance, celery_worker):
+def test_compliance_runs_the_check_and_sees_it_run_then_its_verdict(client, compliance, stopped_celery_worker):
+    """The worker is started only after both asks are in, so the second ask always finds the
+    first check still running (a fast worker could otherwise finish it in between)."""
     _events(4)
     client.force_login(compliance)
     panel = client.get("/audit/check/").content.decode()
@@ -49,6 +51,8 @@ def test_compliance_runs_the_check_and_sees_it_run_then_its_verdict(client, comp
     assert 'hx-trigger="every 2s"' in running and "Checking…" in running and "carla" in running
     assert "<html" not in running  # the panel alone, swapped in place
     client.post("/audit/check/", **HTMX)  # asked twice while it runs: still one check
+    assert AuditChainCheck.objects.count() == 1
+    stopped_celery_worker.start()
     check = wait_for(_finished, timeout=60, message="the worker to finish the chain check")
     assert AuditChainCheck.objects.count() == 1
     assert check.ok is True and check.requested_by == compliance
