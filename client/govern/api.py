@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -74,19 +75,17 @@ class Api:
         return path if version is None else f"{path}versions/{version}/"
 
     def register(self, model: str, payload: dict) -> dict:
-        return self.call("POST", self.model_path(model) + "versions/", json=payload)
+        return self.create(self.model_path(model) + "versions/", json=payload)
 
     def upload(self, model: str, version: int, kind: str, path: Path) -> dict:
-        with path.open("rb") as handle:
-            return self.call(
-                "POST",
-                self.model_path(model, version) + "evidence/",
-                data={"kind": kind},
-                files={"file": (path.name, handle, "application/octet-stream")},
-            )
+        return self.create(
+            self.model_path(model, version) + "evidence/",
+            data={"kind": kind},
+            files=lambda: {"file": (path.name, path.open("rb"), "application/octet-stream")},
+        )
 
     def promote(self, model: str, version: int, payload: dict) -> dict:
-        return self.call("POST", self.model_path(model, version) + "promotions/", json=payload)
+        return self.create(self.model_path(model, version) + "promotions/", json=payload)
 
     def dry_run(self, model: str, version: int, to_stage: str) -> dict:
         return self.call("POST", self.model_path(model, version) + "dry-run/", json={"to_stage": to_stage})
@@ -95,6 +94,29 @@ class Api:
         return self.call("GET", f"promotions/{request_id}/", retries=3)
 
     # --- transport -------------------------------------------------------------------
+
+    def create(self, path: str, *, retries: int = 3, files=None, **kwargs) -> dict:
+        """A POST that creates something, sent with one Idempotency-Key for this command: when
+        the connection drops (the answer lost, the request maybe done), it is sent again with
+        the same key, and the server answers what it did the first time instead of doing it
+        twice."""
+        headers = {"Idempotency-Key": f"govern-{uuid.uuid4().hex}"}
+        for attempt in range(retries + 1):
+            opened = files() if files is not None else None  # fresh handles for each try
+            try:
+                response = self.client.request("POST", path, headers=headers, files=opened, **kwargs)
+                break
+            except httpx.TransportError as exc:
+                if attempt < retries and not isinstance(exc, httpx.UnsupportedProtocol):
+                    time.sleep(min(8.0, 1.0 * 2**attempt))
+                    continue
+                raise Failure(f"cannot reach {self.base}: {_transport_reason(exc)}") from None
+            except httpx.InvalidURL as exc:
+                raise Failure(f"invalid URL {self.base!r}: {exc}") from None
+            finally:
+                for _name, handle, *_rest in (opened or {}).values():
+                    handle.close()
+        return self._decode(response)
 
     def call(self, method: str, path: str, *, retries: int = 0, **kwargs) -> dict:
         """One request; a GET is tried again on a dropped connection (`retries` times)."""
