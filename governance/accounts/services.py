@@ -74,6 +74,20 @@ def _role_change(*, actor, user, role: str, team: Team | None, model: Registered
 
 
 @transaction.atomic
+def token_issue(*, actor, user, name: str = "", via: str) -> tuple[ApiToken, str]:
+    """Issue a personal API token for `user` (the key is returned once, stored hashed), as an
+    audit event: which user, the token's prefix and name, who issued it and how."""
+    token, key = ApiToken.issue(user=user, name=name)
+    audit_record(
+        actor=actor,
+        action="token.issued",
+        obj=token,
+        data={"user": user.get_username(), "prefix": token.prefix, "name": token.name, "via": via},
+    )
+    return token, key
+
+
+@transaction.atomic
 def token_revoke(*, actor, token: ApiToken) -> bool:
     """Revoke a token for good (a revoked token is never valid again: issue a new one).
     False when it was already revoked."""

@@ -303,6 +303,13 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     "user.permissions_changed": lambda e, d: (
         f"{_actor(e)} changed the groups or permissions of {_text(d.get('username'), 150) or '?'}: {_changes(d)}."
     ),
+    "token.issued": lambda e, d: _join(
+        f"{_actor(e)} issued the API token {_text(d.get('prefix'), 20) or '?'}",
+        f" {_quote(d.get('name'))}" if d.get("name") else "",
+        f" to {_text(d.get('user'), 150)}" if d.get("user") else "",
+        f" ({_text(d.get('via'), 60)})" if d.get("via") else "",
+        ".",
+    ),
     "token.revoked": lambda e, d: _join(
         f"{_actor(e)} revoked the API token {_text(d.get('prefix'), 20) or '?'}",
         f" {_quote(d.get('name'))}" if d.get("name") else "",

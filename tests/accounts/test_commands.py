@@ -8,6 +8,7 @@ from django.core.management.base import CommandError
 
 from governance.accounts.models import ApiToken
 from governance.accounts.permissions import roles_for_model
+from governance.audit.models import AuditEvent
 from tests.factories import make_model, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
@@ -49,6 +50,11 @@ def test_create_token_prints_the_token_alone_on_its_last_line(capsys):
     call_command("create_token", "pipeline")
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("gov_") and " " not in last
-    assert ApiToken.objects.get().key_hash == ApiToken.hash_key(last)
+    token = ApiToken.objects.get()
+    assert token.key_hash == ApiToken.hash_key(last)
+    # Issuing is a governance fact: who got which token, by which door (never the key).
+    event = AuditEvent.objects.get(action="token.issued")
+    assert event.data == {"user": "pipeline", "prefix": token.prefix, "name": "", "via": "manage.py create_token"}
+    assert last not in str(event.data)
     with pytest.raises(CommandError, match="no user"):
         call_command("create_token", "ghost")

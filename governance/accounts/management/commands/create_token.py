@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.accounts.models import ApiToken
+from governance.accounts.services import token_issue
 
 
 class Command(BaseCommand):
@@ -19,6 +19,6 @@ class Command(BaseCommand):
             raise CommandError(f"no user {user!r}") from exc
         if not account.is_active:
             raise CommandError(f"user {user!r} is inactive")
-        _, key = ApiToken.issue(user=account, name=name)
+        _, key = token_issue(actor=None, user=account, name=name, via="manage.py create_token")
         self.stdout.write(f"token for {account.get_username()} (stored hashed; shown once):")
         self.stdout.write(key)
