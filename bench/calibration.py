@@ -168,60 +168,45 @@ def fairness_rows(reps: int, sizes: list[int]) -> list[Row]:
     return rows
 
 
-def equal_opportunity_rows(reps: int, sizes: list[int]) -> list[Row]:
-    """TPR 0.80 vs 0.70 (difference 0.1 = max), half the rows positive."""
+def _tpr_gap_rows(reps: int, sizes: list[int], *, metric: str, truth: str, method: str, seed: int) -> list[Row]:
+    """TPR 0.80 vs 0.70 and FPR 0.20 in both groups, half the rows positive: the difference
+    is 0.1 = max for equal opportunity and for equalized odds alike."""
     rows = []
     for n in sizes:
-        rng = np.random.default_rng(5000 + n)
+        rng = np.random.default_rng(seed + n)
         statuses, covered = [], 0
         for _ in range(reps):
             g = np.repeat(["a", "b"], n)
             y = np.tile([0, 1], n)
             tpr = np.where(g == "a", 0.8, 0.7)
             p = np.where(y == 1, rng.random(2 * n) < tpr, rng.random(2 * n) < 0.2).astype(int)
-            res = fairness_gate(y, None, {"g": g}, y_pred=p, metric="equal_opportunity_difference", max=0.1)
+            res = fairness_gate(y, None, {"g": g}, y_pred=p, metric=metric, max=0.1)
             statuses.append(res.status)
             covered += res.ci_low <= 0.1 <= res.ci_high
-        rows.append(
-            Row(
-                "fairness equal_opportunity_difference",
-                "TPR 0.80 vs 0.70 (diff 0.1 = max)",
-                f"2 x {n}",
-                reps,
-                *_rates(statuses),
-                covered / reps,
-                "Newcombe on TPR",
-            )
-        )
+        rows.append(Row(f"fairness {metric}", truth, f"2 x {n}", reps, *_rates(statuses), covered / reps, method))
     return rows
+
+
+def equal_opportunity_rows(reps: int, sizes: list[int]) -> list[Row]:
+    return _tpr_gap_rows(
+        reps,
+        sizes,
+        metric="equal_opportunity_difference",
+        truth="TPR 0.80 vs 0.70 (diff 0.1 = max)",
+        method="Newcombe on TPR",
+        seed=5000,
+    )
 
 
 def equalized_odds_rows(reps: int, sizes: list[int]) -> list[Row]:
-    """TPR 0.80 vs 0.70, FPR 0.20 in both (equalized odds difference 0.1 = max)."""
-    rows = []
-    for n in sizes:
-        rng = np.random.default_rng(6000 + n)
-        statuses, covered = [], 0
-        for _ in range(reps):
-            g = np.repeat(["a", "b"], n)
-            y = np.tile([0, 1], n)
-            tpr = np.where(g == "a", 0.8, 0.7)
-            p = np.where(y == 1, rng.random(2 * n) < tpr, rng.random(2 * n) < 0.2).astype(int)
-            res = fairness_gate(y, None, {"g": g}, y_pred=p, metric="equalized_odds_difference", max=0.1)
-            statuses.append(res.status)
-            covered += res.ci_low <= 0.1 <= res.ci_high
-        rows.append(
-            Row(
-                "fairness equalized_odds_difference",
-                "TPR 0.80 vs 0.70, FPR 0.20 both (0.1 = max)",
-                f"2 x {n}",
-                reps,
-                *_rates(statuses),
-                covered / reps,
-                "Newcombe, TPR and FPR pairs (K = 2)",
-            )
-        )
-    return rows
+    return _tpr_gap_rows(
+        reps,
+        sizes,
+        metric="equalized_odds_difference",
+        truth="TPR 0.80 vs 0.70, FPR 0.20 both (0.1 = max)",
+        method="Newcombe, TPR and FPR pairs (K = 2)",
+        seed=6000,
+    )
 
 
 # 8-cell probabilities of (y, candidate decision, baseline decision), index y*4 + a*2 + b:
