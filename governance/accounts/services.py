@@ -12,6 +12,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from governance.accounts.models import ApiToken, Team
 from governance.accounts.permissions import user_may_manage_roles
 from governance.accounts.roles import ROLE_NAMES, role_permission
+from governance.accounts.sessions import sessions_end
 from governance.audit.services import audit_record
 from governance.core.errors import DomainError
 
@@ -56,6 +57,9 @@ def _role_change(*, actor, user, role: str, team: Team | None, model: Registered
     if actor is not None and not user_may_manage_roles(actor):
         raise PermissionDenied(f"Only admins {'grant' if grant else 'revoke'} roles.")
     (assign_perm if grant else remove_perm)(f"{target._meta.app_label}.{role_permission(role)}", user, target)
+    # A revoked role also ends the user's browser sessions: pages open elsewhere (a decision
+    # form, a report) are gone, and the next sign-in starts from the roles as they are now.
+    ended = 0 if grant else sessions_end(user)
     audit_record(
         actor=actor,
         action="role.granted" if grant else "role.revoked",
@@ -66,7 +70,8 @@ def _role_change(*, actor, user, role: str, team: Team | None, model: Registered
             "role": role,
             "scope": "model" if model else "team",
             "target": str(target.name),
-        },
+        }
+        | ({} if grant else {"sessions_ended": ended}),
     )
 
 

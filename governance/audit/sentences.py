@@ -156,7 +156,11 @@ def _role_change(granted: bool) -> Callable[[AuditEvent, dict], str]:
         where = f"on {scope} {_text(d.get('target'), 150) or '?'}"
         if granted:
             return f"{_actor(e)} granted {user} the role {role} {where}."
-        return f"{_actor(e)} revoked the role {role} of {user} {where}."
+        ended = d.get("sessions_ended")
+        signed_out = (
+            f"; {ended} open session{'s' if ended != 1 else ''} ended" if isinstance(ended, int) and ended else ""
+        )
+        return f"{_actor(e)} revoked the role {role} of {user} {where}{signed_out}."
 
     return sentence
 
