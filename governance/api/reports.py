@@ -7,7 +7,6 @@ then download `file.pdf`). Model reports always answer 202: they are jobs.
 
 from __future__ import annotations
 
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +24,7 @@ from governance.core.errors import DomainError
 from governance.registry.models import ModelVersion
 from governance.registry.selectors import get_model_for_user
 from governance.reports import services as reports
+from governance.reports.downloads import report_file_response
 from governance.reports.models import Report, ReportScope, ReportStatus
 
 
@@ -46,21 +46,12 @@ def report_payload(report: Report, request) -> dict:
     }
 
 
-def pdf_response(report: Report, user, via: str) -> FileResponse:
-    reports.report_downloaded(user=user, report=report, via=via)
-    response = FileResponse(
-        report.file.open("rb"), as_attachment=True, filename=f"report-{report.pk}.pdf", content_type="application/pdf"
-    )
-    response["X-Report-Sha256"] = report.sha256
-    return response
-
-
 def _answer(report: Report, request, *, wait: bool):
     """The PDF if the worker finished in time, else 202 with the job to poll."""
     if wait:
         report = reports.report_wait(report)
     if report.status == ReportStatus.DONE:
-        return pdf_response(report, request.user, via="api")
+        return report_file_response(report, user=request.user, via="api")
     if report.status == ReportStatus.ERROR:
         raise DomainError(f"The report could not be built: {report.error}", code="invalid_state")
     reports.report_notify_later(report)
@@ -74,7 +65,6 @@ class PromotionReportView(APIView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, 202: OpenApiTypes.OBJECT})
     def get(self, request, pk):
         promotion = get_object_or_404(PromotionRequest.objects.select_related("version__model"), pk=pk)
-        get_model_for_user(request.user, promotion.version.model.name)  # 404 unless visible
         report = reports.report_start(user=request.user, scope=ReportScope.REQUEST, request=promotion)
         return _answer(report, request, wait=True)
 
@@ -144,7 +134,7 @@ class ReportFileView(APIView):
         report = reports.report_for_user(request.user, pk)
         if report.status != ReportStatus.DONE:
             raise DomainError(f"Report #{report.pk} is {report.status}, not done.", code="conflict")
-        return pdf_response(report, request.user, via="api")
+        return report_file_response(report, user=request.user, via="api")
 
 
 class ReportVerifyView(APIView):

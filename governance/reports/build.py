@@ -11,8 +11,9 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from governance.accounts.permissions import Action, model_scope
 from governance.approvals.models import PromotionRequest
-from governance.registry.models import ModelVersion
+from governance.registry.models import ModelVersion, RegisteredModel
 from governance.reports import content
 from governance.reports.content import Charting, Progress
 from governance.reports.models import Report, ReportScope
@@ -206,9 +207,6 @@ def _period_context(report: Report, charting: Charting, progress: Progress) -> d
     scope = Q(created_at__gte=report.since, created_at__lt=report.until)
     if report.team_id:
         qs = qs.filter(version__model__team_id=report.team_id)
-    from governance.accounts.permissions import Action, model_scope
-    from governance.registry.models import RegisteredModel
-
     exportable = model_scope(report.requested_by, Action.EXPORT)
     if exportable is not None:
         allowed = RegisteredModel.objects.filter(exportable)

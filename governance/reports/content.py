@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q
-from django.urls import reverse
 
 from governance.approvals.models import PostIncidentReview, PromotionRequest
-from governance.audit.models import AuditChainHead, AuditEvent
+from governance.audit.models import AuditEvent
 from governance.audit.sentences import event_sentence
 from governance.audit.services import audit_verify
 from governance.core.canonical import canonical_json_sha256
@@ -35,10 +34,6 @@ MAX_REQUESTS = 400  # promotion requests in one report's tables (every gate outc
 MAX_DETAILED = 3  # requests told in full (policy, explanations, charts, decisions) in model/period reports
 
 Progress = Callable[[float, str], None]
-
-
-def _noop(fraction: float, stage: str) -> None:
-    return None
 
 
 @dataclass
@@ -262,20 +257,20 @@ def _emergency(request: PromotionRequest, review: PostIncidentReview | None) -> 
 # --- The audit events in scope ---------------------------------------------------------
 
 
-def audit_block(scope: Q, progress: Progress = _noop) -> dict:
+def audit_block(scope: Q) -> dict:
+    """The events in scope (bounded) and the verification of the whole chain, with the head
+    it verified up to."""
     events = AuditEvent.objects.filter(scope).order_by("seq")
     total = events.count()
-    rows = list(events.select_related(None)[:MAX_AUDIT_ROWS])
-    progress(0.0, "verifying the audit chain")
+    rows = list(events[:MAX_AUDIT_ROWS])
     verdict = audit_verify()
-    head = AuditChainHead.objects.filter(pk=1).first()
     return {
         "events": [_event_row(e) for e in rows],
         "total": total,
         "left_out": max(0, total - len(rows)),
         "verdict": verdict,
-        "head_seq": head.last_seq if head else 0,
-        "head_hash": head.last_hash if head else "",
+        "head_seq": verdict.head_seq or 0,
+        "head_hash": verdict.head_hash,
     }
 
 
@@ -302,10 +297,6 @@ def version_scope(version: ModelVersion) -> Q:
 
 def model_scope_q(model: RegisteredModel) -> Q:
     return Q(model_name=model.name)
-
-
-def urls_for(request: PromotionRequest) -> str:
-    return reverse("web:request_detail", args=[request.pk])
 
 
 def verify_steps(*, audit: dict, evidence_hashes: list[str], request_ids: list[int]) -> list[str]:

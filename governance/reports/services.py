@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance.accounts.models import Team
-from governance.accounts.permissions import Action, is_admin, model_scope, require, user_may
+from governance.accounts.permissions import Action, is_admin, model_scope, require
 from governance.approvals.models import PromotionRequest
 from governance.audit.services import audit_record
 from governance.core.errors import DomainError
@@ -310,10 +310,6 @@ def report_summary(report: Report | None) -> dict | None:
         "generated_by": report.requested_by.get_username(),
         "sha256": report.sha256,
     }
-
-
-def may_export_model(user, model: RegisteredModel) -> bool:
-    return user_may(user, Action.EXPORT, model)
 
 
 # --- Charts drawn ahead ----------------------------------------------------------------

@@ -7,24 +7,25 @@ gets an email with the link. Model and period reports always go to that page.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance.accounts.models import Team
-from governance.accounts.permissions import Action, model_scope, require
+from governance.accounts.permissions import Action, model_scope
 from governance.approvals.models import PromotionRequest
 from governance.core.errors import DomainError
 from governance.registry.models import ModelVersion, RegisteredModel
 from governance.registry.selectors import get_model_for_user
 from governance.reports import services as reports
+from governance.reports.downloads import report_file_response
 from governance.reports.models import Report, ReportScope, ReportStatus
 from governance.web.forms import add_domain_error
 
@@ -46,7 +47,6 @@ def _start_and_answer(request, report: Report, *, wait: bool):
 @require_POST
 def request_report(request, pk):
     promotion = get_object_or_404(PromotionRequest.objects.select_related("version__model"), pk=pk)
-    require(request.user, Action.EXPORT, promotion.version.model)
     report = reports.report_start(user=request.user, scope=ReportScope.REQUEST, request=promotion)
     return _start_and_answer(request, report, wait=True)
 
@@ -56,7 +56,6 @@ def request_report(request, pk):
 def version_report(request, name, number):
     model = get_model_for_user(request.user, name)
     version = get_object_or_404(ModelVersion, model=model, version=number)
-    require(request.user, Action.EXPORT, model)
     report = reports.report_start(user=request.user, scope=ReportScope.VERSION, version=version)
     return _start_and_answer(request, report, wait=True)
 
@@ -65,7 +64,6 @@ def version_report(request, name, number):
 @require_POST
 def model_report(request, name):
     model = get_model_for_user(request.user, name)
-    require(request.user, Action.EXPORT, model)
     report = reports.report_start(user=request.user, scope=ReportScope.MODEL, model=model)
     return _start_and_answer(request, report, wait=False)
 
@@ -91,7 +89,7 @@ class PeriodForm(forms.Form):
     def bounds(self) -> tuple[datetime, datetime]:
         tz = timezone.get_current_timezone()
         since = datetime.combine(self.cleaned_data["since"], time.min, tzinfo=tz)
-        until = datetime.combine(self.cleaned_data["until"], time.min, tzinfo=tz) + timezone.timedelta(days=1)
+        until = datetime.combine(self.cleaned_data["until"], time.min, tzinfo=tz) + timedelta(days=1)
         return since, until
 
 
@@ -139,12 +137,7 @@ def report_file(request, pk):
     report = reports.report_for_user(request.user, pk)
     if report.status != ReportStatus.DONE:
         raise Http404("The report is not ready.")
-    reports.report_downloaded(user=request.user, report=report, via="web")
-    response = FileResponse(
-        report.file.open("rb"), as_attachment=True, filename=f"report-{report.pk}.pdf", content_type="application/pdf"
-    )
-    response["X-Report-Sha256"] = report.sha256
-    return response
+    return report_file_response(report, user=request.user, via="web")
 
 
 @login_required
