@@ -134,6 +134,21 @@ def user_may_on_team(user, action: str, team: Team) -> bool:
     return bool({_role_of(c) for c in codenames} & ACTION_ROLES[action])
 
 
+def team_scope(user, action: str) -> Q | None:
+    """A filter over Team for the teams where the user holds a role allowing `action` on the
+    team itself (grants on one model do not count). None means every team (staff admins)."""
+    if is_admin(user):
+        return None
+    if not _is_active(user):
+        return Q(pk__in=[])
+    codenames = [role_permission(r) for r in ACTION_ROLES[action]]
+    return Q(
+        pk__in=TeamUserObjectPermission.objects.filter(user=user, permission__codename__in=codenames).values(
+            "content_object_id"
+        )
+    )
+
+
 def user_may_manage_roles(user) -> bool:
     return is_admin(user)
 

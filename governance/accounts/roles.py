@@ -30,6 +30,7 @@ class Action(models.TextChoices):
     ROLLBACK = "rollback"
     EXPORT = "export"  # audit exports and reports
     CREATE_MODEL = "create_model"  # on a team
+    MANAGE_WEBHOOKS = "manage_webhooks"  # on a team: register, edit, rotate, redeliver webhooks
 
 
 # Which roles allow which action on a model (or on its team). Staff admins may do all.
@@ -42,4 +43,5 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.ROLLBACK: frozenset({Role.MODEL_OWNER, Role.MLOPS}),
     Action.EXPORT: frozenset({Role.AUDITOR, Role.COMPLIANCE_OFFICER, Role.RISK_OFFICER, Role.MODEL_OWNER}),
     Action.CREATE_MODEL: frozenset({Role.MODEL_OWNER, Role.MLOPS}),
+    Action.MANAGE_WEBHOOKS: frozenset({Role.MODEL_OWNER, Role.MLOPS}),
 }
