@@ -232,8 +232,21 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILI
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-GATE_SWEEP_INTERVAL_SECONDS = env.int("GATE_SWEEP_INTERVAL_SECONDS", default=60)
+# A running gate writes a heartbeat on its run every GATE_HEARTBEAT_SECONDS; a run whose
+# heartbeat is older than GATE_HEARTBEAT_STALE_SECONDS (or that has run longer than
+# CELERY_TASK_TIME_LIMIT) lost its worker, and the sweep, every GATE_SWEEP_INTERVAL_SECONDS,
+# sends it again: a killed worker's gate is retried within stale + interval (45 s) of its
+# last heartbeat (docs/operations.md, Gate heartbeats).
+GATE_HEARTBEAT_SECONDS = env.int("GATE_HEARTBEAT_SECONDS", default=10)
+GATE_HEARTBEAT_STALE_SECONDS = env.int("GATE_HEARTBEAT_STALE_SECONDS", default=3 * GATE_HEARTBEAT_SECONDS)
+GATE_SWEEP_INTERVAL_SECONDS = env.int("GATE_SWEEP_INTERVAL_SECONDS", default=15)
 GATE_STALE_AFTER_SECONDS = env.int("GATE_STALE_AFTER_SECONDS", default=120)
+if not 0 < 2 * GATE_HEARTBEAT_SECONDS <= GATE_HEARTBEAT_STALE_SECONDS < CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "GATE_HEARTBEAT_STALE_SECONDS must be at least twice GATE_HEARTBEAT_SECONDS (above 0) and "
+        f"below CELERY_TASK_TIME_LIMIT, got {GATE_HEARTBEAT_SECONDS}, {GATE_HEARTBEAT_STALE_SECONDS} "
+        f"and {CELERY_TASK_TIME_LIMIT}"
+    )
 # /healthz (docs/operations.md, Health checks): workers write a heartbeat to Redis every
 # WORKER_HEARTBEAT_SECONDS; the public check calls the worker down when the newest is older
 # than WORKER_HEARTBEAT_STALE_SECONDS. /healthz/detail (a worker round trip) needs the header

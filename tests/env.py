@@ -37,6 +37,8 @@ os.environ.setdefault("CELERY_VISIBILITY_TIMEOUT", "20")
 os.environ.setdefault("CELERY_TASK_TIME_LIMIT", "12")
 os.environ.setdefault("CELERY_TASK_SOFT_TIME_LIMIT", "10")
 os.environ.setdefault("GATE_STALE_AFTER_SECONDS", "5")
+os.environ.setdefault("GATE_HEARTBEAT_SECONDS", "1")  # a killed gate is stale after 3 s
+os.environ.setdefault("GATE_HEARTBEAT_STALE_SECONDS", "3")
 # Django's guard against ORM calls from a running event loop stays on: only the browser
 # tests lift it, around Playwright (tests/browser/conftest.py).
 os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
