@@ -40,6 +40,8 @@ class GateRun(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written by the running gate every GATE_HEARTBEAT_SECONDS: a stale one means its worker died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     round = models.PositiveIntegerField(default=1)  # the request's gate round this run belongs to
