@@ -205,14 +205,38 @@ def _seed() -> dict[str, Any]:
 
 
 # What an inconclusive outcome (the data cannot tell) does to the request: `block` (the
-# default, and the only mode so far) ends it like a failed gate.
+# default) ends it like a failed gate; `{accept_by: ROLE}` lets a named person holding ROLE
+# on the model accept it with a reason (docs/gates.md, "Inconclusive").
 ON_INCONCLUSIVE_MODES = ("block",)
-_ON_INCONCLUSIVE = _enum(
-    ON_INCONCLUSIVE_MODES,
-    "on_inconclusive mode",
-    default="block",
-    description="block: an inconclusive gate blocks the request like a failed one.",
-)
+_ON_INCONCLUSIVE = {
+    "default": "block",
+    "description": (
+        "block: an inconclusive gate blocks the request like a failed one; "
+        "{accept_by: ROLE}: a person holding ROLE on the model may accept it with a reason."
+    ),
+    "if": {"not": {"type": "object"}},
+    "then": {
+        "enum": list(ON_INCONCLUSIVE_MODES),
+        "x-noun": "on_inconclusive mode",
+        "x-expected": ["block", "{accept_by: ROLE}"],
+    },
+    "else": {
+        "type": "object",
+        "properties": {
+            "accept_by": _enum(
+                ROLES,
+                "role",
+                **{
+                    "x-expected": list(APPROVER_ROLES),
+                    "not": {"enum": list(READ_ONLY_ROLES)},
+                    "x-messages": {"not": "{value} is a read-only role and can never accept a gate"},
+                },
+            )
+        },
+        "required": ["accept_by"],
+        "additionalProperties": False,
+    },
+}
 
 
 def _gate(gate_type: str, properties: dict[str, Any], *, required: tuple[str, ...] = (), **extra):
