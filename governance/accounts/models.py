@@ -36,7 +36,13 @@ class ModelUserObjectPermission(UserObjectPermissionBase):
 
 
 class ApiToken(models.Model):
-    """A bearer token for pipelines. Only its sha256 is stored; the clear token is shown once."""
+    """A bearer token for pipelines. Only its sha256 is stored; the clear token is shown once.
+
+    A *personal* token (no teams) acts with all of its user's roles, until it expires if it
+    has an expiry. A *service* token is scoped to one or more teams: it acts with its user's
+    roles on those teams' models only, carries no staff powers, can never decide on a
+    promotion (approvals need a person), and always expires (accounts/permissions.py).
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True)
@@ -45,6 +51,12 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)  # required for service tokens
+    teams = models.ManyToManyField(Team, blank=True, related_name="+")  # empty: a personal token
+    # Who issued it: the user, an admin, or a team admin issuing a service token.
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     PREFIX = "gov_"
 
@@ -53,10 +65,20 @@ class ApiToken(models.Model):
         return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
     @classmethod
-    def issue(cls, *, user, name: str = "") -> tuple[ApiToken, str]:
+    def issue(cls, *, user, name: str = "", expires_at=None, issued_by=None) -> tuple[ApiToken, str]:
         key = cls.PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, prefix=key[:12], key_hash=cls.hash_key(key))
+        token = cls.objects.create(
+            user=user,
+            name=name,
+            prefix=key[:12],
+            key_hash=cls.hash_key(key),
+            expires_at=expires_at,
+            issued_by=issued_by,
+        )
         return token, key
+
+    def expired(self, now) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -57,3 +58,48 @@ class GateRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gate_id} ({self.status})"
+
+
+class DryRunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    TIMED_OUT = "timed_out", "Timed out"  # the worker's time limit ran out
+    ERROR = "error", "Error"
+
+
+DRY_RUN_FINAL_STATUSES = (DryRunStatus.DONE, DryRunStatus.TIMED_OUT, DryRunStatus.ERROR)
+
+
+class DryRunVerdict(models.TextChoices):
+    PASS = "pass", "Would pass"
+    FAIL = "fail", "Would fail"
+    INCONCLUSIVE = "inconclusive", "Inconclusive"  # no gate failed, but the data cannot tell for one
+
+
+class DryRun(models.Model):
+    """One dry run (gates/dry_run.py): would this version pass its policy's gates for a
+    transition? Computed by a worker; creates no request, no gate run, no decision."""
+
+    version = models.ForeignKey("registry.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    from_stage = models.CharField(max_length=20)
+    to_stage = models.CharField(max_length=20)
+    policy_name = models.CharField(max_length=200, blank=True)  # empty: the policy that applies
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=DryRunStatus.choices, default=DryRunStatus.QUEUED)
+    verdict = models.CharField(max_length=12, choices=DryRunVerdict.choices, blank=True)
+    result = models.JSONField(null=True, blank=True)  # gates[outcome], approvals, problems, policy
+    error = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"dry run #{self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in DRY_RUN_FINAL_STATUSES
