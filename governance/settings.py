@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "governance.gates",
     "governance.notifications",
     "governance.reports",
+    "governance.webhooks",
     "governance.api",
     "governance.web",
     "governance.demo",
@@ -176,6 +177,8 @@ AXES_VERBOSE = False
 # Wrong API tokens (api/throttling.py): at most TOKEN_FAILURE_LIMIT per IP per window, counted in Redis.
 TOKEN_FAILURE_LIMIT = env.int("TOKEN_FAILURE_LIMIT", default=20)
 TOKEN_FAILURE_WINDOW_SECONDS = env.int("TOKEN_FAILURE_WINDOW_SECONDS", default=300)
+# API tokens (docs/security.md): a service token (scoped to teams) expires within this many days.
+SERVICE_TOKEN_MAX_DAYS = env.int("SERVICE_TOKEN_MAX_DAYS", default=365)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:inbox"
 LOGOUT_REDIRECT_URL = "login"
@@ -241,6 +244,12 @@ GATE_HEARTBEAT_SECONDS = env.int("GATE_HEARTBEAT_SECONDS", default=10)
 GATE_HEARTBEAT_STALE_SECONDS = env.int("GATE_HEARTBEAT_STALE_SECONDS", default=3 * GATE_HEARTBEAT_SECONDS)
 GATE_SWEEP_INTERVAL_SECONDS = env.int("GATE_SWEEP_INTERVAL_SECONDS", default=15)
 GATE_STALE_AFTER_SECONDS = env.int("GATE_STALE_AFTER_SECONDS", default=120)
+# Dry runs (docs/api.md): computed by a worker within DRY_RUN_TIME_LIMIT_SECONDS (then reported
+# "timed out"; the hard limit is 10 s later), answered at once when done within
+# DRY_RUN_SYNC_WAIT_SECONDS, else polled; DRY_RUN_THROTTLE_RATE per user (DRF rate, e.g. 10/minute).
+DRY_RUN_TIME_LIMIT_SECONDS = env.int("DRY_RUN_TIME_LIMIT_SECONDS", default=120)
+DRY_RUN_SYNC_WAIT_SECONDS = env.float("DRY_RUN_SYNC_WAIT_SECONDS", default=5.0)
+DRY_RUN_THROTTLE_RATE = env.str("DRY_RUN_THROTTLE_RATE", default="10/minute")
 if not 0 < 2 * GATE_HEARTBEAT_SECONDS <= GATE_HEARTBEAT_STALE_SECONDS < CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(
         "GATE_HEARTBEAT_STALE_SECONDS must be at least twice GATE_HEARTBEAT_SECONDS (above 0) and "
@@ -319,7 +328,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.reports.tasks.reports_sweep_task",
         "schedule": GATE_SWEEP_INTERVAL_SECONDS,
     },
+    "webhooks-sweep-lost": {
+        "task": "governance.webhooks.tasks.webhooks_sweep_task",
+        "schedule": 60,
+    },
 }
+
+# Webhooks (docs/webhooks.md; targets in docs/security.md): one POST waits at most
+# WEBHOOK_TIMEOUT_SECONDS; a failed one is tried again after BASE, 2*BASE, 4*BASE ... seconds
+# (at most WEBHOOK_RETRY_MAX_SECONDS, and below half the visibility timeout), up to
+# WEBHOOK_MAX_ATTEMPTS attempts. Private, loopback and link-local targets are refused unless
+# WEBHOOK_ALLOW_PRIVATE_TARGETS (default: DEBUG) or the host or network (CIDR) is listed in
+# WEBHOOK_ALLOWED_HOSTS (comma-separated).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=1800)
+WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=120)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
 
 # Audit PDFs (docs/reports.md): charts are rendered to SVG by kaleido through this Chromium
 # (Debian's package; never a browser download). Request and version reports are answered
