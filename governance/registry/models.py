@@ -56,6 +56,7 @@ IMMUTABLE_FIELDS = (
     "training_config_sha256",
     "seed",
     "framework",
+    "source",
     "created_by_id",
     "created_at",
 )
@@ -72,6 +73,9 @@ class ModelVersion(models.Model):
     training_config_sha256 = models.CharField(max_length=64, blank=True)
     seed = models.BigIntegerField(null=True, blank=True)
     framework = models.CharField(max_length=100, blank=True)
+    # Where the version was trained, when another system recorded it: {"mlflow": {"run_id",
+    # "experiment_id", "tracking_uri", "artifact_uri", ...}} (imports/mlflow.py); {} otherwise.
+    source = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.DRAFT)

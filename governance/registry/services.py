@@ -65,12 +65,19 @@ def version_register(
     seed: int | None = None,
     framework: str = "",
     version: int | None = None,
+    source: dict | None = None,
 ) -> ModelVersion:
+    """Register the next (or the given) version of `model`. `source` records where it was
+    trained when another system tracked it (e.g. {"mlflow": {"run_id": ...}}): lineage too."""
     ensure_may(user, Action.REGISTER_VERSION, model, f"Registering a version of {model.name}")
     if training_config is None:
         training_config = {}
     if not isinstance(training_config, dict):
         raise RegistryError("training_config must be a JSON object.", field="training_config")
+    if source is None:
+        source = {}
+    if not isinstance(source, dict):
+        raise RegistryError("source must be a JSON object.", field="source")
     if seed is not None and not (0 <= int(seed) < 2**63):
         raise RegistryError("seed must be a non-negative integer.", field="seed")
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)  # serialises version numbering
@@ -96,6 +103,7 @@ def version_register(
         training_config_sha256=canonical_json_sha256(training_config) if training_config else "",
         seed=seed,
         framework=(framework or "").strip(),
+        source=source,
         created_by=user,
     )
     try:
@@ -121,6 +129,7 @@ def version_register(
             "data_snapshot_id": mv.data_snapshot_id,
             "training_config_sha256": mv.training_config_sha256,
             "seed": mv.seed,
+            **({"source": mv.source} if mv.source else {}),
         },
     )
     return mv

@@ -29,7 +29,13 @@ def test_the_model_layer_refuses_lineage_edits(version):
 
 @pytest.mark.parametrize(
     "column,value",
-    [("artifact_sha256", "'" + "d" * 64 + "'"), ("seed", "7"), ("code_hash", "'x'"), ("training_config", "'{}'")],
+    [
+        ("artifact_sha256", "'" + "d" * 64 + "'"),
+        ("seed", "7"),
+        ("code_hash", "'x'"),
+        ("training_config", "'{}'"),
+        ("source", "'{\"mlflow\": {}}'"),
+    ],
 )
 def test_the_database_refuses_lineage_edits(version, column, value):
     with pytest.raises(DatabaseError, match="immutable"):
