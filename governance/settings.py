@@ -208,6 +208,21 @@ if STORAGES["default"]["BACKEND"].startswith("storages."):
     AWS_DEFAULT_ACL = None
     AWS_S3_FILE_OVERWRITE = False
 
+# The reproducibility gate fetches a version's artifact through its URI on the worker to
+# verify artifact_sha256 (docs/gates.md, "Artifacts that live elsewhere"): file:// only
+# under ARTIFACT_FILE_ROOTS (comma-separated absolute directories; empty: none), s3:// with
+# the deployment's AWS credentials (boto3's chain) at ARTIFACT_S3_ENDPOINT_URL (an
+# S3-compatible store; default AWS_S3_ENDPOINT_URL, else AWS). Larger than ARTIFACT_MAX_BYTES
+# or slower than ARTIFACT_FETCH_TIMEOUT_SECONDS: unverified. Verified digests are cached in
+# Redis ("artifact_digests" below) for ARTIFACT_DIGEST_CACHE_SECONDS.
+ARTIFACT_FILE_ROOTS = [r.strip() for r in env.str("ARTIFACT_FILE_ROOTS", default="").split(",") if r.strip()]
+if any(not os.path.isabs(root) for root in ARTIFACT_FILE_ROOTS):
+    raise ImproperlyConfigured(f"ARTIFACT_FILE_ROOTS: every root must be an absolute path, got {ARTIFACT_FILE_ROOTS}")
+ARTIFACT_S3_ENDPOINT_URL = env.str("ARTIFACT_S3_ENDPOINT_URL", default="") or env.str("AWS_S3_ENDPOINT_URL", default="")
+ARTIFACT_MAX_BYTES = env.int("ARTIFACT_MAX_BYTES", default=5 * 1024**3)
+ARTIFACT_FETCH_TIMEOUT_SECONDS = env.int("ARTIFACT_FETCH_TIMEOUT_SECONDS", default=300)
+ARTIFACT_DIGEST_CACHE_SECONDS = env.int("ARTIFACT_DIGEST_CACHE_SECONDS", default=90 * 24 * 3600)
+
 # Evidence uploads: streamed to a temporary file in chunks, refused past this size.
 EVIDENCE_MAX_UPLOAD_BYTES = env.int("EVIDENCE_MAX_UPLOAD_BYTES", default=500 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -227,6 +242,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
+if not 0 < ARTIFACT_FETCH_TIMEOUT_SECONDS < CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "ARTIFACT_FETCH_TIMEOUT_SECONDS must be above 0 and below CELERY_TASK_SOFT_TIME_LIMIT "
+        f"(a gate run fetches its artifact within its task), got {ARTIFACT_FETCH_TIMEOUT_SECONDS}"
+    )
 # Redis redelivers an unacknowledged task after this many seconds. Every time limit and
 # retry countdown must stay below it, or a slow task runs twice (tests assert this).
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
@@ -357,6 +377,15 @@ PRODUCT_VERSION = "1.0.0"
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Verified artifact digests ((store, uri, size, validator) -> sha256), shared by every
+    # worker so one artifact is downloaded once; losing them costs a download, never a verdict.
+    "artifact_digests": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="governance") + ":artifact-digest",
+        "TIMEOUT": ARTIFACT_DIGEST_CACHE_SECONDS,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    },
     # Counters every web worker must share (failed API tokens).
     "throttle": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
