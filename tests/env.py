@@ -37,6 +37,10 @@ os.environ.setdefault("CELERY_VISIBILITY_TIMEOUT", "20")
 os.environ.setdefault("CELERY_TASK_TIME_LIMIT", "12")
 os.environ.setdefault("CELERY_TASK_SOFT_TIME_LIMIT", "10")
 os.environ.setdefault("GATE_STALE_AFTER_SECONDS", "5")
+# Webhook tests post to a receiver on 127.0.0.1 (refused in production) and watch retries.
+os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
+os.environ.setdefault("WEBHOOK_RETRY_BASE_SECONDS", "1")
+os.environ.setdefault("WEBHOOK_TIMEOUT_SECONDS", "3")
 os.environ.setdefault("GATE_HEARTBEAT_SECONDS", "1")  # a killed gate is stale after 3 s
 os.environ.setdefault("GATE_HEARTBEAT_STALE_SECONDS", "3")
 # Django's guard against ORM calls from a running event loop stays on: only the browser

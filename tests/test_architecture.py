@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
     {"gates", "notifications"},
     {"approvals"},
     {"reports"},  # PDFs read requests and decisions; pages and the API serve them
+    {"webhooks"},  # tells teams' URLs of request, gate, decision and report events
     {"demo", "api"},
     {"web"},
     {"urls"},  # governance/urls.py: the URL root

@@ -197,6 +197,15 @@ def _exported(e: AuditEvent, d: dict) -> str:
     )
 
 
+def _webhook_updated(event: AuditEvent, data: dict) -> str:
+    changed = data.get("changed") or []
+    what = f"{_object(event, 'webhook')} of team {_text(data.get('team'), 100) or '?'}"
+    if changed == ["active"]:
+        verb = "reactivated" if (data.get("before") or {}).get("active") is False else "deactivated"
+        return f"{_actor(event)} {verb} {what}."
+    return f"{_actor(event)} changed the {_list(changed)} of {what}."
+
+
 SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     # Registry
     "model.created": lambda e, d: (
@@ -289,6 +298,28 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     "team.created": lambda e, d: f"{_actor(e)} created the team {_text(d.get('name'), 100) or '?'}.",
     "role.granted": _role_change(granted=True),
     "role.revoked": _role_change(granted=False),
+    # Webhooks (webhooks/services.py)
+    "webhook.registered": lambda e, d: (
+        f"{_actor(e)} registered {_object(e, 'webhook')} of team {_text(d.get('team'), 100) or '?'} "
+        f"to {_text(d.get('url'), 200) or '?'} for {_list(d.get('events'))}."
+    ),
+    "webhook.updated": lambda e, d: _webhook_updated(e, d),
+    "webhook.secret_rotated": lambda e, d: (
+        f"{_actor(e)} rotated the secret of {_object(e, 'webhook')} of team {_text(d.get('team'), 100) or '?'} "
+        f"({_text(d.get('previous_prefix'), 16) or '?'}… → {_text(d.get('new_prefix'), 16) or '?'}…)."
+    ),
+    "webhook.deleted": lambda e, d: (
+        f"{_actor(e)} deleted {_object(e, 'webhook')} of team {_text(d.get('team'), 100) or '?'} "
+        f"({_text(d.get('url'), 200) or '?'}) and its log of {d.get('deliveries', 0)} deliveries."
+    ),
+    "webhook.redelivered": lambda e, d: (
+        f"{_actor(e)} sent event {_text(d.get('event_type'), 40) or '?'} {_text(d.get('event_id'), 64) or '?'} "
+        f"again to {_object(e, 'webhook')} of team {_text(d.get('team'), 100) or '?'} "
+        f"(delivery #{d.get('redelivery', '?')})."
+    ),
+    "webhook.pinged": lambda e, d: (
+        f"{_actor(e)} sent a test event to {_object(e, 'webhook')} of team {_text(d.get('team'), 100) or '?'}."
+    ),
     # People, sign-ins, tokens (the admin and the login page)
     "auth.login": lambda e, d: f"{_actor(e)} signed in.",
     "auth.logout": lambda e, d: f"{_actor(e)} signed out.",
