@@ -220,7 +220,6 @@ if any(not os.path.isabs(root) for root in ARTIFACT_FILE_ROOTS):
     raise ImproperlyConfigured(f"ARTIFACT_FILE_ROOTS: every root must be an absolute path, got {ARTIFACT_FILE_ROOTS}")
 ARTIFACT_S3_ENDPOINT_URL = env.str("ARTIFACT_S3_ENDPOINT_URL", default="") or env.str("AWS_S3_ENDPOINT_URL", default="")
 ARTIFACT_MAX_BYTES = env.int("ARTIFACT_MAX_BYTES", default=5 * 1024**3)
-ARTIFACT_FETCH_TIMEOUT_SECONDS = env.int("ARTIFACT_FETCH_TIMEOUT_SECONDS", default=300)
 ARTIFACT_DIGEST_CACHE_SECONDS = env.int("ARTIFACT_DIGEST_CACHE_SECONDS", default=90 * 24 * 3600)
 
 # Evidence uploads: streamed to a temporary file in chunks, refused past this size.
@@ -242,6 +241,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
+# Default: half the soft limit, so the gate still has time to judge after a slow fetch.
+ARTIFACT_FETCH_TIMEOUT_SECONDS = env.int(
+    "ARTIFACT_FETCH_TIMEOUT_SECONDS", default=max(1, CELERY_TASK_SOFT_TIME_LIMIT // 2)
+)
 if not 0 < ARTIFACT_FETCH_TIMEOUT_SECONDS < CELERY_TASK_SOFT_TIME_LIMIT:
     raise ImproperlyConfigured(
         "ARTIFACT_FETCH_TIMEOUT_SECONDS must be above 0 and below CELERY_TASK_SOFT_TIME_LIMIT "
