@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from govern import __version__
+from govern import mlflow as mlflow_import
 from govern.api import FAILED, OK, TIMED_OUT, Api, Failure
 from govern.output import (
     FINAL_GATE,
@@ -112,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL")
     p.add_argument("version", metavar="VERSION", type=_positive_int)
     p.add_argument("--to", required=True, dest="to_stage", metavar="STAGE")
+
+    mlflow_import.add_parser(sub, [common])
     return parser
 
 
@@ -291,6 +294,7 @@ COMMANDS = {
     "promote": cmd_promote,
     "status": cmd_status,
     "dry-run": cmd_dry_run,
+    "import-mlflow": mlflow_import.cmd_import_mlflow,
 }
 
 
