@@ -176,3 +176,30 @@ class PostIncidentReview(models.Model):
 
     def is_overdue(self, now) -> bool:
         return self.submitted_at is None and now > self.due_at
+
+
+class GateAcceptance(models.Model):
+    """A named person accepts an inconclusive gate outcome (policy `on_inconclusive:
+    {accept_by: ROLE}`), with a reason: a decision on that gate run. Tied to the run, so a new
+    gate round (new evidence) leaves it behind. Immutable, like decisions."""
+
+    request = models.ForeignKey(PromotionRequest, on_delete=models.PROTECT, related_name="gate_acceptances")
+    gate_run = models.ForeignKey("gates.GateRun", on_delete=models.PROTECT, related_name="acceptances")
+    gate_id = models.CharField(max_length=64)
+    round = models.PositiveIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=30)
+    reason = models.TextField(max_length=5000)
+    ticket_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # A person accepts one gate run once (a second acceptance of a counted one is
+            # refused by the service; this stops a double submit racing it).
+            models.UniqueConstraint(fields=["gate_run", "user"], name="one_acceptance_per_person_and_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gate_id} accepted by {self.user} as {self.role}"
