@@ -369,14 +369,16 @@ def fairness_gate(
             f"{name} not evaluated: {len(insufficient)} group(s) have fewer than "
             f"{params.min_group_size} rows or an undefined rate ({shown}) and small_groups is fail"
         )
-        return judged(False, text, value=None, **result)
+        decidable = _decidable_over_all_groups(params, attributes, yt, yp)
+        details["decidable_group_size"] = decidable
+        return judged(False, f"{text}; {decidable['text']}", value=None, **result)
 
     comparisons = sum(fi.pair_count(_compared_counts(params, c)) for c in calcs)
     z = fi.simultaneous_z(params.confidence, comparisons)
     intervals = [_interval(params, s, c, z) for s, c in zip(summaries, calcs, strict=True)]
     decisions = [fi.decide(iv, is_ratio=params.is_ratio, limit=params.limit) for iv in intervals]
     for s, iv, decision in zip(summaries, intervals, decisions, strict=True):
-        s.update(ci_low=iv.low, ci_high=iv.high, decision=decision)
+        s.update(ci_low=iv.low, ci_high=iv.high, decision=decision, decidable_rows_per_group=iv.decidable)
     worst_i = _deciding(params, summaries, decisions)
     worst, iv = summaries[worst_i], intervals[worst_i]
     for i, s in enumerate(summaries):
@@ -386,6 +388,9 @@ def fairness_gate(
     details.update(confidence=params.confidence, comparisons=comparisons, ci_method=_CI_METHOD[params.is_ratio])
     result.update(ci_low=iv.low, ci_high=iv.high, p_value=fi.p_value(intervals, comparisons))
     text = _explain(params, worst, value, n_attributes=len(summaries), comparisons=comparisons)
+    details["decidable_group_size"] = _decidable(params, worst, iv, calcs[worst_i])
+    if status != fi.INCONCLUSIVE:  # an inconclusive outcome says it with what would decide it
+        text += f"; {details['decidable_group_size']['text']}"
     not_computable = [item for s in summaries for item in s["not_computable"]]
     details["not_computable"] = not_computable
     if not_computable:
@@ -439,6 +444,65 @@ def _deciding(params: FairnessParams, summaries: list[dict[str, Any]], decisions
             pick = min if params.is_ratio else max
             return pick(idx, key=lambda i: summaries[i]["value"])
     raise AssertionError("no attribute")
+
+
+def _decidable(
+    params: FairnessParams, summary: dict[str, Any], iv: fi.AttributeInterval, calc: dict[str, Any]
+) -> dict[str, Any]:
+    """The minimum group size the policy's threshold needs to be decidable at its confidence,
+    at the observed rates of the deciding attribute: `details.decidable_group_size`, stated
+    in every explanation (issue 12)."""
+    attr = summary["attribute"]
+    compared = calc["rates"]["n"][calc["included"]]
+    smallest = int(compared.min()) if compared.size else None
+    level = pct_level(params.confidence)
+    out = {
+        "rows_per_group": iv.decidable,
+        "attribute": attr,
+        "smallest_group": smallest,
+        "confidence": params.confidence,
+    }
+    if iv.decidable is None:
+        out["text"] = (
+            f"no group size makes the threshold decidable at {level} at the observed rates of {attr} "
+            "(the estimate sits on it)"
+        )
+    else:
+        out["text"] = (
+            f"deciding at {level} needs about {iv.decidable:,} rows in each compared group of {attr} "
+            f"at the observed rates (smallest compared group: {smallest:,})"
+        )
+    return out
+
+
+def _decidable_over_all_groups(
+    params: FairnessParams, attributes: list[tuple[str, tuple[list[str], np.ndarray]]], yt: np.ndarray, yp: np.ndarray
+) -> dict[str, Any]:
+    """`_decidable` when small_groups is fail and the gate was not evaluated: over every
+    group with a defined rate, small ones included, of the worst attribute."""
+    found = []
+    for attr, (labels, codes) in attributes:
+        rates = group_rates(yt, yp, codes, len(labels))
+        included = ~_undefined(params.metric, rates)
+        if np.count_nonzero(included) >= 2:
+            try:
+                value = _metric_over(params.metric, rates, included)["value"]
+            except GateInputError:  # e.g. a ratio with no positive decision at all
+                continue
+            found.append(
+                ({"attribute": attr, "value": value}, {"rates": rates, "included": included, "labels": labels})
+            )
+    if not found:
+        return {
+            "rows_per_group": None,
+            "confidence": params.confidence,
+            "text": "the group size that would decide it cannot be estimated: fewer than two groups with a defined rate",
+        }
+    comparisons = sum(fi.pair_count(_compared_counts(params, c)) for _, c in found)
+    z = fi.simultaneous_z(params.confidence, comparisons)
+    pick = min if params.is_ratio else max
+    summary, calc = pick(found, key=lambda f: f[0]["value"])
+    return _decidable(params, summary, _interval(params, summary, calc, z), calc)
 
 
 def _needed(

@@ -35,6 +35,9 @@ import numpy as np
 from scipy.stats import norm
 
 PASSED, FAILED, INCONCLUSIVE = "passed", "failed", "inconclusive"
+# an estimate this close to the threshold sits on it (0.5 - 0.4 is 0.09999999999999998):
+# no sample size at the observed rates decides it
+_ON_THE_THRESHOLD = 1e-12
 
 
 def simultaneous_z(confidence: float, comparisons: int) -> float:
@@ -59,6 +62,10 @@ class AttributeInterval:
     high: float
     max_stat: float | None = None  # the largest (estimate - limit)/se over the pairs, on each pair's scale
     needed: dict[str, Any] | None = None  # {"rows_per_group", "group" (index), "rows"}; _Pairs._needed
+    # rows per compared group (equal sizes) from which the threshold is decidable at the observed
+    # rates: every pair's interval clears it (leaning to a pass) or one pair's does (leaning to a
+    # failure); None when no size decides it (an estimate exactly on the threshold)
+    decidable: int | None = None
 
 
 @dataclass
@@ -74,7 +81,7 @@ class _Pairs:
     low: float = math.nan
     high: float = math.nan
     max_stat: float = -math.inf
-    need_max: float = -math.inf  # leaning to a pass: every blocking pair must be decided
+    decide_max: float = -math.inf  # leaning to a pass: the rows every pair needs to be decided
     members: np.ndarray = field(default=None)  # type: ignore[assignment]
     best_need: float = math.inf  # leaning to a failure: the cheapest pair past the limit
     best_pair: tuple[int, int] | None = None
@@ -93,10 +100,10 @@ class _Pairs:
         if finite.size:
             self.max_stat = max(self.max_stat, float(finite.max()))
         if self.leans_pass:
+            self.decide_max = max(self.decide_max, float(need.max()))
             blocking = low < self.limit if self.is_ratio else high > self.limit
             if blocking.any():
                 self.any_blocking = True
-                self.need_max = max(self.need_max, float(need[blocking].max()))
                 self.members[a] = True
                 self.members[b[blocking]] = True
         else:
@@ -112,13 +119,19 @@ class _Pairs:
             self.high,
             self.max_stat if math.isfinite(self.max_stat) else None,
             self._needed(n),
+            self._decidable(),
         )
+
+    def _decidable(self) -> int | None:
+        need = self.decide_max if self.leans_pass else self.best_need
+        return int(math.ceil(need)) if math.isfinite(need) else None
 
     def _needed(self, n: np.ndarray) -> dict[str, Any] | None:
         if self.leans_pass:
-            if not self.any_blocking or not math.isfinite(self.need_max):
+            if not self.any_blocking or not math.isfinite(self.decide_max):
                 return None
-            per_group = int(math.ceil(self.need_max))
+            # at equal group sizes every pair must be decided, not only the blocking ones
+            per_group = int(math.ceil(self.decide_max))
             members = np.flatnonzero(self.members)
         else:
             if self.best_pair is None or not math.isfinite(self.best_need):
@@ -164,7 +177,7 @@ def ratio_interval(
             low = np.exp(-(d + z * se))
             high = np.minimum(1.0, np.exp(-(d - z * se)))
             gap = np.abs(target - d)
-            need = np.where(gap > 0, z * z * (unit[i] + unit[j]) / (gap * gap), np.inf)
+            need = np.where(gap > _ON_THE_THRESHOLD, z * z * (unit[i] + unit[j]) / (gap * gap), np.inf)
             stat = np.where(se > 0, (d - target) / se, np.nan)
             acc.add(int(idx[i]), idx[j], rho, low, high, need, stat)
     return acc.result(n)
@@ -199,7 +212,9 @@ def difference_interval(
                 abs_high = np.maximum(np.abs(low_d), np.abs(high_d))
                 gap = np.abs(limit - np.abs(d))
                 spread = p[i] * (1 - p[i]) + p[j] * (1 - p[j])
-                need = np.where(gap > 0, z * z * spread / (gap * gap) / np.minimum(share[i], share[j]), np.inf)
+                need = np.where(
+                    gap > _ON_THE_THRESHOLD, z * z * spread / (gap * gap) / np.minimum(share[i], share[j]), np.inf
+                )
                 se = np.sqrt(p[i] * (1 - p[i]) / ns[i] + p[j] * (1 - p[j]) / ns[j])
                 stat = np.where(se > 0, (np.abs(d) - limit) / se, np.nan)
                 acc.add(int(idx[i]), idx[j], np.abs(d), abs_low, abs_high, need, stat)

@@ -571,3 +571,87 @@ def test_an_inconclusive_difference_says_how_many_rows_would_decide_it():
     needed = res.details["needed"]
     assert needed["rows_per_group"] == per_group and needed["rows"] == per_group - 200
     assert needed["group"] in ("g=a", "g=b")
+
+
+# ------------------------------------------------------ the group size that decides the threshold
+
+
+def _exact_groups(per_group: int, rates: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of `per_group` rows selected at exactly round(rate * per_group)."""
+    g = np.repeat(np.array([f"g{k}" for k in range(len(rates))], dtype=object), per_group)
+    p = np.concatenate([(np.arange(per_group) < round(r * per_group)).astype(int) for r in rates])
+    return g, p
+
+
+def _ratio_rows_needed(pa: float, pb: float, limit: float, confidence: float) -> int:
+    """Rows per group at which the Katz log interval of pb/pa (pb < pa) clears `limit`:
+    z^2 ((1 - pa)/pa + (1 - pb)/pb) / (log(pb/pa) - log(limit))^2, from scipy's quantile."""
+    from scipy.stats import norm
+
+    z = norm.ppf(0.5 + confidence / 2)
+    return int(np.ceil(z * z * ((1 - pa) / pa + (1 - pb) / pb) / (np.log(pb / pa) - np.log(limit)) ** 2))
+
+
+@pytest.mark.parametrize(
+    ("per_group", "rates", "status"),
+    [
+        (5000, [0.40, 0.36], "passed"),  # ratio 0.9 with plenty of rows
+        (100, [0.40, 0.36], "inconclusive"),  # ratio 0.9, too few rows
+        (5000, [0.40, 0.24], "failed"),  # ratio 0.6
+    ],
+)
+def test_every_outcome_states_the_group_size_its_threshold_needs(per_group, rates, status):
+    """Issue 12: the minimum group size the policy's threshold needs to be decidable at its
+    confidence is in every fairness outcome (details and explanation), not only when it is
+    inconclusive; at the observed rates it is the log method's sample size."""
+    g, p = _exact_groups(per_group, rates)
+    res = fairness_gate(np.zeros(g.size, dtype=int), None, {"g": g}, y_pred=p, metric="disparate_impact_ratio", min=0.8)
+    assert res.status == status
+    size = res.details["decidable_group_size"]
+    assert size["rows_per_group"] == _ratio_rows_needed(rates[0], rates[1], 0.8, 0.95)
+    assert size["smallest_group"] == per_group and size["confidence"] == 0.95
+    assert f"about {size['rows_per_group']:,} rows in each compared group of g" in res.explanation
+    if status != "inconclusive":
+        assert f"deciding at 95% needs about {size['rows_per_group']:,} rows" in res.explanation
+
+
+def test_the_stated_group_size_does_decide_the_threshold():
+    """With the stated rows per group (same rates) the interval clears the threshold; with
+    clearly fewer it does not."""
+    g, p = _exact_groups(400, [0.50, 0.45])
+    size = fairness_gate(
+        np.zeros(g.size, dtype=int), None, {"g": g}, y_pred=p, metric="disparate_impact_ratio", min=0.8
+    )
+    n_needed = size.details["decidable_group_size"]["rows_per_group"]
+    assert size.status == "inconclusive" and n_needed > 400
+    for per_group, status in (
+        (round(n_needed * 1.05 / 20) * 20, "passed"),
+        (round(n_needed * 0.8 / 20) * 20, "inconclusive"),
+    ):
+        g, p = _exact_groups(per_group, [0.50, 0.45])
+        res = fairness_gate(
+            np.zeros(g.size, dtype=int), None, {"g": g}, y_pred=p, metric="disparate_impact_ratio", min=0.8
+        )
+        assert res.status == status, per_group
+
+
+def test_the_group_size_is_stated_for_differences_and_when_small_groups_fail_the_gate():
+    g, p = _exact_groups(20, [0.40, 0.40, 0.40])
+    y = np.zeros(g.size, dtype=int)
+    res = fairness_gate(
+        y, None, {"g": g}, y_pred=p, metric="demographic_parity_difference", max=0.1, small_groups="fail"
+    )
+    size = res.details["decidable_group_size"]
+    assert res.status == "failed" and "small_groups is fail" in res.explanation
+    # all rates equal: every pair must clear 0.1; z over 3 Bonferroni pairs, 2 p q / 0.1^2
+    from scipy.stats import norm
+
+    z = norm.ppf(1 - 0.05 / 6)
+    assert size["rows_per_group"] == int(np.ceil(z * z * 2 * 0.4 * 0.6 / 0.1**2))
+    assert f"about {size['rows_per_group']:,} rows in each compared group of g" in res.explanation
+    g, p = _exact_groups(500, [0.5, 0.4])  # difference exactly on the maximum
+    on_it = fairness_gate(
+        np.zeros(g.size, dtype=int), None, {"g": g}, y_pred=p, metric="demographic_parity_difference", max=0.1
+    )
+    assert on_it.status == "inconclusive" and on_it.details["decidable_group_size"]["rows_per_group"] is None
+    assert "sits on the threshold" in on_it.explanation
