@@ -98,12 +98,29 @@ GATE_TYPES = (
     "reproducibility",
     "security",
     "documentation",
+    "declared_metrics",
 )
 
 PERFORMANCE_METRICS = ("auc", "ks", "accuracy", "precision", "recall", "f1", "ctr", "mae", "rmse")
 LOWER_IS_BETTER_METRICS = ("mae", "rmse")
 PERFORMANCE_MODES = ("non_inferiority", "superiority")
 THRESHOLD_METRICS = ("recall", "sensitivity", "specificity", "precision", "npv", "accuracy", "f1", "fpr", "fnr")
+# What the declared_metrics gate recomputes from a predictions table to check a metrics file.
+DECLARED_METRICS = (
+    "auc",
+    "ks",
+    "accuracy",
+    "precision",
+    "recall",
+    "sensitivity",
+    "specificity",
+    "npv",
+    "f1",
+    "fpr",
+    "fnr",
+    "mae",
+    "rmse",
+)
 FAIRNESS_RATIO_METRICS = ("disparate_impact_ratio", "demographic_parity_ratio")
 FAIRNESS_DIFFERENCE_METRICS = (
     "demographic_parity_difference",

@@ -19,6 +19,7 @@ from governance.evidence.selectors import artifacts_current, documents_completen
 from governance.evidence.services import columnar_local_path
 from governance.gates.stats import cost as cost_stats
 from governance.gates.stats import (
+    declared,
     documentation,
     drift,
     fairness,
@@ -245,6 +246,18 @@ def _run_reproducibility(spec: dict, inputs: Inputs):
     )
 
 
+def _run_declared_metrics(spec: dict, inputs: Inputs):
+    metrics_file = inputs.artifact(EvidenceKind.METRICS)
+    cols = _prediction_arrays(inputs, need_baseline=False)
+    return declared.declared_metrics_gate(
+        metrics_file.data if metrics_file.data is not None else {},
+        cols["y_true"],
+        cols["y_score"],
+        y_pred=cols.get("y_pred"),
+        **_params(spec, "metrics", "tolerance", "relative_tolerance", "threshold"),
+    )
+
+
 def _text_files(inputs: Inputs) -> dict[str, str]:
     files: dict[str, str] = {}
     version = inputs.version
@@ -329,6 +342,7 @@ RUNNERS: dict[str, Callable] = {
     "reproducibility": _run_reproducibility,
     "security": _run_security,
     "documentation": _run_documentation,
+    "declared_metrics": _run_declared_metrics,
 }
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from governance.core.vocabulary import (
     APPROVER_ROLES,
+    DECLARED_METRICS,
     DOCUMENT_KINDS,
     DRIFT_METHODS,
     FAIRNESS_DIFFERENCE_METRICS,
@@ -484,7 +485,37 @@ _GATE_DEFS: dict[str, dict[str, Any]] = {
     ),
     "reproducibility": _gate(
         "reproducibility",
-        {"require": _subset(REPRODUCIBILITY_FIELDS, "lineage field", "Lineage fields that must be recorded.")},
+        {
+            "require": _subset(REPRODUCIBILITY_FIELDS, "lineage field", "Lineage fields that must be recorded."),
+            "verify_artifact": _boolean(
+                False,
+                "Fail when the artifact cannot be fetched and hashed to verify artifact_sha256 "
+                "(default: unverified is a warning; a mismatch always fails).",
+            ),
+        },
+    ),
+    "declared_metrics": _gate(
+        "declared_metrics",
+        {
+            "metrics": _subset(
+                DECLARED_METRICS,
+                "declared metric",
+                "Metrics to compare (default: every declared metric the gate can recompute).",
+                default_all=False,
+            ),
+            "tolerance": _number(
+                minimum=0,
+                maximum=1000000,
+                default=0.02,
+                description="Largest tolerated |declared - recomputed| (metric units).",
+            ),
+            "relative_tolerance": _number(
+                exclusive_minimum=0,
+                maximum=1,
+                description="Or this fraction of the recomputed value, when larger (0.05 = 5%).",
+            ),
+            "threshold": _threshold(),
+        },
     ),
     "security": _gate(
         "security",

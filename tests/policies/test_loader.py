@@ -329,6 +329,7 @@ def test_defaults_filled():
               - {id: k, type: reproducibility}
               - {id: l, type: security}
               - {id: m, type: documentation}
+              - {id: n, type: declared_metrics}
             approvals: [{role: reviewer}]
         """
     )
@@ -366,9 +367,17 @@ def test_defaults_filled():
     }
     assert gates["j"]["max_drop"] == 0.05
     assert gates["k"]["require"] == list(S.REPRODUCIBILITY_FIELDS)
+    assert gates["k"]["verify_artifact"] is False
     assert gates["l"]["checks"] == list(S.SECURITY_CHECKS) and gates["l"]["license_deny"] == []
     assert "license_allow" not in gates["l"]
     assert gates["m"]["require"] == list(S.DOCUMENT_KINDS)
+    assert gates["n"] == {
+        "id": "n",
+        "type": "declared_metrics",
+        "tolerance": 0.02,
+        "threshold": 0.5,
+        "on_inconclusive": "block",
+    }
 
 
 # --------------------------------------------------------------------------- schema module
@@ -408,9 +417,10 @@ def test_schema_matches_gate_spec_parameters():
             "max_drifted_features",
         },
         "robustness": {"max_drop"},
-        "reproducibility": {"require"},
+        "reproducibility": {"require", "verify_artifact"},
         "security": {"checks", "license_deny", "license_allow"},
         "documentation": {"require"},
+        "declared_metrics": {"metrics", "tolerance", "relative_tolerance", "threshold"},
     }  # fmt: skip
     assert set(S.GATE_TYPES) == set(expected)
     for gate_type, params in expected.items():
