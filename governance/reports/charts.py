@@ -226,7 +226,7 @@ def threshold_figure(outcome: dict) -> go.Figure | None:
             mode="markers",
             marker=dict(size=12, color=colour),
             error_x=dict(type="data", symmetric=False, array=[hi - value], arrayminus=[value - lo]),
-            name="estimate with Wilson CI",
+            name="estimate with its confidence interval",
         )
     )
     if limit is not None:

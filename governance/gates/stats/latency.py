@@ -14,7 +14,8 @@ upper bound is `inconclusive`, never passed. (The bootstrap percentile interval 
 can never exceed the sample maximum, so at small n it passed 12% of the time at the margin
 instead of 2.5%.)
 
-Error rate: the share of rows with error == 1 and its Wilson score interval.
+Error rate: the share of rows with error == 1 and its exact (Clopper-Pearson) interval
+(threshold.py says why not Wilson: its one-sided errors are uneven away from p = 0.5).
 Pure: numpy and scipy only, no Django, no I/O.
 """
 
@@ -38,7 +39,7 @@ from governance.gates.stats.params import (
     confidence_level,
     fraction,
 )
-from governance.gates.stats.threshold import as_binary, as_numeric, wilson_interval
+from governance.gates.stats.threshold import as_binary, as_numeric, clopper_pearson_interval
 
 HISTOGRAM_BINS = 50
 
@@ -192,28 +193,29 @@ def error_rate_gate(error: Any, **spec: Any) -> GateResult:
 
     Parameters (`ErrorRateParams`): `max`, `use_upper_confidence_bound`, `confidence`.
     Passes when the rate (or, with `use_upper_confidence_bound`, the upper bound of its
-    Wilson interval) is <= `max`.
+    two-sided Clopper-Pearson interval at `confidence`) is <= `max`.
     """
     params = ErrorRateParams.from_spec(spec)
     e = as_binary("error", error)
     n = int(e.size)
     k = int(np.count_nonzero(e))
     rate = k / n
-    lo, hi = wilson_interval(k, n, params.confidence)
+    lo, hi = clopper_pearson_interval(k, n, params.confidence)
     measured = hi if params.use_upper_confidence_bound else rate
     passed = measured <= params.max
 
     text = (
-        f"Error rate {fmt(rate, 4)} ({k} of {n} requests), {pct_level(params.confidence)} Wilson "
+        f"Error rate {fmt(rate, 4)} ({k} of {n} requests), {pct_level(params.confidence)} Clopper-Pearson "
         f"interval [{fmt(lo, 4)}, {fmt(hi, 4)}]"
     )
     what = "upper bound" if params.use_upper_confidence_bound else "rate"
     text += _compared(what, measured, params.max, passed, digits=4, unit="", limit_word="maximum")
     details = {
         "errors": k,
-        "compared": "wilson_upper" if params.use_upper_confidence_bound else "point_estimate",
+        "compared": "upper_confidence_bound" if params.use_upper_confidence_bound else "point_estimate",
         "compared_value": measured,
         "confidence": params.confidence,
+        "ci_method": "clopper_pearson",
     }
     return judged(
         passed, text, metric="error_rate", value=rate, threshold=params.max, ci_low=lo, ci_high=hi, n=n, details=details

@@ -1,10 +1,22 @@
-"""Threshold metrics with a Wilson score interval, and the input checks shared by all gates.
+"""Threshold metrics with an exact (Clopper-Pearson) interval, and the input checks shared
+by all gates.
 
 `threshold_metric_gate` compares one confusion-matrix proportion (recall, specificity,
 precision, npv, accuracy, f1, fpr, fnr) with a fixed limit (`min` or `max`). With
-`use_lower_confidence_bound` the comparison uses the Wilson score interval instead of the
-point estimate: its lower bound for `min`, its upper bound for `max`, so a small sample
-has to clear the limit with room to spare.
+`use_lower_confidence_bound` the comparison uses the Clopper-Pearson interval instead of
+the point estimate: its lower bound for `min`, its upper bound for `max`, so a small
+sample has to clear the limit with room to spare.
+
+Why Clopper-Pearson, not Wilson (issue 12 calibration): the Wilson score interval's
+one-sided errors are uneven away from p = 0.5. With the truth exactly at the limit, a
+`min` gate on a proportion below 0.5 (precision 0.1 over ~100 predicted positives, 0.3
+over ~30) or a `max` gate on one above 0.5 passed about 4% of the time (exact binomial
+sums; nominal 2.5%, target <= 3.5%). The Clopper-Pearson bounds invert the binomial test
+itself, so each one-sided error is <= (1 - confidence)/2 for every n and p (conservative
+where the binomial is discrete): C. J. Clopper & E. S. Pearson, "The use of confidence or
+fiducial limits illustrated in the case of the binomial", Biometrika 26 (1934) 404-413;
+A. Agresti & B. A. Coull, "Approximate is better than 'exact' for interval estimation of
+binomial proportions", The American Statistician 52 (1998) 119-126 (the price: wider).
 
 This module is the leaf of the package: the other gate modules import its array checks
 (`as_numeric`, `as_binary`, `check_same_length`, ...) and intervals; parameter checks
@@ -20,6 +32,7 @@ from typing import Any
 
 import numpy as np
 from scipy.special import ndtri
+from scipy.stats import beta
 
 from governance.core.vocabulary import THRESHOLD_METRICS
 from governance.gates.stats.explain import fmt, fmt_vs, pct_level
@@ -94,7 +107,7 @@ def predictions_from(y_score: Any, y_pred: Any, threshold: float, *, score_name:
 
 
 # --------------------------------------------------------------------------------------
-# Intervals: bootstrap percentile, Wilson
+# Intervals: bootstrap percentile, Wilson, Clopper-Pearson
 # --------------------------------------------------------------------------------------
 
 
@@ -130,6 +143,26 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     return lo, hi
 
 
+def clopper_pearson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Two-sided exact (Clopper-Pearson) interval for a binomial proportion.
+
+    Equals `scipy.stats.binomtest(k, n).proportion_ci(method='exact')`: lower bound the
+    (1 - c)/2 quantile of Beta(k, n - k + 1) (0 when k == 0), upper bound the (1 + c)/2
+    quantile of Beta(k + 1, n - k) (1 when k == n). Each bound errs with probability at
+    most (1 - c)/2 for every n and p.
+    """
+    k = int(successes)
+    n = int(n)
+    if n <= 0:
+        raise GateInputError("Clopper-Pearson interval needs at least one trial")
+    if not (0 <= k <= n):
+        raise GateInputError(f"Clopper-Pearson interval: successes {k} not in 0..{n}")
+    tail = (1.0 - confidence) / 2.0
+    lo = 0.0 if k == 0 else float(beta.ppf(tail, k, n - k + 1))
+    hi = 1.0 if k == n else float(beta.ppf(1.0 - tail, k + 1, n - k))
+    return lo, hi
+
+
 # --------------------------------------------------------------------------------------
 # Threshold metrics
 # --------------------------------------------------------------------------------------
@@ -159,7 +192,7 @@ def proportion_for(metric: str, tn: int, fp: int, fn: int, tp: int) -> tuple[int
     """(successes, trials) of the proportion behind `metric`.
 
     For f1 this is the Jaccard index J = tp / (tp + fp + fn); F1 = 2J / (1 + J) is a
-    monotone function of it, so a Wilson interval for J maps to an interval for F1.
+    monotone function of it, so an interval for J maps to an interval for F1.
     """
     if metric in ("recall", "sensitivity"):
         return tp, tp + fn
@@ -216,13 +249,14 @@ def threshold_metric_gate(y_true: Any, y_score: Any = None, *, y_pred: Any = Non
 
     Parameters (`ThresholdMetricParams`): `metric`, exactly one of `min` / `max` (0..1),
     `use_lower_confidence_bound`, `confidence`, `threshold`. The point estimate is
-    compared unless `use_lower_confidence_bound` is true: then the two-sided Wilson interval at
-    `confidence` is used, its lower bound against `min` and its upper bound against
-    `max`. `value` is the point estimate, `ci_low`/`ci_high` the Wilson interval and `n`
-    the number of cases the proportion is taken over (e.g. the positives for recall).
-    f1 is not a binomial proportion: its interval is the Wilson interval of the Jaccard
-    index tp / (tp + fp + fn) mapped through F1 = 2J / (1 + J) (monotone, so the coverage
-    carries over). No test is run, so `p_value` is None.
+    compared unless `use_lower_confidence_bound` is true: then the two-sided Clopper-Pearson
+    interval at `confidence` is used, its lower bound against `min` and its upper bound
+    against `max`. `value` is the point estimate, `ci_low`/`ci_high` the Clopper-Pearson
+    interval (conditional on its denominator, e.g. the positives for recall: given it the
+    count is binomial) and `n` that denominator. f1 is not a binomial proportion: its
+    interval is the Clopper-Pearson interval of the Jaccard index tp / (tp + fp + fn)
+    mapped through F1 = 2J / (1 + J) (monotone, so the coverage carries over). No test is
+    run, so `p_value` is None.
     """
     params = ThresholdMetricParams.from_spec(spec)
     metric, is_min, limit = params.metric, params.is_min, params.limit
@@ -237,7 +271,7 @@ def threshold_metric_gate(y_true: Any, y_score: Any = None, *, y_pred: Any = Non
         if metric == "f1":
             raise GateInputError("F1 is undefined: there are no positives and no predicted positives")
         raise GateInputError(f"{label} is undefined: there are no {over} (n = 0)")
-    lo, hi = wilson_interval(k, n, params.confidence)
+    lo, hi = clopper_pearson_interval(k, n, params.confidence)
     value = k / n
     if metric == "f1":
         value, lo, hi = _jaccard_to_f1(value), _jaccard_to_f1(lo), _jaccard_to_f1(hi)
@@ -254,7 +288,7 @@ def threshold_metric_gate(y_true: Any, y_score: Any = None, *, y_pred: Any = Non
     verb_bad = "is below the minimum" if is_min else "exceeds the maximum"
     text = (
         f"{label[0].upper()}{label[1:]} {fmt(value)} ({counted} {where}), "
-        f"{pct_level(params.confidence)} Wilson interval [{fmt(lo)}, {fmt(hi)}]"
+        f"{pct_level(params.confidence)} Clopper-Pearson interval [{fmt(lo)}, {fmt(hi)}]"
     )
     if params.use_lower_confidence_bound:
         text += f"; {'lower bound' if is_min else 'upper bound'} {m} {verb_ok if passed else verb_bad} {lim}"
@@ -262,7 +296,7 @@ def threshold_metric_gate(y_true: Any, y_score: Any = None, *, y_pred: Any = Non
         text += f": {m} {verb_ok if passed else verb_bad} {lim}"
     compared = "point_estimate"
     if params.use_lower_confidence_bound:
-        compared = "wilson_lower" if is_min else "wilson_upper"
+        compared = "lower_confidence_bound" if is_min else "upper_confidence_bound"
     details = {
         "confusion": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
         "successes": k,
@@ -272,6 +306,7 @@ def threshold_metric_gate(y_true: Any, y_score: Any = None, *, y_pred: Any = Non
         "compared_value": measured,
         "compared": compared,
         "confidence": params.confidence,
+        "ci_method": "clopper_pearson",
         "threshold": params.threshold if y_pred is None else None,
     }
     return judged(

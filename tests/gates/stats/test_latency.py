@@ -151,11 +151,12 @@ def test_latency_bad_inputs(x, kwargs, message):
 
 @settings(max_examples=30, deadline=None, database=None)
 @given(n=st.integers(1, 3000), frac=st.floats(0, 1), conf=st.sampled_from([0.9, 0.95, 0.99]))
-def test_error_rate_wilson_matches_scipy(n, frac, conf):
+def test_error_rate_interval_is_clopper_pearson_as_scipy(n, frac, conf):
     k = int(round(frac * n))
     e = np.r_[np.ones(k), np.zeros(n - k)]
     res = error_rate_gate(e, max=1.0, confidence=conf)
-    ref = binomtest(k, n).proportion_ci(confidence_level=conf, method="wilson")
+    ref = binomtest(k, n).proportion_ci(confidence_level=conf, method="exact")
+    assert res.details["ci_method"] == "clopper_pearson"
     assert res.value == pytest.approx(k / n, abs=TOL)
     assert (res.ci_low, res.ci_high) == pytest.approx((ref.low, ref.high), abs=TOL)
 
@@ -168,6 +169,22 @@ def test_error_rate_decisions():
     ucb = error_rate_gate(e, max=0.005, use_upper_confidence_bound=True)
     assert not ucb.passed and "upper bound" in ucb.explanation
     assert error_rate_gate(e, max=ucb.ci_high, use_upper_confidence_bound=True).passed
+
+
+@pytest.mark.parametrize(("rate", "n"), [(0.3, 100), (0.01, 100), (0.01, 2000)])
+def test_error_rate_upper_bound_at_the_limit_passes_at_most_nominal(rate, n):
+    """Issue 12 calibration: the true error rate equals `max`, so a pass is wrong. Exact
+    over every error count (the gate run on each, weighted by Bin(n, rate)): <= 2.5%.
+    With Wilson it was 4.7% (0.3, n = 100, 300 simulated runs), and at 0.01 with 100 rows
+    its interval covered the truth only 91% of the time (its lower bound is too high)."""
+    from scipy.stats import binom
+
+    wrong, covered = 0.0, 0.0
+    for k in range(n + 1):
+        res = error_rate_gate(np.r_[np.ones(k), np.zeros(n - k)], max=rate, use_upper_confidence_bound=True)
+        wrong += res.passed * binom.pmf(k, n, rate)
+        covered += (res.ci_low <= rate <= res.ci_high) * binom.pmf(k, n, rate)
+    assert wrong <= 0.025 and covered >= 0.95
 
 
 def test_error_rate_bad_inputs():

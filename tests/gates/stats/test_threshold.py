@@ -1,4 +1,4 @@
-"""Wilson interval and the threshold_metric gate (no Django)."""
+"""Wilson and Clopper-Pearson intervals and the threshold_metric gate (no Django)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import binomtest
+from scipy.stats import binom, binomtest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from governance.gates.stats.outcome import GateInputError
 from governance.gates.stats.threshold import (
+    clopper_pearson_interval,
     confusion_counts,
     fmt,
     fmt_vs,
@@ -88,24 +89,25 @@ def test_point_estimates_match_sklearn(seed, threshold):
         assert res.ci_low <= res.value + TOL and res.value <= res.ci_high + TOL
 
 
-def test_interval_is_wilson_of_the_right_denominator():
+def test_interval_is_clopper_pearson_of_the_right_denominator():
     y, s = _data(1)
     pred = (s >= 0.5).astype(int)
     tp = int(((y == 1) & (pred == 1)).sum())
     pos = int((y == 1).sum())
     res = threshold_metric_gate(y, s, metric="recall", min=0.5)
-    ref = binomtest(tp, pos).proportion_ci(confidence_level=0.95, method="wilson")
+    ref = binomtest(tp, pos).proportion_ci(confidence_level=0.95, method="exact")
     assert (res.ci_low, res.ci_high) == pytest.approx((ref.low, ref.high), abs=TOL)
+    assert res.details["ci_method"] == "clopper_pearson" and "95% Clopper-Pearson interval" in res.explanation
     assert res.n == pos
     assert res.details["confusion"]["tp"] == tp
 
 
-def test_f1_interval_is_monotone_map_of_jaccard_wilson():
+def test_f1_interval_is_monotone_map_of_jaccard_clopper_pearson():
     y, s = _data(2)
     pred = (s >= 0.5).astype(int)
     tp = int(((y == 1) & (pred == 1)).sum())
     err = int((y != pred).sum())
-    ref = binomtest(tp, tp + err).proportion_ci(confidence_level=0.9, method="wilson")
+    ref = binomtest(tp, tp + err).proportion_ci(confidence_level=0.9, method="exact")
     res = threshold_metric_gate(y, s, metric="f1", min=0.1, confidence=0.9)
     assert res.ci_low == pytest.approx(2 * ref.low / (1 + ref.low), abs=TOL)
     assert res.ci_high == pytest.approx(2 * ref.high / (1 + ref.high), abs=TOL)
@@ -131,31 +133,31 @@ def test_min_point_estimate_at_the_limit():
     assert "below the minimum" in res.explanation
 
 
-def test_min_uses_wilson_lower_bound():
+def test_min_uses_the_lower_bound():
     y, s = _recall_data(95, 5)
-    lo, _ = wilson_interval(95, 100, 0.95)
+    lo, _ = clopper_pearson_interval(95, 100, 0.95)
     at = threshold_metric_gate(y, s, metric="recall", min=lo, use_lower_confidence_bound=True)
     assert at.passed
     above = threshold_metric_gate(y, s, metric="recall", min=lo + 1e-9, use_lower_confidence_bound=True)
     assert not above.passed
-    # the point estimate 0.95 would pass a 0.9 minimum, the lower bound (0.888) does not
+    # the point estimate 0.95 would pass a 0.9 minimum, the lower bound (0.887) does not
     res = threshold_metric_gate(y, s, metric="recall", min=0.9, use_lower_confidence_bound=True)
     assert not res.passed
     assert fmt(lo) in res.explanation and "lower bound" in res.explanation
-    assert res.details["compared"] == "wilson_lower"
+    assert res.details["compared"] == "lower_confidence_bound"
 
 
-def test_max_uses_wilson_upper_bound():
+def test_max_uses_the_upper_bound():
     # fpr: 2 false positives among 100 negatives
     y = np.array([0] * 100 + [1] * 10)
     s = np.array([0.9] * 2 + [0.1] * 98 + [0.9] * 10)
-    _, hi = wilson_interval(2, 100, 0.95)
+    _, hi = clopper_pearson_interval(2, 100, 0.95)
     assert threshold_metric_gate(y, s, metric="fpr", max=0.05).passed  # 0.02 <= 0.05
     res = threshold_metric_gate(y, s, metric="fpr", max=0.05, use_lower_confidence_bound=True)
     assert not res.passed  # upper bound 0.070 > 0.05
     assert fmt(hi) in res.explanation and "exceeds the maximum" in res.explanation
     ok = threshold_metric_gate(y, s, metric="fpr", max=hi, use_lower_confidence_bound=True)
-    assert ok.passed and ok.details["compared"] == "wilson_upper"
+    assert ok.passed and ok.details["compared"] == "upper_confidence_bound"
 
 
 def test_y_pred_overrides_scores_and_threshold_moves_decisions():
@@ -211,3 +213,79 @@ def test_result_is_json_safe():
     y, s = _recall_data(19, 1)
     d = threshold_metric_gate(y, s, metric="recall", min=0.9).to_dict()
     assert d["status"] == "passed" and isinstance(d["value"], float)
+
+
+# ------------------------------------------------------------------ Clopper-Pearson
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    n=st.integers(min_value=1, max_value=5000),
+    frac=st.floats(min_value=0, max_value=1),
+    confidence=st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99, 0.999]),
+)
+def test_clopper_pearson_matches_scipy(n, frac, confidence):
+    k = int(round(frac * n))
+    ref = binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
+    assert clopper_pearson_interval(k, n, confidence) == pytest.approx((ref.low, ref.high), abs=TOL)
+
+
+def test_clopper_pearson_edges_and_bad_counts():
+    assert clopper_pearson_interval(0, 10)[0] == 0.0 and clopper_pearson_interval(10, 10)[1] == 1.0
+    with pytest.raises(GateInputError, match="at least one trial"):
+        clopper_pearson_interval(0, 0)
+    with pytest.raises(GateInputError, match="not in 0..4"):
+        clopper_pearson_interval(5, 4)
+
+
+def _wrong_pass_probability(metric: str, kind: str, p: float, n: int) -> float:
+    """Exact probability that the gate passes when the true proportion equals the limit:
+    the gate itself run on every possible count k of n trials, weighted by Bin(n, p)."""
+    total = 0.0
+    for k in range(n + 1):
+        if metric in ("recall", "fnr"):  # trials: the positives; successes: found (recall) / missed (fnr)
+            y = np.ones(n, dtype=int)
+            pred = (np.arange(n) < (k if metric == "recall" else n - k)).astype(int)
+        else:  # precision: every row predicted positive; successes: the true positives
+            y = (np.arange(n) < k).astype(int)
+            pred = np.ones(n, dtype=int)
+        res = threshold_metric_gate(y, y_pred=pred, metric=metric, use_lower_confidence_bound=True, **{kind: p})
+        total += res.passed * binom.pmf(k, n, p)
+    return total
+
+
+@pytest.mark.parametrize(
+    ("metric", "kind", "p", "n", "wilson"),
+    [
+        ("precision", "min", 0.1, 100, 0.040),  # Wilson passed 4.0% of the time here
+        ("precision", "min", 0.3, 30, 0.040),
+        ("recall", "min", 0.2, 100, 0.034),
+        ("fnr", "max", 0.9, 100, 0.040),
+        ("recall", "min", 0.8, 50, 0.018),
+    ],
+)
+def test_the_bound_at_the_limit_passes_at_most_nominal(metric, kind, p, n, wilson):
+    """Issue 12 calibration: with the truth exactly at the limit a pass is wrong; Wilson's
+    one-sided error is uneven away from p = 0.5 (about 4% where 2.5% is nominal, computed
+    exactly). Clopper-Pearson's is <= 2.5% for every n and p (exact, not simulated)."""
+    assert _wrong_pass_probability(metric, kind, p, n) <= 0.025
+    lo_or_hi = 0 if kind == "min" else 1
+    wilson_rate = sum(
+        binom.pmf(k, n, p) * ((wilson_interval(k, n)[0] >= p) if lo_or_hi == 0 else (wilson_interval(k, n)[1] <= p))
+        for k in range(n + 1)
+    )
+    assert wilson_rate == pytest.approx(wilson, abs=0.0015)  # the defect the change removes
+
+
+def test_precision_at_the_limit_with_a_random_denominator_passes_at_most_nominal():
+    """400 seeded runs of rows drawn from 4 cells (precision exactly 0.1 over ~100
+    predicted positives): Wilson passed 4.3% of 300 in bench/calibration.py."""
+    rng = np.random.default_rng(12)
+    passed = 0
+    for _ in range(400):
+        code = rng.choice(4, size=1000, p=[0.89, 0.09, 0.01, 0.01])  # tn, fp, fn, tp
+        res = threshold_metric_gate(
+            code // 2, y_pred=code % 2, metric="precision", min=0.1, use_lower_confidence_bound=True
+        )
+        passed += res.passed
+    assert passed / 400 <= 0.035
