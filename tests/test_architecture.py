@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"accounts"},
     {"registry"},
     {"policies", "evidence"},
-    {"gates", "notifications"},
+    {"gates", "notifications", "imports"},  # imports: versions from MLflow runs (registry + evidence)
     {"approvals"},
     {"reports"},  # PDFs read requests and decisions; pages and the API serve them
     {"webhooks"},  # tells teams' URLs of request, gate, decision and report events

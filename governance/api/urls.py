@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance.api import reports, views
+from governance.api import mlflow, reports, views
 
 app_name = "api"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("models/<str:name>/rollback/", views.RollbackView.as_view(), name="rollback"),
     path("models/<str:name>/history/", views.ModelHistoryView.as_view(), name="model_history"),
     path("models/<str:name>/versions/", views.VersionListView.as_view(), name="versions"),
+    path("models/<str:name>/versions/import-mlflow/", mlflow.MlflowImportView.as_view(), name="import_mlflow"),
     path("models/<str:name>/versions/<int:number>/", views.VersionDetailView.as_view(), name="version"),
     path("models/<str:name>/versions/<int:number>/evidence/", views.EvidenceView.as_view(), name="evidence"),
     path("models/<str:name>/versions/<int:number>/documents/", views.DocumentView.as_view(), name="documents"),

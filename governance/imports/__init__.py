@@ -1,0 +1,1 @@
+"""Versions registered from records other systems keep (an MLflow run: `mlflow.py`)."""
