@@ -13,10 +13,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from governance.core.vocabulary import LINEAGE_FIELDS
 from governance.evidence.models import Artifact, EvidenceKind
 from governance.evidence.parsers import load_columns
 from governance.evidence.selectors import artifacts_current, documents_completeness, documents_current
 from governance.evidence.services import columnar_local_path
+from governance.gates.artifacts import artifact_check
 from governance.gates.stats import cost as cost_stats
 from governance.gates.stats import (
     declared,
@@ -69,9 +71,12 @@ class MissingEvidence(Exception):
 class Inputs:
     """The artifacts a gate may read, current ones or those pinned by a replay."""
 
-    def __init__(self, version: ModelVersion, pinned: dict[str, str] | None = None):
+    def __init__(self, version: ModelVersion, pinned: dict[str, str] | None = None, *, fetch_artifacts: bool = False):
         self.version = version
         self.pinned = pinned
+        # Whether the version's artifact may be fetched through its URI (gates/artifacts.py):
+        # on the worker's gate runs only, never in the web process or a dry run.
+        self.fetch_artifacts = fetch_artifacts
         self.used: dict[str, str] = {}
         self._current: dict[str, Artifact] | None = None
 
@@ -221,16 +226,6 @@ def _run_robustness(spec: dict, inputs: Inputs):
     return robustness.robustness_gate(report=artifact.data or {}, **_params(spec, "max_drop"))
 
 
-def _artifact_sha_matches(inputs: Inputs) -> bool | None:
-    """True when an uploaded file carries the registered artifact sha256 (verifiable)."""
-    version = inputs.version
-    match = Artifact.objects.filter(version=version, blob_id=version.artifact_sha256).first()
-    if match is not None:
-        inputs.used[f"artifact:{match.kind}"] = match.blob_id
-        return True
-    return None
-
-
 def _run_reproducibility(spec: dict, inputs: Inputs):
     version = inputs.version
     lineage = {
@@ -241,8 +236,14 @@ def _run_reproducibility(spec: dict, inputs: Inputs):
         "seed": version.seed,
         "artifact_sha256": version.artifact_sha256,
     }
+    params = _params(spec, "require", "verify_artifact")
+    matches, note = None, None
+    if "artifact_sha256" in (spec.get("require") or LINEAGE_FIELDS):
+        check = artifact_check(version, fetch=inputs.fetch_artifacts)
+        matches, note = check.matches, check.note
+        inputs.used.update(check.used or {})
     return reproducibility.reproducibility_gate(
-        lineage=lineage, require=spec.get("require"), artifact_sha256_matches=_artifact_sha_matches(inputs)
+        lineage=lineage, artifact_sha256_matches=matches, artifact_note=note, **params
     )
 
 
@@ -347,13 +348,19 @@ RUNNERS: dict[str, Callable] = {
 
 
 def evaluate_gate(
-    *, version: ModelVersion, spec: dict, pinned_inputs: dict[str, str] | None = None
+    *,
+    version: ModelVersion,
+    spec: dict,
+    pinned_inputs: dict[str, str] | None = None,
+    fetch_artifacts: bool = False,
 ) -> tuple[dict, dict]:
-    """(result dict with status/metric/value/... , inputs). Raises GateInputError on bad data."""
+    """(result dict with status/metric/value/... , inputs). Raises GateInputError on bad data.
+    `fetch_artifacts`: the reproducibility gate may download the version's artifact through
+    its URI (gate runs on the worker); otherwise it reads only a digest a worker verified."""
     runner = RUNNERS.get(spec["type"])
     if runner is None:
         raise GateUnavailable(f"Unknown gate type {spec['type']!r}.")
-    inputs = Inputs(version, pinned=pinned_inputs)
+    inputs = Inputs(version, pinned=pinned_inputs, fetch_artifacts=fetch_artifacts)
     try:
         result = runner(spec, inputs).to_dict()
     except MissingEvidence as exc:
@@ -367,10 +374,11 @@ def evaluate_gate(
 
 
 def run_gate(run) -> tuple[dict, dict]:
-    """Evaluate a GateRun; GateInputError becomes an `error` result with its message."""
+    """Evaluate a GateRun (on the worker: it may fetch the version's artifact); GateInputError
+    becomes an `error` result with its message."""
     spec = {"id": run.gate_id, "type": run.gate_type, **run.params}
     try:
-        return evaluate_gate(version=run.request.version, spec=spec)
+        return evaluate_gate(version=run.request.version, spec=spec, fetch_artifacts=True)
     except GateInputError as exc:
         return {
             "status": "error",

@@ -68,12 +68,22 @@ def undecided(explanation: str, needed: dict[str, Any], **result: Any) -> GateRe
 
 
 def checklist(
-    metric: str, items: list[str], problems: list[str], groups: dict[str, Any], *, all_clear: str, details: dict
+    metric: str,
+    items: list[str],
+    problems: list[str],
+    groups: dict[str, Any],
+    *,
+    all_clear: str,
+    details: dict,
+    warnings: list[str] | None = None,
 ) -> GateResult:
     """The result of a checklist gate (documents, lineage fields): failed when any of the
     required `items` has a problem; value = the number of problems, threshold 0, n = the
-    number of items; the explanation lists the problems, or says `all_clear`."""
+    number of items; the explanation lists the problems, or says `all_clear`, then any
+    `warnings` (named, but not problems)."""
     explanation = "; ".join(problems) or all_clear
+    if warnings:
+        explanation += "; warning: " + "; ".join(warnings)
     n_problems = float(len(problems))
     return judged(
         not problems,

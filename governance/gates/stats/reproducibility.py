@@ -1,7 +1,11 @@
 """Reproducibility gate: is the version's lineage complete and well formed?
 
-Pure: no Django, no I/O. The caller hashes the artifact file (it has the bytes) and passes
-`artifact_sha256_matches`; this module only judges.
+Pure: no Django, no I/O. The caller hashes the artifact (an uploaded evidence file, or the
+artifact fetched through its URI on the worker: gates/artifacts.py) and passes
+`artifact_sha256_matches` with a sentence saying how (or why it could not); this module
+only judges. A mismatch always fails; an artifact that could not be fetched is
+`unverified`: a warning that does not fail the gate, unless the policy asks
+`verify_artifact: true`.
 """
 
 from __future__ import annotations
@@ -120,7 +124,10 @@ def _check_seed(value: Any) -> tuple[str, str]:
     return "ok", ""
 
 
-def _check_artifact(value: Any, matches: bool | None) -> tuple[str, str]:
+UNVERIFIED_DEFAULT = "artifact file not available to verify artifact_sha256"
+
+
+def _check_artifact(value: Any, matches: bool | None, note: str | None) -> tuple[str, str]:
     if value is None or (isinstance(value, str) and not value.strip()):
         return "missing", "artifact_sha256 missing"
     if not isinstance(value, str) or not _SHA256_HEX.fullmatch(value.strip()):
@@ -131,9 +138,9 @@ def _check_artifact(value: Any, matches: bool | None) -> tuple[str, str]:
             "artifact_sha256 malformed (a placeholder: all one repeated digit)",
         )
     if matches is None:
-        return "unverified", "artifact file not available to verify artifact_sha256"
+        return "unverified", f"artifact_sha256 unverified: {note or UNVERIFIED_DEFAULT}"
     if not matches:
-        return "mismatch", "artifact file's sha256 does not match artifact_sha256"
+        return "mismatch", f"artifact's sha256 does not match artifact_sha256 ({note or 'the artifact file'})"
     return "ok", ""
 
 
@@ -143,10 +150,15 @@ class ReproducibilityParams(GateParams):
     require: list[str] = checked(
         names_from(LINEAGE_FIELDS, what="reproducibility fields", in_allowed_order=True), default=None
     )
+    verify_artifact: bool = False
 
 
 def reproducibility_gate(
-    *, lineage: Mapping[str, Any], artifact_sha256_matches: bool | None = None, **spec: Any
+    *,
+    lineage: Mapping[str, Any],
+    artifact_sha256_matches: bool | None = None,
+    artifact_note: str | None = None,
+    **spec: Any,
 ) -> GateResult:
     """Failed unless every required lineage field is present and well formed.
 
@@ -157,20 +169,27 @@ def reproducibility_gate(
     0..2**32-1, not bool), artifact_sha256 (64 hex). All-one-digit hashes (000…0) are
     placeholders and rejected.
     require: subset of LINEAGE_FIELDS (default all). Fields not required are not judged.
-    artifact_sha256_matches: computed by the caller by hashing the artifact file; False
-    fails, None (file not available) fails as "unverified" when artifact_sha256 is
-    required.
+    artifact_sha256_matches: computed by the caller by hashing the artifact; False fails
+    (a mismatch, always); None (the artifact could not be fetched) is "unverified": a
+    warning named in the explanation, or a failure when `verify_artifact` is true.
+    artifact_note: how the artifact was hashed ("fetched from s3://..."), or why it could
+    not be (shown in the explanation).
     Value = number of required fields with a problem, threshold 0; groups per field
-    {"status": ok|missing|malformed|mismatch|unverified, "reason"}.
+    {"status": ok|missing|malformed|mismatch|unverified, "reason"}; an unverified artifact
+    that is only a warning is listed in details["warnings"].
     """
     if not isinstance(lineage, Mapping):
         raise GateInputError("lineage must be an object")
     if artifact_sha256_matches is not None and not isinstance(artifact_sha256_matches, bool):
         raise GateInputError("artifact_sha256_matches must be true, false or null")
-    wanted = ReproducibilityParams.from_spec(spec).require
+    params = ReproducibilityParams.from_spec(spec)
+    wanted = params.require
+    if not isinstance(params.verify_artifact, bool):
+        raise GateInputError("verify_artifact must be true or false")
 
     groups: dict[str, dict[str, Any]] = {}
     computed_config_sha: str | None = None
+    warnings: list[str] = []
     for name in wanted:
         if name == "code_hash":
             status, reason = _check_code_hash(lineage.get("code_hash"))
@@ -183,12 +202,23 @@ def reproducibility_gate(
         elif name == "seed":
             status, reason = _check_seed(lineage.get("seed"))
         else:
-            status, reason = _check_artifact(lineage.get("artifact_sha256"), artifact_sha256_matches)
+            status, reason = _check_artifact(lineage.get("artifact_sha256"), artifact_sha256_matches, artifact_note)
+            if status == "unverified":
+                if params.verify_artifact:
+                    reason += " (the policy asks verify_artifact: true)"
+                else:
+                    warnings.append(f"{reason} (a warning: the policy does not ask verify_artifact: true)")
         groups[name] = {"status": status, "reason": reason or None}
 
-    problems = [g["reason"] for g in groups.values() if g["status"] != "ok"]
+    problems = [
+        g["reason"]
+        for name, g in groups.items()
+        if g["status"] != "ok" and not (g["status"] == "unverified" and not params.verify_artifact)
+    ]
     if wanted:
-        verified = "; artifact sha256 verified against the file" if "artifact_sha256" in wanted else ""
+        verified = ""
+        if "artifact_sha256" in wanted and groups["artifact_sha256"]["status"] == "ok":
+            verified = f"; artifact sha256 verified ({artifact_note or 'against the file'})"
         all_clear = f"all {len(wanted)} required lineage fields present and well formed ({', '.join(wanted)}){verified}"
     else:
         all_clear = "no lineage fields required"
@@ -197,5 +227,10 @@ def reproducibility_gate(
         "not_required": [f for f in LINEAGE_FIELDS if f not in wanted],
         "training_config_sha256_computed": computed_config_sha,
         "artifact_sha256_matches": artifact_sha256_matches,
+        "artifact_check": artifact_note,
+        "verify_artifact": params.verify_artifact,
+        "warnings": warnings,
     }
-    return checklist("lineage_problems", wanted, problems, groups, all_clear=all_clear, details=details)
+    return checklist(
+        "lineage_problems", wanted, problems, groups, all_clear=all_clear, details=details, warnings=warnings
+    )

@@ -206,16 +206,53 @@ def test_changed_config_is_a_mismatch():
     assert result.groups["training_config"]["status"] == "mismatch"
 
 
-def test_artifact_hash_mismatch_and_unverifiable():
-    mismatch = reproducibility_gate(lineage=lineage(), require=None, artifact_sha256_matches=False)
-    assert mismatch.status == FAILED
-    assert mismatch.groups["artifact_sha256"]["status"] == "mismatch"
-    assert "artifact file's sha256 does not match artifact_sha256" in mismatch.explanation
+def test_artifact_hash_mismatch_always_fails():
+    for verify in (False, True):
+        mismatch = reproducibility_gate(
+            lineage=lineage(),
+            require=None,
+            verify_artifact=verify,
+            artifact_sha256_matches=False,
+            artifact_note="fetched from s3://models/m.bin (10 bytes)",
+        )
+        assert mismatch.status == FAILED
+        assert mismatch.groups["artifact_sha256"]["status"] == "mismatch"
+        assert (
+            "artifact's sha256 does not match artifact_sha256 (fetched from s3://models/m.bin (10 bytes))"
+            in mismatch.explanation
+        )
 
-    unknown = reproducibility_gate(lineage=lineage(), require=None, artifact_sha256_matches=None)
-    assert unknown.status == FAILED
+
+def test_an_unverified_artifact_is_a_warning_by_default():
+    unknown = reproducibility_gate(
+        lineage=lineage(),
+        require=None,
+        artifact_sha256_matches=None,
+        artifact_note="s3://models/m.bin: access denied",
+    )
+    assert unknown.status == PASSED and unknown.value == 0
     assert unknown.groups["artifact_sha256"]["status"] == "unverified"
-    assert "artifact file not available to verify" in unknown.explanation
+    assert unknown.explanation.endswith(
+        "; warning: artifact_sha256 unverified: s3://models/m.bin: access denied "
+        "(a warning: the policy does not ask verify_artifact: true) → passed"
+    )
+    assert unknown.details["warnings"] and unknown.details["verify_artifact"] is False
+
+
+def test_an_unverified_artifact_fails_when_the_policy_asks_verification():
+    unknown = reproducibility_gate(lineage=lineage(), require=None, verify_artifact=True, artifact_sha256_matches=None)
+    assert unknown.status == FAILED and unknown.value == 1
+    assert unknown.groups["artifact_sha256"]["status"] == "unverified"
+    assert "artifact file not available to verify artifact_sha256 (the policy asks verify_artifact: true)" in (
+        unknown.explanation
+    )
+
+
+def test_a_verified_artifact_says_how():
+    result = reproducibility_gate(
+        lineage=lineage(), require=None, artifact_sha256_matches=True, artifact_note="fetched from file:///m.bin"
+    )
+    assert result.passed and "artifact sha256 verified (fetched from file:///m.bin)" in result.explanation
 
 
 def test_artifact_not_required_means_not_checked():
