@@ -1,6 +1,7 @@
 from django.urls import path
 
 from governance.api import mlflow, reports, views
+from governance.api import webhooks as webhook_api
 
 app_name = "api"
 
@@ -32,4 +33,27 @@ urlpatterns = [
     path("reports/verify/", reports.ReportVerifyView.as_view(), name="report_verify"),
     path("reports/<int:pk>/", reports.ReportDetailView.as_view(), name="report"),
     path("reports/<int:pk>/file.pdf", reports.ReportFileView.as_view(), name="report_file"),
+    path("teams/<str:team>/webhooks/", webhook_api.WebhookListView.as_view(), name="webhooks"),
+    path("teams/<str:team>/webhooks/<int:pk>/", webhook_api.WebhookDetailView.as_view(), name="webhook"),
+    path(
+        "teams/<str:team>/webhooks/<int:pk>/rotate-secret/",
+        webhook_api.WebhookRotateView.as_view(),
+        name="webhook_rotate",
+    ),
+    path("teams/<str:team>/webhooks/<int:pk>/test/", webhook_api.WebhookTestView.as_view(), name="webhook_test"),
+    path(
+        "teams/<str:team>/webhooks/<int:pk>/deliveries/",
+        webhook_api.DeliveryListView.as_view(),
+        name="webhook_deliveries",
+    ),
+    path(
+        "teams/<str:team>/webhooks/<int:pk>/deliveries/<int:delivery>/",
+        webhook_api.DeliveryDetailView.as_view(),
+        name="webhook_delivery",
+    ),
+    path(
+        "teams/<str:team>/webhooks/<int:pk>/deliveries/<int:delivery>/redeliver/",
+        webhook_api.DeliveryRedeliverView.as_view(),
+        name="webhook_redeliver",
+    ),
 ]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from governance.web import audit_check, audit_views, downloads, history_views, reports, views
+from governance.web import webhooks as webhook_views
 
 app_name = "web"
 
@@ -47,4 +48,21 @@ urlpatterns = [
     path("policies/<str:name>/", views.policy_detail, name="policy_detail"),
     path("policies/<str:name>/v<int:number>/", views.policy_detail, name="policy_version"),
     path("policies/<str:name>/edit/", views.policy_edit, name="policy_edit"),
+    path("webhooks/", webhook_views.webhook_teams, name="webhook_teams"),
+    path("teams/<str:team>/webhooks/", webhook_views.webhook_list, name="webhook_list"),
+    path("teams/<str:team>/webhooks/<int:pk>/", webhook_views.webhook_detail, name="webhook_detail"),
+    path("teams/<str:team>/webhooks/<int:pk>/rotate/", webhook_views.webhook_rotate, name="webhook_rotate"),
+    path("teams/<str:team>/webhooks/<int:pk>/active/", webhook_views.webhook_active, name="webhook_active"),
+    path("teams/<str:team>/webhooks/<int:pk>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
+    path("teams/<str:team>/webhooks/<int:pk>/test/", webhook_views.webhook_test, name="webhook_test"),
+    path(
+        "teams/<str:team>/webhooks/<int:pk>/deliveries/<int:delivery>/",
+        webhook_views.delivery_detail,
+        name="webhook_delivery",
+    ),
+    path(
+        "teams/<str:team>/webhooks/<int:pk>/deliveries/<int:delivery>/redeliver/",
+        webhook_views.delivery_redeliver,
+        name="webhook_redeliver",
+    ),
 ]

@@ -120,13 +120,16 @@ def webhook_update(
     """Change the URL, events, description or active flag; unchanged fields may be left None."""
     webhook = Webhook.objects.select_for_update().select_related("team").get(pk=webhook.pk)
     _ensure_may(user, webhook.team)
-    url, events, description = _validated(
-        webhook.url if url is None else url,
-        webhook.events if events is None else events,
-        webhook.description if description is None else description,
-    )
     if active is not None and not isinstance(active, bool):
         raise WebhookError("active is true or false.", field="active")
+    if url is None and events is None and description is None and active is False:
+        url, events, description = webhook.url, webhook.events, webhook.description  # switching off always works
+    else:  # the stored URL is checked again: its host may resolve elsewhere by now
+        url, events, description = _validated(
+            webhook.url if url is None else url,
+            webhook.events if events is None else events,
+            webhook.description if description is None else description,
+        )
     new = {"url": url, "events": events, "description": description}
     if active is not None:
         new["active"] = active
