@@ -9,11 +9,12 @@ second outcome; a run whose function raises gets an `error` outcome, never a pas
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -141,29 +142,94 @@ def gates_dispatch(*, request_id: int, run_ids: list[int] | None = None) -> None
     )
 
 
-def gate_run_claim(run_id: int) -> bool:
-    """Conditional update: only one worker gets to compute a run.
+def lost_runs(now) -> Q:
+    """Running runs whose worker is gone: no heartbeat for GATE_HEARTBEAT_STALE_SECONDS (a
+    claim counts as the first beat), or running past the task's hard time limit (the limit
+    ends the task; a run still "running" after it was not finished by anyone)."""
+    stale = now - timedelta(seconds=settings.GATE_HEARTBEAT_STALE_SECONDS)
+    over_limit = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return Q(status=GateStatus.RUNNING) & (
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale) | Q(started_at__lt=over_limit)
+    )
 
-    A run still "running" past the hard time limit lost its worker (killed, OOM): the
-    redelivered task may claim it again. A finished run is never claimed again.
+
+def gate_run_claim(run_id: int) -> int | None:
+    """Conditional update: only one worker gets to compute a run. Returns the claim's attempt
+    number (its token: only that claim may heartbeat and finish the run), or None.
+
+    A pending run, or a running one that lost its worker (`lost_runs`), may be claimed. One
+    UPDATE with its condition on this row alone: PostgreSQL re-checks the condition on the
+    row it locked, so of two claimers the second sees the first's fresh heartbeat and gets
+    nothing. A finished run is never claimed again.
     """
     now = timezone.now()
-    lost_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
     claimed = (
         GateRun.objects.filter(pk=run_id)
-        .filter(Q(status=GateStatus.PENDING) | Q(status=GateStatus.RUNNING, started_at__lt=lost_before))
-        .update(status=GateStatus.RUNNING, started_at=now, attempts=F("attempts") + 1)
+        .filter(Q(status=GateStatus.PENDING) | lost_runs(now))
+        .update(status=GateStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1)
     )
-    return claimed == 1
+    if claimed != 1:
+        return None
+    return GateRun.objects.filter(pk=run_id).values_list("attempts", flat=True).first()
+
+
+class GateHeartbeat:
+    """While a claimed run computes, a thread writes `heartbeat_at` every GATE_HEARTBEAT_SECONDS
+    (numpy and Arrow release the GIL, and Python switches threads every few ms, so a slow
+    computation does not silence it; a killed process does). Only the claim holding attempt
+    `attempt` writes, so a run taken over by another claim is never kept alive by the old one.
+    Inside an open transaction (a test or shell calling the service directly) nobody else
+    could see the claim, so no thread is started."""
+
+    def __init__(self, run_id: int, attempt: int):
+        self.run_id = run_id
+        self.attempt = attempt
+        self.beats = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> GateHeartbeat:
+        if not connection.in_atomic_block:
+            self._thread = threading.Thread(target=self._loop, name=f"gate-heartbeat-{self.run_id}", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def beat(self) -> bool:
+        with transaction.atomic():
+            with connection.cursor() as cursor:  # never wait behind a lock on the row
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            written = GateRun.objects.filter(pk=self.run_id, status=GateStatus.RUNNING, attempts=self.attempt).update(
+                heartbeat_at=timezone.now()
+            )
+        self.beats += written
+        return bool(written)
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.wait(settings.GATE_HEARTBEAT_SECONDS):
+                try:
+                    if not self.beat():
+                        return  # finished, or taken over by another claim
+                except DatabaseError:
+                    log.warning("gate run %s: heartbeat not written", self.run_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
 
 
 def gate_run_execute(*, run_id: int) -> str:
     """Compute one run and store its outcome. Safe to call twice."""
     from governance.gates.runners import GateUnavailable, run_gate
 
-    if not gate_run_claim(run_id):
+    attempt = gate_run_claim(run_id)
+    if attempt is None:
         return GateRun.objects.filter(pk=run_id).values_list("status", flat=True).first() or "missing"
     run = GateRun.objects.select_related("request__version__model").get(pk=run_id)
+    run.attempts = attempt
     if run.attempts > MAX_ATTEMPTS:
         # Lost its worker (killed, out of memory, hard time limit) every time: stop retrying.
         explanation = (
@@ -181,7 +247,8 @@ def gate_run_execute(*, run_id: int) -> str:
         _finish(run, status=GateStatus.ERROR, outcome=outcome)
         return GateStatus.ERROR
     try:
-        result, inputs = run_gate(run)
+        with GateHeartbeat(run_id, attempt):
+            result, inputs = run_gate(run)
         status = result["status"]
         explanation = result.get("explanation", "")
     except GateUnavailable as exc:
@@ -206,8 +273,9 @@ def gate_run_execute(*, run_id: int) -> str:
 @transaction.atomic
 def _finish(run: GateRun, *, status: str, outcome: dict) -> bool:
     """Store a final outcome and its gate.finished audit event, in one transaction.
-    Conditional: a run already finished by another worker keeps its first outcome."""
-    finished = GateRun.objects.filter(pk=run.pk, status=GateStatus.RUNNING).update(
+    Conditional on the claim: a run already finished, or taken over by a later claim after
+    this one went silent, keeps the other's outcome."""
+    finished = GateRun.objects.filter(pk=run.pk, status=GateStatus.RUNNING, attempts=run.attempts).update(
         status=status, outcome=outcome, finished_at=timezone.now()
     )
     if finished:
@@ -232,14 +300,21 @@ def gates_finalize(*, request_id: int) -> None:
 
 
 def gate_sweep(*, now=None) -> int:
-    """Re-dispatch runs left pending (lost while Redis was down) or running on a dead worker."""
+    """Re-dispatch runs left pending (lost while Redis was down) or running on a dead worker
+    (`lost_runs`: a stale heartbeat). A slow run whose heartbeat is fresh is left alone."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.GATE_STALE_AFTER_SECONDS)
-    # A run "running" longer than the hard time limit lost its worker: make it pending again.
-    dead = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    GateRun.objects.current().filter(
-        status=GateStatus.RUNNING, started_at__lt=dead, request__status=AWAITING_GATES
-    ).update(status=GateStatus.PENDING)
+    candidates = list(
+        GateRun.objects.current().filter(lost_runs(now), request__status=AWAITING_GATES).values_list("pk", flat=True)
+    )
+    if candidates:
+        # Conditions on the row itself, re-checked by PostgreSQL on the locked row: a run
+        # that beat or finished since the query above is not taken from its worker.
+        lost = GateRun.objects.filter(lost_runs(now), pk__in=candidates).update(
+            status=GateStatus.PENDING, dispatched_at=None
+        )
+        if lost:
+            log.warning("gate sweep: %s run(s) lost their worker; sending them again", lost)
     pending = GateRun.objects.current().filter(
         Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale),
         status=GateStatus.PENDING,
