@@ -12,6 +12,11 @@ promotion service, the inbox, the request page and the API all ask it.
 Staff admins see everything and manage roles and policies, but they fill no approval
 slot unless they hold the role like anybody else (separation of duties).
 
+A request made with a service token (an API token scoped to teams, accounts.models.ApiToken)
+carries the token's team ids on its user object (`token_scope_set`, by the API's
+authentication): every answer below then covers those teams' models only, staff powers do
+not pass to the token, and it never decides on a promotion (approvals need a person).
+
 This module knows models only by their fields (`team_id`, `pk`, `name`): accounts sits
 below registry in the package graph (docs/architecture.md).
 """
@@ -45,8 +50,29 @@ def _is_active(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
+# --- Service tokens ----------------------------------------------------------------------
+
+_TOKEN_SCOPE = "_token_team_ids"
+
+
+def token_scope(user) -> frozenset[int] | None:
+    """The team ids a service token limits this user object to; None when not scoped."""
+    return getattr(user, _TOKEN_SCOPE, None)
+
+
+def token_scope_set(user, team_ids: Iterable[int]) -> None:
+    """Limit this user object (the one serving the request) to the token's teams."""
+    setattr(user, _TOKEN_SCOPE, frozenset(team_ids))
+
+
+def _outside_scope(user, team_id: int | None) -> bool:
+    scope = token_scope(user)
+    return scope is not None and team_id not in scope
+
+
 def is_admin(user) -> bool:
-    return _is_active(user) and bool(user.is_staff or user.is_superuser)
+    """Staff powers; never through a service token."""
+    return _is_active(user) and bool(user.is_staff or user.is_superuser) and token_scope(user) is None
 
 
 # --- Roles held --------------------------------------------------------------------------
@@ -54,7 +80,7 @@ def is_admin(user) -> bool:
 
 def roles_for_model(user, model: RegisteredModel) -> set[str]:
     """Roles the user holds on this model, directly or through its team (one query)."""
-    if not _is_active(user):
+    if not _is_active(user) or _outside_scope(user, model.team_id):
         return set()
     team_roles = TeamUserObjectPermission.objects.filter(
         user=user, content_object_id=model.team_id, permission__codename__startswith=ROLE_PREFIX
@@ -126,7 +152,7 @@ def user_may(user, action: str, model: RegisteredModel, roles: set[str] | None =
 def user_may_on_team(user, action: str, team: Team) -> bool:
     if is_admin(user):
         return True
-    if not _is_active(user):
+    if not _is_active(user) or _outside_scope(user, team.pk):
         return False
     codenames = TeamUserObjectPermission.objects.filter(
         user=user, content_object=team, permission__codename__startswith=ROLE_PREFIX
@@ -154,6 +180,8 @@ def user_may_manage_roles(user) -> bool:
 
 
 def user_may_manage_policies(user) -> bool:
+    if token_scope(user) is not None:
+        return False
     return is_admin(user) or (_is_active(user) and user.has_perm("policies.manage_policy"))
 
 
@@ -174,6 +202,9 @@ def model_scope(user, action: str = Action.VIEW) -> Q | None:
     model_ids = ModelUserObjectPermission.objects.filter(user=user, permission__codename__in=codenames).values(
         "content_object_id"
     )
+    scope = token_scope(user)
+    if scope is not None:
+        return (Q(team_id__in=team_ids) | Q(pk__in=model_ids)) & Q(team_id__in=sorted(scope))
     return Q(team_id__in=team_ids) | Q(pk__in=model_ids)
 
 
@@ -214,6 +245,7 @@ class DecisionFacts:
     fills_a_slot: bool  # the user's approval already fills a slot of this request
     is_author: bool = False  # the user registered the version
     excluded_as: str = ""  # a group the policy bars from approving, e.g. "evidence uploader"
+    by_service_token: bool = False  # asked through a service token (never decides)
 
 
 @dataclass(frozen=True)
@@ -257,7 +289,7 @@ class DecisionRight:
 def decision_right(facts: DecisionFacts) -> DecisionRight:
     """Who may decide: pure, no database. The single rule for service, inbox, page and API.
 
-    - Only an open request takes decisions.
+    - Only an open request takes decisions, and never through a service token.
     - Separation of duties: the requester never decides on their own request, nor does the
       version's author, nor anyone in a group the policy excludes (e.g. evidence uploaders);
       one person fills at most one approval slot (their counted approval ends their part).
@@ -267,6 +299,10 @@ def decision_right(facts: DecisionFacts) -> DecisionRight:
     """
     if not facts.request_open:
         return DecisionRight((), (), "This request is closed; it takes no more decisions.", "invalid_state")
+    if facts.by_service_token:
+        return DecisionRight(
+            (), (), "A service token cannot decide on a promotion; approvals need a person.", "forbidden"
+        )
     if facts.user_id is not None and facts.user_id == facts.requested_by_id:
         return DecisionRight(
             (),
@@ -309,8 +345,14 @@ def audit_scope(user) -> Q | None:
     if not _is_active(user):
         return Q(pk__in=[])
     grants = {"user": user, "permission__codename__startswith": ROLE_PREFIX}
-    team_models = TeamUserObjectPermission.objects.filter(**grants).values("content_object__models__name")
-    own_models = ModelUserObjectPermission.objects.filter(**grants).values("content_object__name")
+    scope = token_scope(user)
+    team_grants = TeamUserObjectPermission.objects.filter(**grants)
+    model_grants = ModelUserObjectPermission.objects.filter(**grants)
+    if scope is not None:
+        team_grants = team_grants.filter(content_object_id__in=sorted(scope))
+        model_grants = model_grants.filter(content_object__team_id__in=sorted(scope))
+    team_models = team_grants.values("content_object__models__name")
+    own_models = model_grants.values("content_object__name")
     return Q(model_name__in=team_models) | Q(model_name__in=own_models) | Q(action__startswith="policy.")
 
 
@@ -323,10 +365,45 @@ AUDIT_CHECK_ROLES = (Role.COMPLIANCE_OFFICER, Role.AUDITOR)
 def user_may_verify_audit(user) -> bool:
     if is_admin(user):
         return True
-    if not _is_active(user):
+    if not _is_active(user) or token_scope(user) is not None:
         return False
     codenames = [role_permission(role) for role in AUDIT_CHECK_ROLES]
     return (
         TeamUserObjectPermission.objects.filter(user=user, permission__codename__in=codenames).exists()
         or ModelUserObjectPermission.objects.filter(user=user, permission__codename__in=codenames).exists()
     )
+
+
+# --- API tokens ------------------------------------------------------------------------
+
+
+def user_may_issue_token(actor, owner, teams: Iterable[Team] = ()) -> tuple[bool, str]:
+    """May `actor` issue a token acting as `owner`, scoped to `teams` (none: personal)?
+    (allowed, why not). People issue their own tokens; staff admins issue anyone's; a service
+    token issues none (it could otherwise mint a wider or longer-lived one)."""
+    if not _is_active(actor):
+        return False, "Sign in to issue tokens."
+    if token_scope(actor) is not None:
+        return False, "A service token cannot issue tokens."
+    if owner.pk != actor.pk and not is_admin(actor):
+        return False, "Only admins issue tokens for other people."
+    for team in teams:
+        if not user_may_on_team(actor, Action.ISSUE_SERVICE_TOKEN, team):
+            roles = " or ".join(sorted(ACTION_ROLES[Action.ISSUE_SERVICE_TOKEN]))
+            return (
+                False,
+                f"Service tokens for team {team.name} are issued by its admins (the {roles} role on the team).",
+            )
+    return True, ""
+
+
+def user_may_revoke_token(actor, token) -> bool:
+    """The token's owner, a staff admin, or a team admin of every team a service token is
+    scoped to. Never through a service token."""
+    if not _is_active(actor) or token_scope(actor) is not None:
+        return False
+    if token.user_id == actor.pk or is_admin(actor):
+        return True
+    teams = list(token.teams.all())
+    return bool(teams) and all(user_may_on_team(actor, Action.ISSUE_SERVICE_TOKEN, team) for team in teams)
+

@@ -30,6 +30,8 @@ class Action(models.TextChoices):
     ROLLBACK = "rollback"
     EXPORT = "export"  # audit exports and reports
     CREATE_MODEL = "create_model"  # on a team
+    DRY_RUN = "dry_run"  # would this version pass? (gates/dry_run.py, computed by a worker)
+    ISSUE_SERVICE_TOKEN = "issue_service_token"  # on a team: its "team admins"
     MANAGE_WEBHOOKS = "manage_webhooks"  # on a team: register, edit, rotate, redeliver webhooks
 
 
@@ -44,4 +46,9 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.EXPORT: frozenset({Role.AUDITOR, Role.COMPLIANCE_OFFICER, Role.RISK_OFFICER, Role.MODEL_OWNER}),
     Action.CREATE_MODEL: frozenset({Role.MODEL_OWNER, Role.MLOPS}),
     Action.MANAGE_WEBHOOKS: frozenset({Role.MODEL_OWNER, Role.MLOPS}),
+    # Those who file requests and those who decide on them; not the read-only auditor.
+    Action.DRY_RUN: frozenset({Role.MODEL_OWNER, Role.MLOPS} | (set(ROLE_NAMES) - {Role.AUDITOR})),
+    # Team admins: a model owner or MLOps engineer of the whole team (a grant on the team,
+    # not on one model) may issue service tokens scoped to that team.
+    Action.ISSUE_SERVICE_TOKEN: frozenset({Role.MODEL_OWNER, Role.MLOPS}),
 }

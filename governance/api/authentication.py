@@ -1,4 +1,9 @@
-"""Bearer tokens stored as sha256: `Authorization: Token <key>` (or `Bearer <key>`)."""
+"""Bearer tokens stored as sha256: `Authorization: Token <key>` (or `Bearer <key>`).
+
+A revoked or expired token gets 401 saying so. A service token (scoped to teams) limits the
+request's user to those teams (accounts.permissions.token_scope_set). The token's id and
+prefix go into the request's audit context: every event the request writes names it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from governance.accounts.models import ApiToken
+from governance.accounts.permissions import token_scope_set
 from governance.api.throttling import token_failure_record, token_failures_check
+from governance.audit.context import request_token_set
 
 
 class HashedTokenAuthentication(authentication.BaseAuthentication):
@@ -26,15 +33,29 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError as exc:
             token_failure_record(request)
             raise exceptions.AuthenticationFailed("Invalid token.") from exc
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True)
-            .first()
-        )
+        token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
+        now = timezone.now()
         if token is None or not token.user.is_active:
             token_failure_record(request)
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        # The key is right but no longer valid: say which, so the owner knows what to do.
+        if token.revoked_at is not None:
+            token_failure_record(request)
+            raise exceptions.AuthenticationFailed(
+                f"This API token ({token.prefix}) was revoked on {token.revoked_at:%Y-%m-%d %H:%M} UTC; "
+                "issue a new one."
+            )
+        if token.expired(now):
+            token_failure_record(request)
+            raise exceptions.AuthenticationFailed(
+                f"This API token ({token.prefix}) expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; issue a new one."
+            )
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        team_ids = list(token.teams.values_list("pk", flat=True))
+        if team_ids:
+            token_scope_set(token.user, team_ids)  # a service token: its teams only, never deciding
+        # Every audit event written while serving this request names the token that acted.
+        request_token_set(token_id=token.pk, prefix=token.prefix, scope="service" if team_ids else "personal")
         return (token.user, token)
 
     def authenticate_header(self, request):
@@ -52,5 +73,5 @@ class HashedTokenAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Token <key>` (or `Bearer <key>`); keys come from `manage.py create_token`.",
+            "description": "`Token <key>` (or `Bearer <key>`); keys come from the API tokens page, `POST /api/v1/tokens/` or `manage.py create_token`.",
         }

@@ -15,6 +15,7 @@ import logging
 from django.conf import settings
 from django.core.cache import caches
 from rest_framework import exceptions
+from rest_framework.throttling import UserRateThrottle
 
 log = logging.getLogger(__name__)
 
@@ -47,3 +48,27 @@ def token_failure_record(request) -> None:
         cache.add(key, 1, timeout=settings.TOKEN_FAILURE_WINDOW_SECONDS)
     except Exception:  # noqa: BLE001
         log.warning("token throttle: cache unreachable, failure not counted", exc_info=True)
+
+
+class DryRunThrottle(UserRateThrottle):
+    """Dry runs per user (DRY_RUN_THROTTLE_RATE, e.g. "10/minute"), counted in the shared
+    "throttle" cache so every web worker sees one count; 429 with Retry-After past it. A cache
+    outage lets the request through (logged), like the token-failure check."""
+
+    scope = "dry_run"
+
+    def __init__(self):
+        self.cache = caches["throttle"]
+        super().__init__()
+
+    def get_rate(self) -> str:
+        return settings.DRY_RUN_THROTTLE_RATE
+
+    def allow_request(self, request, view) -> bool:
+        if request.method != "POST":  # only starting a dry run counts (a GET is 405 anyway)
+            return True
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001 - Redis away: do not refuse everyone
+            log.warning("dry-run throttle: cache unreachable, not checked", exc_info=True)
+            return True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance.api import mlflow, reports, views
+from governance.api import dry_runs, mlflow, reports, tokens, views
 from governance.api import webhooks as webhook_api
 
 app_name = "api"
@@ -16,7 +16,8 @@ urlpatterns = [
     path("models/<str:name>/versions/<int:number>/evidence/", views.EvidenceView.as_view(), name="evidence"),
     path("models/<str:name>/versions/<int:number>/documents/", views.DocumentView.as_view(), name="documents"),
     path("models/<str:name>/versions/<int:number>/promotions/", views.PromotionCreateView.as_view(), name="promotions"),
-    path("models/<str:name>/versions/<int:number>/dry-run/", views.DryRunView.as_view(), name="dry_run"),
+    path("models/<str:name>/versions/<int:number>/dry-run/", dry_runs.DryRunView.as_view(), name="dry_run"),
+    path("dry-runs/<int:pk>/", dry_runs.DryRunDetailView.as_view(), name="dry_run_detail"),
     path("promotions/<int:pk>/", views.PromotionDetailView.as_view(), name="promotion"),
     path("promotions/<int:pk>/decisions/", views.DecisionView.as_view(), name="decisions"),
     path("promotions/<int:pk>/cancel/", views.CancelView.as_view(), name="cancel"),
@@ -24,6 +25,8 @@ urlpatterns = [
     path("audit/", views.AuditListView.as_view(), name="audit"),
     path("audit.csv", views.AuditCsvView.as_view(), name="audit_csv"),
     path("roles/", views.RoleView.as_view(), name="roles"),
+    path("tokens/", tokens.TokenListView.as_view(), name="tokens"),
+    path("tokens/<int:pk>/", tokens.TokenDetailView.as_view(), name="token"),
     path("promotions/<int:pk>/report.pdf", reports.PromotionReportView.as_view(), name="promotion_report"),
     path("models/<str:name>/report.pdf", reports.ModelReportView.as_view(), name="model_report"),
     path(

@@ -36,7 +36,6 @@ from governance.core.errors import DomainError
 from governance.evidence.models import Artifact
 from governance.evidence.services import document_save, evidence_upload
 from governance.evidence.uploads import received_file
-from governance.gates.dry_run import dry_run
 from governance.registry import services as registry
 from governance.registry.models import ModelVersion
 from governance.registry.selectors import get_model_for_user, models_for_list, role_change_subjects
@@ -180,15 +179,6 @@ class PromotionCreateView(APIView):
         data = _valid(s.PromotionIn, request.data)
         promotion = promotions.promotion_request(user=request.user, version=version, **data)
         return Response(_promotion_payload(promotion, request.user), status=201)
-
-
-class DryRunView(APIView):
-    @extend_schema(request=s.DryRunIn, responses={200: OpenApiTypes.OBJECT})
-    def post(self, request, name, number):
-        version = _version(request.user, name, number)
-        data = _valid(s.DryRunIn, request.data)
-        report = dry_run(version=version, to_stage=data["to_stage"], policy_name=data["policy"] or None)
-        return Response(report)
 
 
 def _promotion_payload(promotion: PromotionRequest, user) -> dict:

@@ -32,6 +32,7 @@ from governance.accounts.permissions import (
     decision_right,
     roles_by_user_and_model,
     roles_for_model,
+    token_scope,
     users_holding_roles,
 )
 from governance.approvals.models import DECIDABLE_STATUSES, OPEN_STATUSES, DecisionKind, PromotionRequest
@@ -101,6 +102,7 @@ def decision_facts(user, request: PromotionRequest, state: SlotState, held_roles
         fills_a_slot=any(slot.decision is not None and slot.decision.user_id == user.pk for slot in state.slots),
         is_author=user.pk is not None and user.pk == request.version.created_by_id,
         excluded_as=_excluded_as(user, request),
+        by_service_token=token_scope(user) is not None,
     )
 
 

@@ -1,9 +1,12 @@
-"""Where the request that causes an audit event came from: IP address and user agent.
+"""Where the request that causes an audit event came from: IP address, user agent, API token.
 
 `AuditRequestMiddleware` puts them in a context variable for the length of each web and API
 request; `audit_record` reads it, so every event written while serving a request carries
 them, whichever service writes it. Celery tasks and management commands have no request:
-their events carry none.
+their events carry none. When the API authenticates a request by token
+(api/authentication.py), `request_token_set` adds the token: `audit_record` then writes
+`data["auth"] = {"api_token_id", "prefix", "scope"}` into each event of that request, so every
+use of a token is attributable (the key itself is never recorded).
 
 The IP is REMOTE_ADDR, or with AUDIT_TRUSTED_PROXIES = N (reverse proxies in front of us,
 each appending to X-Forwarded-For) the address the outermost trusted proxy saw. A client can
@@ -15,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 
@@ -26,6 +29,7 @@ from governance.audit.models import USER_AGENT_MAX
 class RequestOrigin:
     ip: str | None = None
     user_agent: str = ""
+    token: dict | None = None  # the API token that authenticated the request, if any
 
 
 _origin: ContextVar[RequestOrigin | None] = ContextVar("audit_request_origin", default=None)
@@ -54,6 +58,12 @@ def origin_of(request) -> RequestOrigin:
     # Printable text only, bounded: a header is attacker-controlled.
     agent = "".join(ch for ch in agent if ch.isprintable())[:USER_AGENT_MAX]
     return RequestOrigin(ip=_valid_ip(ip) if ip else None, user_agent=agent)
+
+
+def request_token_set(*, token_id: int, prefix: str, scope: str) -> None:
+    """The request being served was authenticated by this token (for the rest of it: the
+    middleware's context ends with the request)."""
+    _origin.set(replace(current_origin(), token={"api_token_id": token_id, "prefix": prefix, "scope": scope}))
 
 
 @contextmanager

@@ -339,9 +339,12 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
         f"{_actor(e)} changed the groups or permissions of {_text(d.get('username'), 150) or '?'}: {_changes(d)}."
     ),
     "token.issued": lambda e, d: _join(
-        f"{_actor(e)} issued the API token {_text(d.get('prefix'), 20) or '?'}",
+        f"{_actor(e)} issued the {'service' if d.get('scope') == 'service' else 'API'} token "
+        f"{_text(d.get('prefix'), 20) or '?'}",
         f" {_quote(d.get('name'))}" if d.get("name") else "",
         f" to {_text(d.get('user'), 150)}" if d.get("user") else "",
+        f" for {'teams' if len(d['teams']) > 1 else 'team'} {_list(d['teams'])}" if d.get("teams") else "",
+        f", expiring {_text(str(d['expires_at'])[:10], 10)}" if d.get("expires_at") else "",
         f" ({_text(d.get('via'), 60)})" if d.get("via") else "",
         ".",
     ),
@@ -352,6 +355,13 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
         ".",
     ),
     # Reports (PDF) and the trail itself
+    # Dry runs (gates/dry_run.py): asked for, never a decision
+    "dry_run.requested": lambda e, d: _join(
+        f"{_actor(e)} asked for a dry run of {e.model_name or 'a model'} v{d.get('version', '?')} "
+        f"{_stage(d.get('from'))} → {_stage(d.get('to'))}",
+        f" under policy {_quote(d.get('policy'))}" if d.get("policy") else "",
+        f" ({_object(e, 'dry run')}).",
+    ),
     "report.requested": lambda e, d: (
         f"{_actor(e)} asked for the {_text(d.get('scope'), 30) or 'audit'} report "
         f"{_quote(d.get('title')) or '(untitled)'} ({_object(e, 'report')})."
@@ -405,7 +415,16 @@ def event_sentence(event: AuditEvent) -> str:
         sentence = build(event, data)
     except (AttributeError, KeyError, TypeError, ValueError):  # data of an unexpected shape
         return _capitalised(_generic(event))
-    return _capitalised(_DOUBLE_STOP.sub(r"\1'", sentence))  # "... 'lower.'" not "'lower.'."
+    sentence = _capitalised(_DOUBLE_STOP.sub(r"\1'", sentence))  # "... 'lower.'" not "'lower.'."
+    return sentence + _through_token(data.get("auth"))
+
+
+def _through_token(auth) -> str:
+    """Events written while serving a request made with an API token name the token."""
+    if not isinstance(auth, dict) or not auth.get("prefix"):
+        return ""
+    kind = "service token" if auth.get("scope") == "service" else "API token"
+    return f" (through the {kind} {_text(auth.get('prefix'), 20)})"
 
 
 def action_families() -> list[tuple[str, list[str]]]:

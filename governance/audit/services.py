@@ -83,6 +83,8 @@ def audit_record(
     # Round-trip through JSON so the stored form and the hashed form are identical.
     clean = json.loads(json.dumps(_mask(data), default=str))
     origin = current_origin()
+    if origin.token is not None:  # written while serving a request made with an API token
+        clean["auth"] = dict(origin.token)
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
     seq = head.last_seq + 1
     fields = {

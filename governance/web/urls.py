@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance.web import audit_check, audit_views, downloads, history_views, reports, views
+from governance.web import audit_check, audit_views, downloads, history_views, reports, tokens, views
 from governance.web import webhooks as webhook_views
 
 app_name = "web"
@@ -35,6 +35,8 @@ urlpatterns = [
     path("audit.csv", audit_views.audit_csv, name="audit_csv"),
     path("audit/check/", audit_check.audit_check, name="audit_check"),
     path("roles/", views.role_list, name="role_list"),
+    path("tokens/", tokens.token_list, name="token_list"),
+    path("tokens/<int:pk>/revoke/", tokens.token_revoke_view, name="token_revoke"),
     path("requests/<int:pk>/report/", reports.request_report, name="request_report"),
     path("models/<str:name>/v<int:number>/report/", reports.version_report, name="version_report"),
     path("models/<str:name>/report/", reports.model_report, name="model_report"),
