@@ -20,3 +20,19 @@ def test_a_big_gap_is_flagged_and_a_small_one_is_not():
     assert [(d.metric, d.declared, d.recomputed, d.gate_id) for d in found] == [("auc", 0.81, 0.962, "auc_ok")]
     assert disagreements({"auc": True}, OUTCOMES) == []  # not a number
     assert disagreements({}, OUTCOMES) == []
+
+
+def test_a_declared_metrics_gate_s_recomputed_values_count_too():
+    gate = {
+        "gate_id": "numbers",
+        "type": "declared_metrics",
+        "metric": "ks",
+        "groups": {"ks": {"declared": 0.5, "recomputed": 0.803}, "log_loss": {"declared": 0.3, "recomputed": None}},
+    }
+    assert recomputed_metrics([gate]) == {"ks": (0.803, "numbers")}
+    found = disagreements({"KS": 0.5}, [gate])  # names are compared case-insensitively, as the gate does
+    assert [(d.metric, d.declared, d.recomputed) for d in found] == [("ks", 0.5, 0.803)]
+
+
+def test_a_metrics_file_naming_a_metric_twice_flags_nothing_rather_than_breaking_the_page():
+    assert disagreements({"auc": 0.81, "AUC": 0.5}, OUTCOMES) == []

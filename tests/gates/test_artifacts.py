@@ -11,7 +11,6 @@ import uuid
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from governance.gates.artifacts import artifact_check
 from governance.gates.runners import evaluate_gate
@@ -154,24 +153,6 @@ def test_an_artifact_not_required_is_not_fetched(model, alice, roots):
 
 
 # --------------------------------------------------------------------------- s3://
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    """A real S3-compatible server on 127.0.0.1 (moto's server mode), with test credentials
-    in the environment (boto3's chain reads them, as it reads a deployment's)."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in (
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_DEFAULT_REGION", "us-east-1"),
-        ):
-            mp.setenv(name, value)
-        yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

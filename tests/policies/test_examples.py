@@ -81,6 +81,9 @@ def test_credit_risk_regulated():
         assert g[gid]["type"] == "performance" and g[gid]["metric"] == metric
         assert g[gid]["mode"] == "non_inferiority"
         assert g[gid]["max_drop"] == 0.01 and g[gid]["confidence"] == 0.95
+    reported = g["reported_metrics"]
+    assert reported["type"] == "declared_metrics" and reported["metrics"] == ["auc", "ks"]
+    assert reported["tolerance"] == 0.01
     fair = g["approval_rate_parity"]
     assert fair["metric"] == "disparate_impact_ratio" and fair["min"] == 0.8
     assert "gender" in fair["sensitive"] and fair["intersectional"] is False

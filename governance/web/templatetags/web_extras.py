@@ -127,7 +127,15 @@ _NEXT_STEPS = {
     ),
     "reproducibility": (
         "Make the training run reproducible: record the seed, code hash, data snapshot and "
-        "training config, and check that the uploaded artifact's sha256 matches the registered one."
+        "training config. An artifact sha256 that does not match was hashed from the bytes at "
+        "the artifact URI (or an uploaded file): register the version again with the right "
+        "hash or fix the file. Unverified means the worker could not fetch the artifact: "
+        "check the URI, the bucket's permissions for the worker, or upload the file as evidence."
+    ),
+    "declared_metrics": (
+        "The metrics file says one thing, the predictions another. Recompute the metrics from "
+        "the very predictions table you uploaded (same rows, same threshold) and upload a "
+        "corrected metrics file, or upload the predictions the reported numbers came from."
     ),
     "robustness": "Review the robustness results that fall outside the bound and harden the model, then upload new robustness evidence.",
     "documentation": (
