@@ -310,3 +310,16 @@ def test_hostile_form_fields_on_the_pages(world):
         if response.status_code >= 500:
             problems.append(f"POST /policies/new/ content={value[:20]!r}: {response.status_code}")
     assert not problems, "\n".join(problems)
+
+
+def test_garbage_cookies_are_ignored_not_looked_up(world):
+    """A NUL in `sessionid` once reached the session table (DataError, 500)."""
+    client = Client(raise_request_exception=False)
+    for cookie in ("sessionid=a\x00b", "sessionid=\x00" * 3, "csrftoken=\x00; sessionid=abcdefgh\x01"):
+        response = client.get("/", HTTP_COOKIE=cookie)
+        assert response.status_code == 302 and "/login/" in response["Location"], cookie
+    signed_in = Client(raise_request_exception=False)
+    signed_in.force_login(world["admin"])
+    session = signed_in.cookies["sessionid"].value
+    response = signed_in.get("/", HTTP_COOKIE=f"sessionid={session}; junk=\x00")
+    assert response.status_code == 200  # the good cookie still counts
