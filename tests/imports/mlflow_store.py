@@ -76,11 +76,6 @@ class LoggedRun:
     files: dict[str, bytes] = field(default_factory=dict)  # artifact path -> bytes logged
 
 
-def allow_file_store() -> None:
-    """MLflow 3 refuses file stores unless told (they are in maintenance mode)."""
-    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
-
-
 def log_run(
     store: Path,
     *,
@@ -90,16 +85,20 @@ def log_run(
     metrics: dict | None = None,
     artifacts: dict[str, bytes] | None = None,
     model: bool = True,
+    logged_model: bool = False,
     predictions_rows: int = 400,
 ) -> LoggedRun:
-    """A finished run in the file store at `store`, logged through MlflowClient.
+    """A finished run in the file store at `store`, logged through MlflowClient (MLflow 3
+    writes file stores only with MLFLOW_ALLOW_FILE_STORE=true: the `mlflow_file_store` fixture).
 
     `artifacts` maps artifact paths to bytes; by default the run logs predictions, an SBOM,
-    a model card, a latency table and an unrelated notes file, and a model directory.
+    a model card, a latency table and an unrelated notes file, and a model directory among
+    its artifacts (MLflow 2 style); with `logged_model` the model is an MLflow 3 logged model
+    (its own artifact location, linked to the run as an output) instead.
     """
     from mlflow.tracking import MlflowClient
 
-    allow_file_store()
+    assert os.environ.get("MLFLOW_ALLOW_FILE_STORE") == "true", "use the mlflow_file_store fixture"
     uri = store.resolve().as_uri()
     client = MlflowClient(tracking_uri=uri)
     found = client.get_experiment_by_name(experiment)
@@ -121,12 +120,25 @@ def log_run(
             "latency.csv": b"latency_ms\n" + b"".join(f"{12 + (i * 7) % 23}.5\n".encode() for i in range(300)),
             "notes.txt": b"trained on the nightly cluster\n",
         }
-    if model:
+    model_files = {
+        "MLmodel": MLMODEL.encode(),
+        "model.pkl": bytes(range(256)) * 40,
+        "requirements.txt": b"scikit-learn==1.5.2\n",
+    }
+    if model and logged_model:
+        from mlflow.entities import LoggedModelOutput
+
+        logged = client.create_logged_model(experiment_id, name="churn-model", source_run_id=run_id)
+        folder = store.parent / f"model-{logged.model_id}"
+        folder.mkdir(parents=True)
+        for name, data in model_files.items():
+            (folder / name).write_bytes(data)
+        client.log_model_artifacts(logged.model_id, str(folder))
+        client.log_outputs(run_id, models=[LoggedModelOutput(logged.model_id, step=0)])
+    elif model:
         artifacts = {
             **artifacts,
-            "model/MLmodel": MLMODEL.encode(),
-            "model/model.pkl": bytes(range(256)) * 40,
-            "model/requirements.txt": b"scikit-learn==1.5.2\n",
+            **{f"model/{name}": data for name, data in model_files.items()},
         }
     staging = store.parent / f"staging-{run_id}"
     for path, data in artifacts.items():

@@ -54,7 +54,8 @@ def _sha256sum_listing(directory: Path) -> str:
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 writes file stores only when told
     return tmp_path / "mlruns"
 
 
@@ -104,6 +105,20 @@ def test_it_registers_the_run_as_a_version_with_its_lineage_and_evidence(alice, 
     assert "--kind notes.txt=KIND" in body["skipped"][0]["reason"]
     registered = AuditEvent.objects.get(action="version.registered", model_name=model.name)
     assert registered.data["source"]["mlflow"]["run_id"] == logged.run_id
+
+
+def test_an_mlflow_3_logged_model_is_the_versions_artifact(alice, model, store, tmp_path):
+    logged = log_run(store, logged_model=True)
+    payload, files = _payload(logged, tmp_path)
+    response = _post(api_client(alice), model.name, payload, files)
+    assert response.status_code == 201, response.content
+    version = ModelVersion.objects.get(model=model)
+    mlflow = version.source["mlflow"]
+    assert mlflow["model_id"].startswith("m-")
+    location = f"{store.resolve().as_uri()}/{logged.experiment_id}/models/{mlflow['model_id']}/artifacts"
+    assert version.artifact_uri == mlflow["model_uri"] == location
+    assert version.artifact_sha256 == _sha256sum_listing(Path(location.removeprefix("file://")))
+    assert version.framework == "sklearn 1.5.2"
 
 
 def test_a_bad_artifact_rolls_the_whole_import_back(alice, model, store, tmp_path):
