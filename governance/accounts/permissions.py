@@ -243,6 +243,7 @@ class DecisionFacts:
     request_open: bool
     requested_by_id: int | None
     fills_a_slot: bool  # the user's approval already fills a slot of this request
+    accepted_a_gate: bool = False  # the user accepted an inconclusive gate of this round (their sign-off)
     is_author: bool = False  # the user registered the version
     excluded_as: str = ""  # a group the policy bars from approving, e.g. "evidence uploader"
     by_service_token: bool = False  # asked through a service token (never decides)
@@ -325,6 +326,13 @@ def decision_right(facts: DecisionFacts) -> DecisionRight:
         return DecisionRight(
             (), (), "You already approved this request; one person fills at most one slot.", "duplicate"
         )
+    if facts.accepted_a_gate:
+        return DecisionRight(
+            (),
+            (),
+            "You accepted an inconclusive gate of this request; that is your sign-off (separation of duties).",
+            "forbidden",
+        )
     deciding = facts.held_roles & ACTION_ROLES[Action.DECIDE]
     entitled = tuple(dict.fromkeys(r for r in facts.required_roles if r in deciding))
     if not entitled:
@@ -332,6 +340,93 @@ def decision_right(facts: DecisionFacts) -> DecisionRight:
         return DecisionRight((), (), f"You hold none of the roles this request needs ({needed}).", "forbidden")
     approvable = tuple(r for r in entitled if r in facts.open_roles)
     return DecisionRight(approve_roles=approvable, decide_roles=entitled)
+
+
+# --- Who may accept an inconclusive gate ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AcceptanceFacts:
+    """What the acceptance rule needs, gathered by `approvals.acceptances.gate_acceptance_right_for`."""
+
+    user_id: int | None
+    held_roles: frozenset[str]  # roles the user holds on the model now
+    accept_by: str  # the role the gate's policy names (`on_inconclusive: {accept_by: ROLE}`), "" if it blocks
+    gate_inconclusive: bool  # the gate's run of the current round ended inconclusive
+    awaiting: bool  # the request waits for decisions (not closed, its gates not running again)
+    accepted_by: str = ""  # who already accepted this run (an acceptance that counts)
+    requested_by_id: int | None = None
+    is_author: bool = False  # the user registered the version
+    excluded_as: str = ""  # a group the policy bars from deciding, e.g. "evidence uploader"
+    fills_a_slot: bool = False  # the user's approval fills a slot of this round
+    by_service_token: bool = False
+
+
+@dataclass(frozen=True)
+class AcceptanceRight:
+    may_accept: bool
+    why_not: str = ""
+    code: str = ""  # "invalid_state", "duplicate" or "forbidden" when refused
+
+
+def gate_acceptance_right(facts: AcceptanceFacts) -> AcceptanceRight:
+    """Who may accept an inconclusive gate: pure, no database (service, page, API, emails).
+
+    - Only an inconclusive gate whose policy names a role (`accept_by`), while its request
+      waits for decisions, and only once (a counted acceptance ends it).
+    - Separation of duties, the rules of `decision_right`: never the requester, the version's
+      author, a group the policy excludes, or a service token. An acceptance is its author's
+      sign-off on the request: whoever fills an approval slot of this round does not accept
+      (and whoever accepted fills no slot, `DecisionFacts.accepted_a_gate`).
+    - The user holds the named role on the model now (and it is a role that may decide).
+    """
+    if not facts.gate_inconclusive:
+        return AcceptanceRight(False, "Only an inconclusive gate outcome can be accepted.", "invalid_state")
+    if not facts.accept_by:
+        return AcceptanceRight(
+            False,
+            "The policy blocks the request on this inconclusive gate (on_inconclusive: block); nobody can accept it.",
+            "invalid_state",
+        )
+    if not facts.awaiting:
+        return AcceptanceRight(
+            False, "This request does not wait for decisions now; nothing can be accepted.", "invalid_state"
+        )
+    if facts.accepted_by:
+        return AcceptanceRight(False, f"{facts.accepted_by} already accepted this gate outcome.", "duplicate")
+    role = facts.accept_by.replace("_", " ")
+    if facts.by_service_token:
+        return AcceptanceRight(False, "A service token cannot accept a gate; that needs a person.", "forbidden")
+    if facts.user_id is not None and facts.user_id == facts.requested_by_id:
+        return AcceptanceRight(
+            False,
+            "You requested this promotion; someone else must accept its gates (separation of duties).",
+            "forbidden",
+        )
+    if facts.is_author:
+        return AcceptanceRight(
+            False,
+            "You registered this version; someone else must accept its gates (separation of duties).",
+            "forbidden",
+        )
+    if facts.excluded_as:
+        return AcceptanceRight(
+            False,
+            f"The policy bars the {facts.excluded_as}s of this version from deciding (separation of duties).",
+            "forbidden",
+        )
+    if facts.fills_a_slot:
+        return AcceptanceRight(
+            False,
+            "You approved this request; one person signs off once, so someone else must accept its gates "
+            "(separation of duties).",
+            "forbidden",
+        )
+    if facts.accept_by not in facts.held_roles or facts.accept_by not in ACTION_ROLES[Action.DECIDE]:
+        return AcceptanceRight(
+            False, f"Only someone holding the {role} role on this model may accept this gate.", "forbidden"
+        )
+    return AcceptanceRight(True)
 
 
 # --- The audit trail ---------------------------------------------------------------------
