@@ -35,7 +35,13 @@ from governance.accounts.permissions import (
     token_scope,
     users_holding_roles,
 )
-from governance.approvals.models import DECIDABLE_STATUSES, OPEN_STATUSES, DecisionKind, PromotionRequest
+from governance.approvals.models import (
+    DECIDABLE_STATUSES,
+    OPEN_STATUSES,
+    DecisionKind,
+    GateAcceptance,
+    PromotionRequest,
+)
 from governance.approvals.sla import AWAITING_APPROVALS, SlaState, sla_state
 from governance.approvals.slots import SlotState, approval_slots
 from governance.registry.selectors import models_visible_to
@@ -100,10 +106,21 @@ def decision_facts(user, request: PromotionRequest, state: SlotState, held_roles
         request_open=request.status in DECIDABLE_STATUSES,
         requested_by_id=request.requested_by_id,
         fills_a_slot=any(slot.decision is not None and slot.decision.user_id == user.pk for slot in state.slots),
+        accepted_a_gate=_accepted_a_gate(user, request),
         is_author=user.pk is not None and user.pk == request.version.created_by_id,
         excluded_as=_excluded_as(user, request),
         by_service_token=token_scope(user) is not None,
     )
+
+
+def _accepted_a_gate(user, request: PromotionRequest) -> bool:
+    """Whether the user accepted an inconclusive gate of the request's current round (their
+    sign-off). A query only for a request whose policy lets a role accept a gate."""
+    if not (user and user.is_authenticated) or not any(
+        isinstance(g.get("on_inconclusive"), dict) for g in request.required_gates or []
+    ):
+        return False
+    return GateAcceptance.objects.filter(request=request, round=request.gate_round, user=user).exists()
 
 
 def _excluded_as(user, request: PromotionRequest) -> str:

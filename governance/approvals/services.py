@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,27 +18,35 @@ from governance.accounts.permissions import (
     ensure_may,
     roles_for_model,
     user_may,
-    users_holding_roles,
 )
-from governance.accounts.roles import Action, Role
-from governance.approvals.manifest import manifest_changes, manifest_sha256, request_manifest
+from governance.accounts.roles import Action
+from governance.approvals.acceptances import (
+    accept_by_of,
+    acceptance_record,
+    awaiting_acceptance_reason,
+    gate_acceptance_right_for,
+    gate_acceptance_state,
+    inconclusive_needs,
+)
+from governance.approvals.manifest import manifest_sha256, request_manifest
 from governance.approvals.models import (
     DECIDABLE_STATUSES,
     OPEN_STATUSES,
     ChangeType,
     Decision,
     DecisionKind,
+    GateAcceptance,
     PromotionRequest,
     RequestStatus,
     RiskClass,
 )
+from governance.approvals.notices import notify_gate_acceptors, notify_pending_approvers, owners, request_notify
 from governance.approvals.reviews import review_assign
-from governance.approvals.selectors import decision_right_for, request_slot_state, users_who_may_approve
-from governance.approvals.slots import SlotState, default_required_approvals
+from governance.approvals.selectors import decision_right_for, request_slot_state
+from governance.approvals.slots import default_required_approvals
 from governance.approvals.transitions import PromotionError, assert_request_transition, assert_stage_transition
 from governance.audit.services import audit_record
 from governance.evidence.selectors import comparison_with_production
-from governance.notifications.services import notify
 from governance.registry.models import ModelVersion, RegisteredModel, Stage
 
 DECISION_ACTIONS = {
@@ -213,9 +220,9 @@ def promotion_gates_completed(
 ) -> PromotionRequest:
     """Called once every gate run is final. Idempotent: a second call changes nothing.
 
-    An inconclusive gate never counts as a pass. Its policy's `on_inconclusive` is `block`
-    (the default and, for now, the only mode): the request ends in `gates_failed`, like a
-    failed gate, with a reason that says "inconclusive" and what data would decide it."""
+    An inconclusive gate never counts as a pass: with `on_inconclusive: block` the request ends
+    in `gates_failed` like a failed gate, saying what data would decide it; with `accept_by`
+    it awaits approvals, and its approvers are asked once each such gate is accepted."""
     request = _lock_request(request_id)
     inconclusive = list(inconclusive)
     if request.status == RequestStatus.PROMOTED and request.change_type == ChangeType.EMERGENCY:
@@ -224,12 +231,14 @@ def promotion_gates_completed(
     if request.status != RequestStatus.AWAITING_GATES:
         return request
     model = request.version.model
-    if failed or errored or inconclusive:
+    accept_by = accept_by_of(request)
+    blocked = [g for g in inconclusive if g not in accept_by]
+    if failed or errored or blocked:
         parts = []
         if failed:
             parts.append("failed: " + ", ".join(failed))
-        if inconclusive:
-            parts.append("inconclusive, blocked by the policy: " + inconclusive_needs(request, inconclusive))
+        if blocked:
+            parts.append("inconclusive, blocked by the policy: " + inconclusive_needs(request, blocked))
         if errored:
             parts.append("could not be computed: " + ", ".join(errored))
         reason = "Gates " + "; ".join(parts)
@@ -241,29 +250,83 @@ def promotion_gates_completed(
             model_name=model.name,
             data={"failed": failed, "errored": errored, **({"inconclusive": inconclusive} if inconclusive else {})},
         )
-        _notify(
+        request_notify(
             request, "gates_failed", [request.requested_by], f"{request}: {reason}.", key=f"round-{request.gate_round}"
         )
         return request
+    if inconclusive:  # each one a named role may accept: the request waits for them
+        _set_status(
+            request, RequestStatus.AWAITING_APPROVALS, awaiting_acceptance_reason(request, inconclusive, accept_by)
+        )
+        audit_record(
+            actor=None,
+            action="promotion.gates_inconclusive",
+            obj=request,
+            model_name=model.name,
+            data={"inconclusive": inconclusive, "accept_by": {g: accept_by[g] for g in inconclusive}},
+        )
+        runs = list(request.gate_runs.current().filter(gate_id__in=inconclusive))
+        notify_gate_acceptors(request, runs, accept_by, request_slot_state(request))
+        return request
     _set_status(request, RequestStatus.AWAITING_APPROVALS, "All gates passed.")
     audit_record(actor=None, action="promotion.gates_passed", obj=request, model_name=model.name, data={})
+    _gates_cleared(request)
+    return request
+
+
+def _gates_cleared(request: PromotionRequest) -> None:
+    """Every gate passed or was accepted: promote if the slots are filled, else ask approvers."""
     state = request_slot_state(request)
     if state.complete:
         _execute(request, actor=None)
     else:
-        _notify_pending_approvers(request, state)
-    return request
+        notify_pending_approvers(request, state)
 
 
-def inconclusive_needs(request: PromotionRequest, gate_ids: list[str]) -> str:
-    """'p95 (needs at least 72 latency rows, 22 more)', from each inconclusive outcome's
-    details.needed; the gate id alone when the outcome says nothing more."""
-    outcomes = dict(request.gate_runs.current().filter(gate_id__in=gate_ids).values_list("gate_id", "outcome"))
-    parts = []
-    for gate_id in gate_ids:
-        needed = ((outcomes.get(gate_id) or {}).get("details") or {}).get("needed") or {}
-        parts.append(f"{gate_id} (needs {needed['text']})" if needed.get("text") else gate_id)
-    return ", ".join(parts)
+@transaction.atomic
+def promotion_gate_accept(
+    *, user, request: PromotionRequest, gate_id: str, reason: str, ticket_id: str = ""
+) -> GateAcceptance:
+    """A person of the policy's `accept_by` role accepts an inconclusive gate of the current
+    round, with a reason: a decision on that gate run, audited with it. When no inconclusive
+    gate waits any more, the request moves on like one whose gates passed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PromotionError("Say why you accept this inconclusive outcome (reason is required).", field="reason")
+    ticket_id = (ticket_id or "").strip()
+    request = _lock_request(request.pk)
+    model = request.version.model
+    held = roles_for_model(user, model)
+    if not user_may(user, Action.VIEW, model, roles=held):
+        raise PermissionDenied("No such request.")
+    run = request.gate_runs.current().filter(gate_id=gate_id).first()
+    if run is None:
+        raise PromotionError(f"This request has no gate {gate_id!r}.", code="not_found")
+    if ticket_id and request.ticket_problem(ticket_id):
+        raise PromotionError(request.ticket_problem(ticket_id), field="ticket_id")
+    acceptances, slots = gate_acceptance_state(request), request_slot_state(request)
+    right = gate_acceptance_right_for(
+        user, request, gate_id, acceptances=acceptances, slots=slots, run=run, held_roles=held
+    )
+    if not right.may_accept:
+        raise (
+            PermissionDenied(right.why_not)
+            if right.code == "forbidden"
+            else PromotionError(right.why_not, code=right.code)
+        )
+    role = acceptances.accept_by[gate_id]
+    made = acceptance_record(request=request, run=run, user=user, role=role, reason=reason, ticket_id=ticket_id)
+    acceptances.accepted[gate_id] = made
+    if not acceptances.awaiting:
+        accepted = sorted(acceptances.accepted)
+        PromotionRequest.objects.filter(pk=request.pk).update(
+            status_reason=f"All gates passed or were accepted ({', '.join(accepted)})."
+        )
+        audit_record(
+            actor=None, action="promotion.gates_passed", obj=request, model_name=model.name, data={"accepted": accepted}
+        )
+        _gates_cleared(request)
+    return made
 
 
 def promotion_decide(
@@ -368,17 +431,21 @@ def _decide(*, user, request, decision, reason, risk_class, ticket_id, role) -> 
     )
     if decision == DecisionKind.REJECT:
         _set_status(request, RequestStatus.REJECTED, f"Rejected by {user} ({role}): {made.reason}")
-        _notify(request, "decision_made", [request.requested_by], f"{request} was rejected by {user}.")
+        request_notify(request, "decision_made", [request.requested_by], f"{request} was rejected by {user}.")
     elif decision == DecisionKind.REQUEST_CHANGES:
         _set_status(request, RequestStatus.CHANGES_REQUESTED, f"Changes requested by {user} ({role}): {made.reason}")
-        _notify(
+        request_notify(
             request,
             "changes_requested",
             [request.requested_by],
             f"{user} requested changes on {request}: {made.reason}",
             key=f"round-{request.gate_round}",
         )
-    elif request.status == RequestStatus.AWAITING_APPROVALS and request_slot_state(request).complete:
+    elif (
+        request.status == RequestStatus.AWAITING_APPROVALS
+        and request_slot_state(request).complete
+        and not gate_acceptance_state(request).awaiting
+    ):
         _execute(request, actor=user)
     return made
 
@@ -487,7 +554,7 @@ def _bypass_recheck_completed(request: PromotionRequest, *, failed: list[str], e
             model_name=model.name,
             data={"round": request.gate_round, "failed": failed, "errored": errored},
         )
-        _notify(
+        request_notify(
             request,
             "gates_failed",
             [request.requested_by],
@@ -554,13 +621,13 @@ def _revert(request: PromotionRequest, *, now) -> None:
             "moves": moves,
         },
     )
-    owners = _owners(model)
+    to_tell = owners(model)
     message = (
         f"The emergency bypass of {request} expired without the bypassed gates passing: "
         + ("; ".join(moves) if moves else "the version had already moved on, nothing to revert")
         + "."
     )
-    _notify(request, "emergency_reverted", [request.requested_by, *owners], message)
+    request_notify(request, "emergency_reverted", [request.requested_by, *to_tell], message)
 
 
 @transaction.atomic
@@ -628,7 +695,9 @@ def _execute(request: PromotionRequest, *, actor) -> None:
         model_name=model.name,
         data={"version": version.version, "to": request.to_stage},
     )
-    _notify(request, "promoted", [request.requested_by, *_owners(model)], f"{version} is now in {request.to_stage}.")
+    request_notify(
+        request, "promoted", [request.requested_by, *owners(model)], f"{version} is now in {request.to_stage}."
+    )
 
 
 @transaction.atomic
@@ -671,10 +740,10 @@ def promotion_rollback(*, user, model: RegisteredModel, reason: str, ticket_id: 
         },
     )
     if last is not None:
-        _notify(
+        request_notify(
             last,
             "rolled_back",
-            [last.requested_by, *_owners(model)],
+            [last.requested_by, *owners(model)],
             f"{model.name} rolled back by {user}: {previous} is in production again, {current} is deprecated "
             f"({reason.strip()[:300]}).",
             key=f"rollback-{timezone.now().isoformat()}",
@@ -710,7 +779,7 @@ def promotion_expire_stale(*, now=None) -> list[int]:
                 model_name=request.version.model.name,
                 data={"after_days": days},
             )
-            _notify(
+            request_notify(
                 request,
                 "decision_made",
                 [request.requested_by],
@@ -718,37 +787,3 @@ def promotion_expire_stale(*, now=None) -> list[int]:
             )
             expired.append(request_id)
     return expired
-
-
-# --- Notifications (recorded now, sent by the notifications app) ------------------------
-
-
-def _owners(model: RegisteredModel) -> list:
-    ids = users_holding_roles(model, [Role.MODEL_OWNER])
-    return list(get_user_model().objects.filter(pk__in=ids, is_active=True))
-
-
-def _notify(request: PromotionRequest, kind: str, users, message: str, key: str = "") -> None:
-    notify(event=kind, request=request, recipients=users, message=message, key=key)
-
-
-def _notify_pending_approvers(request: PromotionRequest, state: SlotState) -> None:
-    """Everyone who may fill an open slot now: the same rule as the inbox."""
-    users = users_who_may_approve(request, state)
-    # Who approved an earlier round is asked again, with what changed since they looked.
-    stale = {decision.user_id: decision for decision, _ in state.stale if decision.round < request.gate_round}
-    key = f"round-{request.gate_round}"
-    again = [u for u in users if u.pk in stale]
-    if again:
-        now = request_manifest(request)
-        for user in again:
-            changes = manifest_changes(stale[user.pk].manifest, now)
-            message = f"{request} changed since you approved it ({'; '.join(changes) or 'evidence changed'})."
-            _notify(request, "approval_stale", [user], message, key=key)
-    _notify(
-        request,
-        "approval_needed",
-        [u for u in users if u.pk not in stale],
-        f"{request} waits for your sign-off.",
-        key=key,
-    )

@@ -236,7 +236,26 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     ),
     # Promotion requests
     "promotion.requested": _requested,
-    "promotion.gates_passed": lambda e, d: f"Every gate of {_request(e)} passed; it waits for approvals.",
+    "promotion.gates_passed": lambda e, d: (
+        f"Every gate of {_request(e)} passed or was accepted (accepted: {_list(d['accepted'])}); it waits for approvals."
+        if d.get("accepted")
+        else f"Every gate of {_request(e)} passed; it waits for approvals."
+    ),
+    "promotion.gates_inconclusive": lambda e, d: (
+        f"Gates of {_request(e)} are inconclusive (the data cannot tell): "
+        + "; ".join(
+            f"{_text(gate, 64)} may be accepted by a {_text(role, 30).replace('_', ' ')}"
+            for gate, role in (d.get("accept_by") or {}).items()
+        )
+        + "; it waits for their acceptance."
+    ),
+    "promotion.gate_accepted": lambda e, d: _join(
+        f"{_role_actor(e, d)} accepted the inconclusive gate {_text(d.get('gate_id'), 64) or '?'} of {_request(e)} "
+        f"(round {d.get('round', '?')})",
+        f": {_quote(d.get('reason'))}" if d.get("reason") else "",
+        f" (ticket {_text(d.get('ticket_id'), 100)})" if d.get("ticket_id") else "",
+        ".",
+    ),
     "promotion.gates_failed": _gates_failed,
     "promotion.gates_restarted": lambda e, d: _join(
         f"The gates of {_request(e)} run again (round {d.get('round', '?')})",

@@ -29,6 +29,7 @@ ACTION_LABELS = {
     NotificationKind.APPROVAL_STALE: "Review again",
     NotificationKind.SLA_REMINDER: "Review and decide",
     NotificationKind.GATES_FAILED: "See the gate results",
+    NotificationKind.GATE_ACCEPTANCE_NEEDED: "Review the gate and accept it or not",
     NotificationKind.CHANGES_REQUESTED: "See the requested changes",
 }
 DEFAULT_ACTION_LABEL = "Open the request"

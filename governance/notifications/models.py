@@ -19,6 +19,7 @@ class NotificationKind(models.TextChoices):
     APPROVAL_NEEDED = "approval_needed", "Approval needed"
     APPROVAL_STALE = "approval_stale", "Approval needed again"
     GATES_FAILED = "gates_failed", "Gates failed"
+    GATE_ACCEPTANCE_NEEDED = "gate_acceptance_needed", "Inconclusive gate to accept"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
     DECISION_MADE = "decision_made", "Decision made"
     PROMOTED = "promoted", "Promoted"
