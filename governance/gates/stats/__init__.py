@@ -23,6 +23,7 @@ _EXPORTS = {
     "error_rate_gate": "latency",
     "cost_gate": "cost",
     "cost_weighted_gate": "cost",
+    "declared_metrics_gate": "declared",
 }
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "GateResult",
     "cost_gate",
     "cost_weighted_gate",
+    "declared_metrics_gate",
     "drift_gate",
     "error_rate_gate",
     "fairness_gate",
