@@ -6,6 +6,7 @@ per run artifact, named by its artifact path. The mapping is `imports/mlflow.py`
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -47,14 +48,18 @@ class MlflowImportView(APIView):
         files = {}
         for field in request.FILES:  # first: the upload handler streams, hashes and counts each file
             received = received_file(request, field)
-            files[field] = RunFile(path=field, local_path=received.path, sha256=received.sha256)
-        raw = request.data.get(RUN_PART)
+            if field != RUN_PART:
+                files[field] = RunFile(path=field, local_path=received.path, sha256=received.sha256)
+        if RUN_PART in request.FILES:  # a large run may come as a file part
+            raw = request.FILES[RUN_PART].read(settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+        else:
+            raw = request.data.get(RUN_PART)
         if not raw:
             raise DomainError(
                 "Send the MLflow run as the multipart field 'run' (JSON).",
                 fields={RUN_PART: ["This field is required."]},
             )
-        run = json_loads(raw, field=RUN_PART)
+        run = json_loads(raw, field=RUN_PART, max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         result = mlflow_run_import(user=request.user, model=model, run=run, files=files)
         body = dict(s.VersionOut(result.version).data)
         body.update(evidence=result.evidence, documents=result.documents, skipped=result.skipped)

@@ -38,7 +38,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from governance.core.errors import DomainError
-from governance.core.inputs import check_tree
+from governance.core.inputs import check_tree, text_problem
 from governance.evidence.models import Blob, DocumentKind, EvidenceKind
 from governance.evidence.services import document_save, evidence_upload, sha256_of_file
 from governance.registry.models import ModelVersion, RegisteredModel
@@ -315,6 +315,10 @@ def _seed(params: dict) -> int | None:
 
 def _plan(checked: CheckedRun, files: dict[str, RunFile]) -> tuple[list[tuple[str, RunFile]], list[dict]]:
     """[(kind, file)] to store, in a stable order, and the skipped files with reasons."""
+    for path in files:
+        _artifact_path(path, f"artifacts.{path}")
+        if text_problem(path):
+            raise _refuse("artifacts", f"an artifact path holds {text_problem(path)}")
     for path in checked.kinds:
         if path not in files:
             raise _refuse(f"run.kinds.{path}", "No artifact file with this path was sent.")

@@ -237,3 +237,27 @@ def test_people_without_the_register_right_cannot_import(bob, charlie, model, st
     assert _post(api_client(bob), model.name, payload, files).status_code == 403  # reviewer: sees, may not register
     assert _post(api_client(charlie), model.name, payload, files).status_code == 404  # no role: cannot see it
     assert not ModelVersion.objects.exists()
+
+
+def test_the_run_may_come_as_a_file_part_and_artifact_paths_must_be_relative(alice, model, store, tmp_path):
+    logged = log_run(store, artifacts={"predictions.csv": predictions_csv(200)})
+    payload, files = _payload(logged, tmp_path)
+    api = api_client(alice)
+    url = f"/api/v1/models/{model.name}/versions/import-mlflow/"
+    run_file = io.BytesIO(json.dumps(payload).encode())
+    run_file.name = "run.json"
+    escaping = io.BytesIO(files["predictions.csv"].read_bytes())
+    escaping.name = "predictions.csv"
+    refused = api.post(url, {"run": run_file, "../predictions.csv": escaping}, format="multipart")
+    assert refused.status_code == 400, refused.content
+    assert list(refused.json()["error"]["fields"]) == ["artifacts.../predictions.csv"]
+    assert not ModelVersion.objects.exists()
+
+    run_file.seek(0)
+    escaping.seek(0)
+    accepted = api.post(url, {"run": run_file, "predictions.csv": escaping}, format="multipart")
+    assert accepted.status_code == 201, accepted.content
+    assert [(e["path"], e["kind"]) for e in accepted.json()["evidence"]] == [
+        ("mlflow-metrics.json", "metrics"),
+        ("predictions.csv", "predictions"),
+    ]
