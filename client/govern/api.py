@@ -88,7 +88,11 @@ class Api:
         return self.create(self.model_path(model, version) + "promotions/", json=payload)
 
     def dry_run(self, model: str, version: int, to_stage: str) -> dict:
+        """Starts a dry run on a worker: its result, or (202) the dry run to poll."""
         return self.call("POST", self.model_path(model, version) + "dry-run/", json={"to_stage": to_stage})
+
+    def dry_run_status(self, dry_run_id: int) -> dict:
+        return self.call("GET", f"dry-runs/{dry_run_id}/", retries=3)
 
     def promotion(self, request_id: int) -> dict:
         return self.call("GET", f"promotions/{request_id}/", retries=3)

@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL")
     p.add_argument("version", metavar="VERSION", type=_positive_int)
     p.add_argument("--to", required=True, dest="to_stage", metavar="STAGE")
+    p.add_argument("--timeout", type=_seconds, default=600.0, help="seconds to wait for the verdict (default 600)")
+    p.add_argument("--interval", type=_interval, default=2.0, help="seconds between polls (default 2)")
 
     mlflow_import.add_parser(sub, [common])
     return parser
@@ -277,14 +279,35 @@ def cmd_status(api: Api, args) -> int:
 
 
 def cmd_dry_run(api: Api, args) -> int:
+    """0 would pass, 1 would fail or is inconclusive, 3 timed out (on the worker or waiting)."""
+    deadline = time.monotonic() + args.timeout
     report = api.dry_run(args.model, args.version, args.to_stage)
+    while report.get("status") in ("queued", "running"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            if args.json:
+                _say(json.dumps(report))
+            raise Failure(
+                f"timed out after {args.timeout:g} s: dry run {report.get('id')} is {report.get('status')}; "
+                f"see {report.get('url')}",
+                exit_code=TIMED_OUT,
+            )
+        time.sleep(min(args.interval, remaining))
+        report = api.dry_run_status(report["id"])
     if args.json:
         _say(json.dumps(report))
     else:
         _say(*dry_run_lines(report))
-    if report.get("would_pass"):
+    status, verdict = report.get("status"), report.get("verdict")
+    where = f"{args.model} v{args.version} {report.get('transition')}"
+    if status == "timed_out":
+        print(f"govern: dry run of {where} timed out on the worker: {report.get('error')}", file=sys.stderr)
+        return TIMED_OUT
+    if status == "error":
+        raise Failure(f"dry run of {where} could not be computed: {report.get('error')}")
+    if verdict == "pass" or (verdict is None and report.get("would_pass")):
         return OK
-    print(f"govern: {args.model} v{args.version} would not pass {report.get('transition')}", file=sys.stderr)
+    print(f"govern: {where} would not pass ({verdict or 'fail'})", file=sys.stderr)
     return FAILED
 
 

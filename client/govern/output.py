@@ -101,5 +101,20 @@ def dry_run_lines(report: dict) -> list[str]:
         lines.append(f"approvals the request would need: {', '.join(approvals)}")
     for problem in report.get("problems") or []:
         lines.append(f"problem: {_cut(problem, 300)}")
-    lines.append("verdict: " + ("would pass" if report.get("would_pass") else "would NOT pass"))
+    lines.append("verdict: " + DRY_RUN_VERDICTS.get(report.get("status") or "", _verdict(report)))
     return lines
+
+
+DRY_RUN_VERDICTS = {
+    "timed_out": "timed out on the worker (no verdict)",
+    "error": "could not be computed (no verdict)",
+}
+
+
+def _verdict(report: dict) -> str:
+    verdict = report.get("verdict") or ("pass" if report.get("would_pass") else "fail")
+    return {
+        "pass": "would pass",
+        "fail": "would NOT pass",
+        "inconclusive": "inconclusive: the data cannot tell for a gate (not a pass)",
+    }.get(verdict, verdict)

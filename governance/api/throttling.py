@@ -64,6 +64,17 @@ class DryRunThrottle(UserRateThrottle):
     def get_rate(self) -> str:
         return settings.DRY_RUN_THROTTLE_RATE
 
+    @staticmethod
+    def ident_for(user) -> str:
+        # With the join time, a user id reused after a database is recreated (tests) does not
+        # inherit the count of the user who had it.
+        return f"{user.pk}-{int(user.date_joined.timestamp())}"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.ident_for(request.user)}
+
     def allow_request(self, request, view) -> bool:
         if request.method != "POST":  # only starting a dry run counts (a GET is 405 anyway)
             return True

@@ -116,8 +116,6 @@ def test_a_pipeline_drives_a_version_to_production_with_govern_alone(live_server
     for kind, path in _evidence(tmp_path, "v1", latency_scale=6).items():
         result = cli("upload", "cli-churn", "1", kind, path)
         assert result.returncode == 0 and "sha256" in result.stdout, result.stderr
-    dry = cli("dry-run", "cli-churn", "1", "--to", "staging")
-    assert dry.returncode == 0 and "would pass" in dry.stdout, (dry.stdout, dry.stderr)
 
     # No worker runs yet: a short --timeout ends with exit 3, the request still open.
     timed_out = cli("promote", "cli-churn", "1", "--to", "staging", "--wait", "--timeout", "1", "--interval", "0.3")
@@ -130,6 +128,10 @@ def test_a_pipeline_drives_a_version_to_production_with_govern_alone(live_server
     staged = cli("status", request_id, *wait)
     assert staged.returncode == 0, (staged.stdout, staged.stderr)
     assert "status: promoted" in staged.stdout and "p95_latency" in staged.stdout
+
+    # A dry run (computed by the worker) of the next move: it would pass, exit 0.
+    dry = cli("dry-run", "cli-churn", "1", "--to", "production", "--timeout", "60", "--interval", "0.3")
+    assert dry.returncode == 0 and "verdict: would pass" in dry.stdout, (dry.stdout, dry.stderr)
 
     # staging -> production: the gate table as outcomes arrive, then the approvals needed.
     promoted = cli("promote", "cli-churn", "1", "--to", "production", "--ticket", "CHG-7", *wait)
@@ -167,7 +169,7 @@ def test_a_pipeline_drives_a_version_to_production_with_govern_alone(live_server
     assert _register(cli, 2) == "2"
     for kind, path in _evidence(tmp_path, "v2", latency_scale=60).items():
         assert cli("upload", "cli-churn", "2", kind, path).returncode == 0
-    assert cli("dry-run", "cli-churn", "2", "--to", "staging").returncode == 1
+    assert cli("dry-run", "cli-churn", "2", "--to", "staging", "--timeout", "60", "--interval", "0.3").returncode == 1
     failed = cli("promote", "cli-churn", "2", "--to", "staging", *wait)
     assert failed.returncode == 1, (failed.stdout, failed.stderr)
     row = next(line for line in failed.stdout.splitlines() if line.startswith("p95_latency"))
