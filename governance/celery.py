@@ -80,6 +80,7 @@ def _heartbeat_loop(node: str) -> None:
 
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
     while True:
+        wait = settings.WORKER_HEARTBEAT_SECONDS
         try:
             now = heartbeat_write(client, node)
             # Forget nodes silent for a day (renamed or removed workers).
@@ -88,7 +89,10 @@ def _heartbeat_loop(node: str) -> None:
                     client.hdel(settings.WORKER_HEARTBEAT_KEY, other)
         except Exception:  # Redis away: the heartbeat goes stale, which is what /healthz should see
             logger.warning("worker heartbeat: cannot write to Redis", exc_info=True)
-        if _heartbeat_stop.wait(settings.WORKER_HEARTBEAT_SECONDS):
+            # Try again soon: a Redis that comes back (possibly empty) sees this worker within a
+            # second, so /healthz does not call the worker down after the outage has ended.
+            wait = min(wait, 1)
+        if _heartbeat_stop.wait(wait):
             return
 
 

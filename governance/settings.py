@@ -253,8 +253,19 @@ if not 0 < ARTIFACT_FETCH_TIMEOUT_SECONDS < CELERY_TASK_SOFT_TIME_LIMIT:
 # Redis redelivers an unacknowledged task after this many seconds. Every time limit and
 # retry countdown must stay below it, or a slow task runs twice (tests assert this).
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# Redis down (docs/operations.md, Redis outages): sending a task or setting up a chord from a
+# web request gives up within about a second (was 20 tries 1 s apart: a 19 s POST); what was
+# not sent stays in PostgreSQL and beat's sweeps send it when Redis is back. Workers keep
+# reconnecting for as long as the outage lasts.
+_REDIS_DOWN_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT, "socket_connect_timeout": 1}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "retry_policy": _REDIS_DOWN_RETRY,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = _REDIS_DOWN_RETRY
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
