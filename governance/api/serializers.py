@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from governance.approvals.acceptances import acceptance_out
 from governance.approvals.models import ChangeType, DecisionKind, PromotionRequest, RiskClass
 from governance.evidence.models import Artifact, DocumentKind, EvidenceKind
 from governance.registry.models import IMMUTABLE_FIELDS, ModelVersion, RegisteredModel, RiskTier, Stage
@@ -123,6 +124,11 @@ class DecisionIn(serializers.Serializer):
     role = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
 
 
+class GateAcceptIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000, help_text="why the inconclusive outcome is acceptable")
+    ticket_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
 class ReasonIn(serializers.Serializer):
     reason = serializers.CharField(max_length=1000)
     ticket_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -144,12 +150,15 @@ class DryRunIn(serializers.Serializer):
     policy = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 
-def promotion_out(request: PromotionRequest, slot_state, gate_runs, right) -> dict:
+def promotion_out(request: PromotionRequest, slot_state, gate_runs, right, acceptances=None) -> dict:
     """The promotion as pipelines read it; `you` answers what the calling user may decide.
     Each approval carries what its author saw (round, manifest_sha256) and whether it is
-    stale (given on earlier evidence, or by someone who no longer holds the role)."""
+    stale (given on earlier evidence, or by someone who no longer holds the role). Each gate
+    carries its policy's `on_inconclusive` and, for an inconclusive one, its `acceptance`
+    (who accepted it, when, why) or who may accept it (`acceptors`)."""
     version = request.version
     stale_ids = {d.pk for d, _ in slot_state.stale}
+    acceptances = acceptances or {}
     return {
         "id": request.pk,
         "model": version.model.name,
@@ -180,24 +189,27 @@ def promotion_out(request: PromotionRequest, slot_state, gate_runs, right) -> di
         ],
         "stale_approvals": [{"user": d.user.username, "role": d.role, "reason": why} for d, why in slot_state.stale],
         "gates": [
-            run.outcome
-            if run.outcome
-            else {
-                "gate_id": run.gate_id,
-                "type": run.gate_type,
-                "status": run.status,
-                "metric": run.params.get("metric"),
-                "value": None,
-                "threshold": None,
-                "ci_low": None,
-                "ci_high": None,
-                "p_value": None,
-                "n": None,
-                "groups": None,
-                "explanation": "Queued for a worker." if run.status == "pending" else "Running.",
-                "inputs": {},
-                "computed_at": None,
-            }
+            (
+                run.outcome
+                if run.outcome
+                else {
+                    "gate_id": run.gate_id,
+                    "type": run.gate_type,
+                    "status": run.status,
+                    "metric": run.params.get("metric"),
+                    "value": None,
+                    "threshold": None,
+                    "ci_low": None,
+                    "ci_high": None,
+                    "p_value": None,
+                    "n": None,
+                    "groups": None,
+                    "explanation": "Queued for a worker." if run.status == "pending" else "Running.",
+                    "inputs": {},
+                    "computed_at": None,
+                }
+            )
+            | _acceptance_fields(run, acceptances.get(run.gate_id))
             for run in gate_runs
         ],
         "approvals": [
@@ -221,7 +233,18 @@ def promotion_out(request: PromotionRequest, slot_state, gate_runs, right) -> di
             "approve_roles": list(right.approve_roles),
             "decide_roles": list(right.decide_roles),
             "why_not": right.why_not,
+            "may_accept_gates": [gate_id for gate_id, view in acceptances.items() if view.may_accept],
         },
+    }
+
+
+def _acceptance_fields(run, view) -> dict:
+    """What a gate adds to the outcome contract: what an inconclusive outcome does under the
+    policy, the acceptance that counts, and who may accept it while it waits."""
+    return {
+        "on_inconclusive": run.params.get("on_inconclusive", "block"),
+        "acceptance": acceptance_out(view.acceptance) if view and view.acceptance else None,
+        "acceptors": [user.username for user in view.acceptors] if view else [],
     }
 
 

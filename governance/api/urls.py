@@ -20,6 +20,7 @@ urlpatterns = [
     path("dry-runs/<int:pk>/", dry_runs.DryRunDetailView.as_view(), name="dry_run_detail"),
     path("promotions/<int:pk>/", views.PromotionDetailView.as_view(), name="promotion"),
     path("promotions/<int:pk>/decisions/", views.DecisionView.as_view(), name="decisions"),
+    path("promotions/<int:pk>/gates/<str:gate_id>/accept/", views.GateAcceptView.as_view(), name="gate_accept"),
     path("promotions/<int:pk>/cancel/", views.CancelView.as_view(), name="cancel"),
     path("promotions/<int:pk>/resubmit/", views.ResubmitView.as_view(), name="resubmit"),
     path("audit/", views.AuditListView.as_view(), name="audit"),

@@ -27,6 +27,7 @@ from governance.api.lists import (
 )
 from governance.api.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from governance.approvals import services as promotions
+from governance.approvals.acceptances import gate_acceptance_views
 from governance.approvals.history import parse_at, served_at
 from governance.approvals.models import PromotionRequest
 from governance.approvals.selectors import decision_right_for, slot_states_for
@@ -189,7 +190,8 @@ def _promotion_payload(promotion: PromotionRequest, user) -> dict:
     )
     state = slot_states_for([promotion])[promotion.pk]
     right = decision_right_for(user, promotion, state)
-    return s.promotion_out(promotion, state, list(promotion.gate_runs.current()), right)
+    runs = list(promotion.gate_runs.current())
+    return s.promotion_out(promotion, state, runs, right, gate_acceptance_views(user, promotion, runs, state))
 
 
 def _promotion_for(user, pk: int) -> PromotionRequest:
@@ -212,6 +214,18 @@ class DecisionView(APIView):
         values = _valid(s.DecisionIn, request.data)
         values["role"] = values.get("role") or None
         promotions.promotion_decide(user=request.user, request=promotion, **values)
+        return Response(_promotion_payload(promotion, request.user), status=201)
+
+
+class GateAcceptView(APIView):
+    """A person of the policy's accept_by role accepts an inconclusive gate, with a reason."""
+
+    @extend_schema(request=s.GateAcceptIn, responses={201: OpenApiTypes.OBJECT})
+    @idempotent
+    def post(self, request, pk, gate_id):
+        promotion = _promotion_for(request.user, pk)
+        data = _valid(s.GateAcceptIn, request.data)
+        promotions.promotion_gate_accept(user=request.user, request=promotion, gate_id=gate_id, **data)
         return Response(_promotion_payload(promotion, request.user), status=201)
 
 

@@ -219,6 +219,18 @@ def bypassable_gates(policy_data: dict | None) -> list[str]:
     return found
 
 
+class GateAcceptForm(forms.Form):
+    """Accepting an inconclusive gate (policy `accept_by`): a reason, and a ticket if any."""
+
+    reason = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why you accept this inconclusive outcome."},
+        help_text="Why the uncertainty is acceptable here; it is recorded with your name and audited.",
+    )
+    ticket_id = forms.CharField(max_length=100, required=False, label="Ticket ID")
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=1000, required=False)
 

@@ -26,11 +26,18 @@ from governance.accounts.roles import Action
 from governance.accounts.selectors import role_holdings
 from governance.accounts.services import role_grant, role_revoke
 from governance.approvals import services as promotions
+from governance.approvals.acceptances import gate_acceptance_views
 from governance.approvals.declared import disagreements
 from governance.approvals.manifest import manifest_changes, request_manifest
 from governance.approvals.models import OPEN_STATUSES, PostIncidentReview, PromotionRequest
 from governance.approvals.reviews import review_submit
-from governance.approvals.selectors import INBOX_TABS, decision_right_for, inbox_tab, slot_states_for
+from governance.approvals.selectors import (
+    INBOX_TABS,
+    decision_right_for,
+    inbox_tab,
+    request_slot_state,
+    slot_states_for,
+)
 from governance.approvals.transitions import next_stages
 from governance.core.errors import DomainError
 from governance.evidence.documents import document_fields
@@ -145,6 +152,7 @@ def model_detail(request, name):
             "policy": policy,
             "may_rollback": user_may(request.user, Action.ROLLBACK, model, roles=roles),
             "may_export": user_may(request.user, Action.EXPORT, model, roles=roles),
+            "may_dry_run": user_may(request.user, Action.DRY_RUN, model, roles=roles),
             "rollback_form": forms.RollbackForm(),
         },
     )
@@ -263,23 +271,6 @@ def version_upload_evidence(request, name, number):
 
 
 @login_required
-def version_dry_run(request, name, number):
-    from governance.gates.dry_run import dry_run
-
-    version = _version_for(request.user, name, number)
-    form = forms.DryRunForm(request.GET or None)
-    report = None
-    if form.is_valid():
-        src, dst = form.cleaned_data["transition"].split("->")
-        report = dry_run(version=version, from_stage=src, to_stage=dst)
-        for gate in report.get("gates", []):
-            gate["chart"] = charts.gate_chart_html(gate)
-    return render(
-        request, "web/dry_run.html", {"version": version, "model": version.model, "form": form, "report": report}
-    )
-
-
-@login_required
 def artifact_download(request, name, number, artifact_id):
     version = _version_for(request.user, name, number)
     artifact = get_object_or_404(Artifact.objects.select_related("blob"), pk=artifact_id, version=version)
@@ -392,18 +383,30 @@ def model_card(request, name, number):
 # --- Requests ----------------------------------------------------------------------------
 
 
-def _gate_panel_context(promotion: PromotionRequest) -> dict:
-    """What the live gate panel needs, and nothing more: htmx polls it every 2 s."""
+def _gate_panel_context(promotion: PromotionRequest, user=None, accept_form=None, accept_gate: str = "") -> dict:
+    """What the live gate panel needs, and nothing more: htmx polls it every 2 s. Once the
+    gates are final, each says who accepted it or who may, with the Accept form for them."""
     gate_runs = list(promotion.gate_runs.current())
+    running = any(r.status in (GateStatus.PENDING, GateStatus.RUNNING) for r in gate_runs)
+    acceptances = {}
+    if not running and any(r.status == GateStatus.INCONCLUSIVE for r in gate_runs):
+        acceptances = gate_acceptance_views(user, promotion, gate_runs, request_slot_state(promotion))
     return {
         "promotion": promotion,
         "gate_runs": gate_runs,
-        "gates_running": any(r.status in (GateStatus.PENDING, GateStatus.RUNNING) for r in gate_runs),
+        "gates_running": running,
         "gate_charts": {r.pk: charts.gate_chart_html(r.outcome) for r in gate_runs if r.outcome},
+        "gate_acceptances": acceptances,
+        "accept_forms": {
+            gid: accept_form if gid == accept_gate else forms.GateAcceptForm(auto_id=f"accept-{gid}-%s")
+            for gid in acceptances
+        },
     }
 
 
-def _request_context(request, promotion: PromotionRequest, decision_form=None, review_form=None) -> dict:
+def _request_context(
+    request, promotion: PromotionRequest, decision_form=None, review_form=None, accept_form=None, accept_gate=""
+) -> dict:
     promotion = (
         PromotionRequest.objects.select_related("version__model__team", "requested_by", "policy_version__policy")
         .prefetch_related("decisions__user")
@@ -413,7 +416,7 @@ def _request_context(request, promotion: PromotionRequest, decision_form=None, r
     model = promotion.version.model
     roles = roles_for_model(request.user, model)
     right = decision_right_for(request.user, promotion, state, roles)
-    gates = _gate_panel_context(promotion)
+    gates = _gate_panel_context(promotion, request.user, accept_form, accept_gate)
     # What changed since each stale approval was given (the current manifest: three queries).
     stale = [d for d, _ in state.stale if d.round < promotion.gate_round]
     now = request_manifest(promotion) if stale else {}
@@ -453,7 +456,7 @@ def request_detail(request, pk):
 def request_gates(request, pk):
     """The live gate panel (htmx polls it while gates run): gates only, no page, no nav."""
     promotion = _request_for(request.user, pk)
-    context = _gate_panel_context(promotion)
+    context = _gate_panel_context(promotion, request.user)
     # Rendered without context processors: the poll must not recompute the nav inbox.
     response = HttpResponse(render_to_string("web/_gates.html", {**context, "request": request}))
     if request.headers.get("HX-Request") and not context["gates_running"] and promotion.status != "awaiting_gates":
@@ -487,6 +490,25 @@ def request_decide(request, pk):
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
     return render(request, "web/request_detail.html", _request_context(request, promotion, form), status=400)
+
+
+@login_required
+@require_POST
+def request_gate_accept(request, pk, gate_id):
+    """Accept an inconclusive gate (policy accept_by) with a reason; errors stay on its form."""
+    promotion = _request_for(request.user, pk)
+    form = forms.GateAcceptForm(request.POST, auto_id=f"accept-{gate_id}-%s")
+    if form.is_valid():
+        try:
+            promotions.promotion_gate_accept(user=request.user, request=promotion, gate_id=gate_id, **form.cleaned_data)
+            messages.success(request, f"You accepted the inconclusive gate {gate_id}.")
+            return redirect("web:request_detail", pk=pk)
+        except DomainError as exc:
+            forms.add_domain_error(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+    context = _request_context(request, promotion, accept_form=form, accept_gate=gate_id)
+    return render(request, "web/request_detail.html", context, status=400)
 
 
 def _emergency_context(request, promotion: PromotionRequest, roles: set[str], review_form=None) -> dict:
