@@ -185,3 +185,33 @@ def test_a_duplicated_task_sends_an_attempt_once(stopped_celery_worker, receiver
     assert len(receiver.requests) == 1
     delivery.refresh_from_db()
     assert delivery.attempts == 1 and delivery.attempt_log.count() == 1
+
+
+def test_the_sweeper_sends_what_was_never_queued(stopped_celery_worker, receiver, alice, version):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.webhooks.models import Webhook
+
+    webhook = _register(alice, version.model.team, receiver, events=["request.created"])
+    long_ago = timezone.now() - timedelta(minutes=10)
+    lost = Delivery.objects.create(  # as if the broker was down when the change committed
+        webhook=webhook,
+        event_type="request.created",
+        event_id="evt_lost",
+        payload={"id": "evt_lost", "type": "request.created"},
+        next_attempt_at=long_ago,
+    )
+    fresh = Delivery.objects.create(
+        webhook=webhook, event_type="request.created", event_id="evt_fresh", payload={}, next_attempt_at=timezone.now()
+    )
+    assert services.deliveries_sweep() == 1  # the fresh one is left to its own task
+    lost.refresh_from_db()
+    assert lost.queued_at is not None
+    stopped_celery_worker.start()
+    (got,) = receiver.wait_for(1)
+    assert json.loads(got.body)["id"] == "evt_lost" and got.verified
+    wait_for(lambda: Delivery.objects.get(pk=lost.pk).status == DeliveryStatus.DELIVERED, message="delivered")
+    assert Delivery.objects.get(pk=fresh.pk).status == DeliveryStatus.PENDING
+    assert Webhook.objects.get().pk == webhook.pk
