@@ -207,7 +207,9 @@ def reproducibility_gate(
                 if params.verify_artifact:
                     reason += " (the policy asks verify_artifact: true)"
                 else:
-                    warnings.append(f"{reason} (a warning: the policy does not ask verify_artifact: true)")
+                    warnings.append(
+                        f"{reason} (it does not fail the gate: the policy does not ask verify_artifact: true)"
+                    )
         groups[name] = {"status": status, "reason": reason or None}
 
     problems = [

@@ -234,7 +234,7 @@ def test_an_unverified_artifact_is_a_warning_by_default():
     assert unknown.groups["artifact_sha256"]["status"] == "unverified"
     assert unknown.explanation.endswith(
         "; warning: artifact_sha256 unverified: s3://models/m.bin: access denied "
-        "(a warning: the policy does not ask verify_artifact: true) → passed"
+        "(it does not fail the gate: the policy does not ask verify_artifact: true) → passed"
     )
     assert unknown.details["warnings"] and unknown.details["verify_artifact"] is False
 
