@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from governance.audit.models import AuditEvent
 from governance.core.canonical import canonical_json_sha256
@@ -105,6 +106,12 @@ def test_it_registers_the_run_as_a_version_with_its_lineage_and_evidence(alice, 
     assert "--kind notes.txt=KIND" in body["skipped"][0]["reason"]
     registered = AuditEvent.objects.get(action="version.registered", model_name=model.name)
     assert registered.data["source"]["mlflow"]["run_id"] == logged.run_id
+
+    browser = Client()
+    browser.force_login(alice)
+    page = browser.get(f"/models/{model.name}/v{version.version}/").content.decode()
+    for shown in ("MLflow run", logged.run_id, "nightly-churn", logged.experiment_id, logged.tracking_uri):
+        assert shown in page, shown
 
 
 def test_an_mlflow_3_logged_model_is_the_versions_artifact(alice, model, store, tmp_path):
