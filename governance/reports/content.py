@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from governance.approvals.models import PostIncidentReview, PromotionRequest
+from governance.approvals.models import GateAcceptance, PostIncidentReview, PromotionRequest
 from governance.audit.models import AuditEvent
 from governance.audit.sentences import event_sentence
 from governance.audit.services import audit_verify
@@ -196,8 +196,29 @@ def request_block(request: PromotionRequest, charting: Charting | None) -> dict:
             }
             for d in decisions
         ],
+        "gate_acceptances": _gate_acceptances(request),
         "emergency": _emergency(request, review),
     }
+
+
+def _gate_acceptances(request: PromotionRequest) -> list[dict]:
+    """Every acceptance of an inconclusive gate (a decision on that gate run), any round."""
+    acceptances = GateAcceptance.objects.filter(request=request).select_related("user", "gate_run")
+    return [
+        {
+            "user": person(a.user),
+            "role": a.role.replace("_", " "),
+            "gate_id": a.gate_id,
+            "created_at": a.created_at,
+            "reason": a.reason,
+            "ticket_id": a.ticket_id or "—",
+            "round": a.round,
+            "void": a.round < request.gate_round,
+            "needed": (((a.gate_run.outcome or {}).get("details") or {}).get("needed") or {}).get("text", ""),
+            "outcome_sha256": canonical_json_sha256(a.gate_run.outcome) if a.gate_run.outcome else "",
+        }
+        for a in acceptances.order_by("created_at", "pk")
+    ]
 
 
 def _gate_summary(runs: list[GateRun]) -> str:

@@ -330,3 +330,24 @@ def test_the_email_to_a_risk_officer_says_what_is_inconclusive_and_links_to_the_
     assert NEEDS in html and request_url(w.request.pk) in html
     if os.environ.get("SHOW_EMAIL"):
         print(message.subject, message.body, sep="\n")
+
+
+def test_the_request_pdf_lists_the_gate_acceptance_with_the_decisions():
+    """Built in-process (the worker's code path, without the queue); text read back with pypdf."""
+    import io
+
+    from pypdf import PdfReader
+
+    from governance.reports.build import build_pdf
+    from governance.reports.models import Report
+
+    w = waiting()
+    accept(w, w.risk, reason="Latency margin is wide; 40 runs suffice.", ticket_id="RISK-5")
+    approve(w, w.compliance, "compliance_officer")
+    report = Report.objects.create(scope="request", request=w.request, title="acceptance", requested_by=w.compliance)
+    pdf, _ = build_pdf(report, lambda *args, **kwargs: None)
+    text = " ".join("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "GATE ACCEPTANCES" in text  # an h4: upper case in the PDF
+    assert "Latency margin is wide; 40 runs suffice." in text and "RISK-5" in text
+    assert f"The data it lacked: {NEEDS}" in text
+    assert text.index("DECISIONS") < text.index("GATE ACCEPTANCES")
