@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance.web import audit_check, audit_views, downloads, history_views, reports, tokens, views
+from governance.web import audit_check, audit_views, downloads, dry_runs, history_views, reports, tokens, views
 from governance.web import webhooks as webhook_views
 
 app_name = "web"
@@ -22,7 +22,7 @@ urlpatterns = [
     ),
     path("models/<str:name>/v<int:number>/documents/<str:kind>/", views.document_edit, name="document_edit"),
     path("models/<str:name>/v<int:number>/model-card/", views.model_card, name="model_card"),
-    path("models/<str:name>/v<int:number>/dry-run/", views.version_dry_run, name="version_dry_run"),
+    path("models/<str:name>/v<int:number>/dry-run/", dry_runs.version_dry_run, name="version_dry_run"),
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),
     path("requests/<int:pk>/gates/", views.request_gates, name="request_gates"),
     path("requests/<int:pk>/gates/<str:gate_id>/accept/", views.request_gate_accept, name="request_gate_accept"),

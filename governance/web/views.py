@@ -210,6 +210,7 @@ def version_detail(request, name, number):
             "policy": policy,
             "may_write": user_may(request.user, Action.REGISTER_VERSION, model, roles=roles),
             "may_export": user_may(request.user, Action.EXPORT, model, roles=roles),
+            "may_dry_run": user_may(request.user, Action.DRY_RUN, model, roles=roles),
             "may_request": user_may(request.user, Action.REQUEST, model, roles=roles)
             and bool(stages)
             and open_request is None,
@@ -262,23 +263,6 @@ def version_upload_evidence(request, name, number):
         messages.error(request, "Choose a kind and a file.")
         return back
     try:
-@login_required
-def version_dry_run(request, name, number):
-    from governance.gates.dry_run import dry_run
-
-    version = _version_for(request.user, name, number)
-    form = forms.DryRunForm(request.GET or None)
-    report = None
-    if form.is_valid():
-        src, dst = form.cleaned_data["transition"].split("->")
-        report = dry_run(version=version, from_stage=src, to_stage=dst)
-        for gate in report.get("gates", []):
-            gate["chart"] = charts.gate_chart_html(gate)
-    return render(
-        request, "web/dry_run.html", {"version": version, "model": version.model, "form": form, "report": report}
-    )
-
-
         artifact = evidence_upload(user=request.user, version=version, kind=form.cleaned_data["kind"], **vars(received))
         messages.success(request, f"Accepted {artifact.original_name} as {artifact.get_kind_display().lower()}.")
     except DomainError as exc:
