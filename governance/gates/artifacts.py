@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import stat
 import time
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from governance.registry.models import ModelVersion
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1024 * 1024
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 CONNECT_TIMEOUT_SECONDS = 10
 READ_TIMEOUT_SECONDS = 30
 CACHE_ALIAS = "artifact_digests"
@@ -76,6 +78,9 @@ def artifact_check(version: ModelVersion, *, fetch: bool) -> ArtifactCheck:
             expected,
             {f"artifact:{uploaded.kind}": uploaded.blob_id},
         )
+    if not _SHA256_HEX.fullmatch(expected):
+        # Missing or malformed: the gate says so; nothing is worth downloading.
+        return ArtifactCheck(None, "no well-formed artifact_sha256 to compare the artifact with")
     uri = (version.artifact_uri or "").strip()
     scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
     if scheme not in ("file", "s3"):
