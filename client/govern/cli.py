@@ -2,7 +2,9 @@
 
 Exit codes: 0 done (filed, awaiting approvals or promoted), 1 a gate failed or the request
 was rejected (or closed otherwise), 2 usage, auth, connection or API error, 3 timed out
-waiting. A failure prints one line on stderr; `--json` prints machine-readable output.
+waiting. An inconclusive gate that blocks (policy `on_inconclusive: block`) is 1 like a failed
+gate; one awaiting acceptance by a named role is 0, awaiting approvals. A failure prints one
+line on stderr; `--json` prints machine-readable output.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from govern.output import (
     FINAL_GATE,
     GATES_DONE,
     SUCCESS,
-    approvals_lines,
     dry_run_lines,
     gate_header,
     gate_row,
+    request_lines,
     request_title,
     status_line,
 )
@@ -194,7 +196,7 @@ def _show(api: Api, promotion: dict, *, table: bool = True) -> None:
     lines = [request_title(promotion), status_line(promotion)]
     if table and promotion.get("gates"):
         lines += [gate_header(), *(gate_row(g) for g in promotion["gates"])]
-    lines += approvals_lines(promotion)
+    lines += request_lines(promotion)
     lines.append(f"page: {_page(api, promotion)}")
     _say(*lines)
 
@@ -234,7 +236,7 @@ def _wait(api: Api, promotion: dict, args) -> int:
     if args.json:
         _say(json.dumps(promotion))
     else:
-        _say(status_line(promotion), *approvals_lines(promotion))
+        _say(status_line(promotion), *request_lines(promotion))
         _say(f"page: {_page(api, promotion)}")
     return _finish(promotion)
 

@@ -88,6 +88,35 @@ def approvals_lines(promotion: dict) -> list[str]:
     return lines
 
 
+def inconclusive_lines(promotion: dict) -> list[str]:
+    """Each inconclusive gate: the data that would decide it, and whether it blocks the request
+    or who may accept it (or who did)."""
+    lines = []
+    for gate in promotion.get("gates") or []:
+        if gate.get("status") != "inconclusive":
+            continue
+        needed = ((gate.get("details") or {}).get("needed") or {}).get("text")
+        line = f"inconclusive gate {gate.get('gate_id')}: " + (f"needs {needed}" if needed else "the data cannot tell")
+        mode = gate.get("on_inconclusive") or "block"
+        accepted = gate.get("acceptance")
+        if accepted:
+            line += (
+                f"; accepted by {accepted.get('user')} ({accepted.get('role')}): {_cut(accepted.get('reason'), 200)}"
+            )
+        elif isinstance(mode, dict) and mode.get("accept_by"):
+            who = ", ".join(gate.get("acceptors") or []) or "nobody may now"
+            line += f"; a {mode['accept_by']} may accept it ({who})"
+        else:
+            line += "; it blocks the request (on_inconclusive: block)"
+        lines.append(line)
+    return lines
+
+
+def request_lines(promotion: dict) -> list[str]:
+    """What is left to do on a request: inconclusive gates, then approvals."""
+    return inconclusive_lines(promotion) + approvals_lines(promotion)
+
+
 def dry_run_lines(report: dict) -> list[str]:
     policy = report.get("policy") or "no policy"
     if report.get("policy_version"):
