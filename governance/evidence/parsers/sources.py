@@ -16,7 +16,7 @@ import threading
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from governance.evidence.parsers.errors import EvidenceError, human_bytes, show_value
@@ -26,6 +26,7 @@ from governance.evidence.parsers.errors import EvidenceError, human_bytes, show_
 RATIO_GRACE_BYTES = 1024 * 1024
 THROTTLE_MAX_WAIT_SECONDS = 5.0  # a safety net only: the consumer normally frees it
 _READ_ALL_CHUNK_BYTES = 512 * 1024
+_RATIO_CHECK_BYTES = 256 * 1024  # compressed content is inflated and ratio-checked in slices this size
 
 _BOM = b"\xef\xbb\xbf"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -138,13 +139,16 @@ class Source:
     def stream(self, *, check_utf8: bool = True) -> Iterator[GuardedStream]:
         """A fresh, bounded, decompressed byte stream of the content (BOM removed)."""
         with contextlib.ExitStack() as stack:
-            inner: BinaryIO = stack.enter_context(open(self.path, "rb"))
+            raw: BinaryIO = stack.enter_context(open(self.path, "rb"))
+            inner: BinaryIO = raw
+            start = 0
             if self.container == "gzip":
                 inner = stack.enter_context(gzip.GzipFile(fileobj=inner, mode="rb"))
             elif self.container == "zip":
                 assert self.zip_member is not None
                 archive = stack.enter_context(zipfile.ZipFile(inner))
                 inner = stack.enter_context(archive.open(self.zip_member))
+                start = self.zip_member.header_offset
             compressed = self.container in ("gzip", "zip")
             yield GuardedStream(
                 inner,
@@ -153,6 +157,7 @@ class Source:
                 max_ratio=self.max_ratio,
                 check_utf8=check_utf8,
                 nested_check=compressed,
+                compressed_read=(lambda: max(0, raw.tell() - start)) if compressed else None,
             )
 
 
@@ -192,8 +197,10 @@ class GuardedStream(io.RawIOBase):
         max_ratio: int,
         check_utf8: bool,
         nested_check: bool,
+        compressed_read: Callable[[], int] | None = None,
     ) -> None:
         super().__init__()
+        self._compressed_read = compressed_read
         self._inner = inner
         self._limit = limit
         self._ratio_limit = ratio_limit
@@ -265,7 +272,19 @@ class GuardedStream(io.RawIOBase):
             self._wait_for_consumer()
             if self._released:
                 return b""
-        data = self._inner.read(size)
+        if self._compressed_read is None:
+            data = self._inner.read(size)
+        else:  # decompress in slices, each checked, so one big read cannot inflate a bomb
+            parts = []
+            got = 0
+            while got < size:
+                part = self._inner.read(min(size - got, _RATIO_CHECK_BYTES))
+                if not part:
+                    break
+                parts.append(part)
+                got += len(part)
+                self._check_ratio(self.total + got)
+            data = b"".join(parts)
         if self._first and data:
             self._first = False
             self._check_start(data)
@@ -282,9 +301,24 @@ class GuardedStream(io.RawIOBase):
             raise EvidenceError(
                 f"the compression ratio exceeds {self._max_ratio}:1: refusing to decompress further (possible zip bomb)"
             )
+
         if self._check_utf8:
             self._validate(data, final=not data)
         return data
+
+    def _check_ratio(self, total: int) -> None:
+        """The ratio so far, against the compressed bytes read so far: a bomb is refused after
+        about RATIO_GRACE_BYTES of output, not after max_ratio times the whole upload."""
+        if total <= RATIO_GRACE_BYTES:
+            return
+        assert self._compressed_read is not None
+        read = self._compressed_read()
+        if total > self._max_ratio * max(read, 1):
+            self.total = total
+            raise EvidenceError(
+                f"the compression ratio exceeds {self._max_ratio}:1 ({human_bytes(total)} from the first "
+                f"{human_bytes(read)}): refusing to decompress further (possible zip bomb)"
+            )
 
     def _check_start(self, data: bytes) -> None:
         if self._nested_check and data.startswith((_GZIP_MAGIC, *_ZIP_MAGICS)):
