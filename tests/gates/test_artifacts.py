@@ -103,6 +103,14 @@ def test_a_file_over_the_size_limit_is_unverified(model, alice, roots, settings)
     assert check.note == f"file://{path} is 68.4 KiB, over the 1000 bytes a worker fetches (ARTIFACT_MAX_BYTES)"
 
 
+def test_a_fetch_past_its_time_limit_is_unverified(model, alice, roots, settings):
+    settings.ARTIFACT_FETCH_TIMEOUT_SECONDS = 0  # the deadline has passed after the first chunk
+    path = _file(roots)
+    check = artifact_check(_version(model, alice, f"file://{path}"), fetch=True)
+    assert check.matches is None
+    assert check.note.startswith(f"fetching file://{path} took longer than 0 s (ARTIFACT_FETCH_TIMEOUT_SECONDS; ")
+
+
 def test_a_hashed_file_is_not_read_again_until_it_changes(model, alice, roots):
     path = _file(roots)
     version = _version(model, alice, f"file://{path}")
