@@ -7,6 +7,8 @@ versioned: each save is a new revision, the newest one is current.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -79,3 +81,38 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} r{self.revision} of {self.version}"
+
+
+class ParseStatus(models.TextChoices):
+    QUEUED = "queued", "Parsing queued"
+    PARSING = "parsing", "Parsing"
+    ACCEPTED = "accepted", "Accepted"
+    REFUSED = "refused", "Refused"
+
+
+class QueuedUpload(models.Model):
+    """A large upload parsed by a worker (evidence/queued.py). Not evidence: gates read only
+    Artifacts, and the Artifact is created, in the parse's transaction, only if the file is
+    accepted. Until then the file waits, content-addressed, under `stored_name`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # the status URL's
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="queued_uploads")
+    kind = models.CharField(max_length=30, choices=EvidenceKind.choices)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    stored_name = models.CharField(max_length=300)
+    status = models.CharField(max_length=20, choices=ParseStatus.choices, default=ParseStatus.QUEUED)
+    error = models.JSONField(null=True, blank=True)  # {"code", "message", "fields"} when refused
+    artifact = models.ForeignKey(Artifact, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"])]  # the sweep
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.original_name} ({self.status})"
