@@ -87,3 +87,29 @@ def test_a_report_belongs_to_the_team_of_what_it_covers(alice, team, version, ot
     assert ready.payload["report"]["url"].endswith(f"/reports/{report.pk}/")
     assert subject_of(event_for(period)).team_id == other_team.pk
     assert subject_of(event_for(nobody)).team_id is None  # told to no team
+
+
+def test_gates_finished_lists_each_gate_of_the_round(alice, version):
+    from governance.gates.models import GateRun
+
+    request = promotion_request(user=alice, version=version, to_stage="staging", justification="x")
+    GateRun.objects.create(
+        request=request,
+        gate_id="auc",
+        gate_type="performance",
+        position=0,
+        status="failed",
+        outcome={"value": 0.71, "threshold": 0.75},
+        round=request.gate_round,
+    )
+    GateRun.objects.create(request=request, gate_id="p95", gate_type="latency", position=1, status="passed")
+    GateRun.objects.create(request=request, gate_id="old", gate_type="latency", status="failed", round=99)
+    event = AuditEvent(
+        action="promotion.gates_failed", object_type="approvals.promotionrequest", object_id=str(request.pk)
+    )
+    subject = subject_of(event)
+    assert subject.payload["outcome"] == "failed"
+    assert subject.payload["gates"] == [
+        {"gate_id": "auc", "type": "performance", "status": "failed", "value": 0.71, "threshold": 0.75},
+        {"gate_id": "p95", "type": "latency", "status": "passed", "value": None, "threshold": None},
+    ]
