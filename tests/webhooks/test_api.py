@@ -181,3 +181,25 @@ def test_redelivery_of_an_inactive_webhook_is_refused_with_a_reason(alice):
     response = client.post(f"{BASE}{created['id']}/deliveries/{row.pk}/redeliver/")
     assert response.status_code == 409 and "inactive" in response.json()["error"]["message"]
     assert Delivery.objects.count() == 1
+
+
+def test_a_retried_create_with_the_same_idempotency_key_registers_once(alice):
+    client = api_client(alice)
+    body = {"url": URL, "events": ["decision.made"]}
+    first = client.post(BASE, body, format="json", HTTP_IDEMPOTENCY_KEY="ci-run-42")
+    again = client.post(BASE, body, format="json", HTTP_IDEMPOTENCY_KEY="ci-run-42")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["secret"] == first.json()["secret"] and Webhook.objects.count() == 1
+    other = client.post(BASE, {**body, "events": ["report.ready"]}, format="json", HTTP_IDEMPOTENCY_KEY="ci-run-42")
+    assert other.status_code == 409 and Webhook.objects.count() == 1
+
+
+def test_a_test_event_is_queued_for_one_webhook(alice):
+    client = api_client(alice)
+    created = _create(client).json()
+    response = client.post(f"{BASE}{created['id']}/test/")
+    assert response.status_code == 202
+    delivery = Delivery.objects.get()
+    assert delivery.event_type == "webhook.test" and response.json()["id"] == delivery.pk
+    assert delivery.payload["data"]["message"].startswith("A test event")
+    assert AuditEvent.objects.filter(action="webhook.pinged").count() == 1
