@@ -168,11 +168,13 @@ def team_scope(user, action: str) -> Q | None:
     if not _is_active(user):
         return Q(pk__in=[])
     codenames = [role_permission(r) for r in ACTION_ROLES[action]]
-    return Q(
+    granted = Q(
         pk__in=TeamUserObjectPermission.objects.filter(user=user, permission__codename__in=codenames).values(
             "content_object_id"
         )
     )
+    scope = token_scope(user)  # a service token: its teams only
+    return granted & Q(pk__in=sorted(scope)) if scope is not None else granted
 
 
 def user_may_manage_roles(user) -> bool:
@@ -501,4 +503,3 @@ def user_may_revoke_token(actor, token) -> bool:
         return True
     teams = list(token.teams.all())
     return bool(teams) and all(user_may_on_team(actor, Action.ISSUE_SERVICE_TOKEN, team) for team in teams)
-

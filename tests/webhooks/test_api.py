@@ -203,3 +203,23 @@ def test_a_test_event_is_queued_for_one_webhook(alice):
     assert delivery.event_type == "webhook.test" and response.json()["id"] == delivery.pk
     assert delivery.payload["data"]["message"].startswith("A test event")
     assert AuditEvent.objects.filter(action="webhook.pinged").count() == 1
+
+
+def test_a_service_token_reaches_only_its_own_teams_webhooks(alice, team):
+    from rest_framework.test import APIClient
+
+    from governance.accounts.models import ApiToken
+
+    marketing = make_team("marketing")
+    grant(alice, "model_owner", team=marketing)
+    token, key = ApiToken.issue(user=alice, name="marketing CI")
+    token.teams.set([marketing])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert _create(client).status_code == 404  # credit: outside the token's teams
+    assert (
+        client.post(
+            "/api/v1/teams/marketing/webhooks/", {"url": URL, "events": ["report.ready"]}, format="json"
+        ).status_code
+        == 201
+    )
