@@ -91,6 +91,9 @@ def _ms(started: float) -> int:
 
 def _error(exc: Exception) -> str:
     reason = getattr(exc, "reason", None) or exc
-    if isinstance(exc, (urllib3.exceptions.TimeoutError,)) or isinstance(reason, urllib3.exceptions.TimeoutError):
+    # NewConnectionError subclasses ConnectTimeoutError in urllib3: test it first.
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return f"Could not connect: {reason}"[:1000]
+    if isinstance(reason, urllib3.exceptions.TimeoutError):
         return "Timed out waiting for the receiver."
     return f"{type(reason).__name__}: {reason}"[:1000]

@@ -77,3 +77,25 @@ def test_the_signature_is_hmac_sha256_of_timestamp_dot_body():
     header = signing.signature_header("whsec_k", 1700000000, body)
     expected = hmac.new(b"whsec_k", b"1700000000." + body, hashlib.sha256).hexdigest()
     assert header == f"t=1700000000,v1={expected}"
+
+
+def test_a_silent_receiver_times_out_and_a_closed_port_is_a_connection_error():
+    import socket
+
+    from governance.webhooks.sender import post
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts, never answers
+    try:
+        answer = post(target_check(f"http://127.0.0.1:{silent.getsockname()[1]}/"), b"{}", {}, timeout=1.0)
+    finally:
+        silent.close()
+    assert answer.status is None and answer.error == "Timed out waiting for the receiver."
+    assert 900 <= answer.duration_ms < 5000
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    answer = post(target_check(f"http://127.0.0.1:{port}/"), b"{}", {}, timeout=1.0)
+    assert answer.status is None and answer.error.startswith("Could not connect")
