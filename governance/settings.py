@@ -224,6 +224,11 @@ ARTIFACT_DIGEST_CACHE_SECONDS = env.int("ARTIFACT_DIGEST_CACHE_SECONDS", default
 
 # Evidence uploads: streamed to a temporary file in chunks, refused past this size.
 EVIDENCE_MAX_UPLOAD_BYTES = env.int("EVIDENCE_MAX_UPLOAD_BYTES", default=500 * 1024 * 1024)
+# Uploads larger than this (file size, or the content size a gzip or zip declares) are parsed
+# by a worker: answered 202 "parsing queued" with a status URL (docs/api.md). The web process
+# never inflates more than EVIDENCE_WEB_MAX_UNCOMPRESSED_BYTES of one upload.
+EVIDENCE_PARSE_IN_WORKER_BYTES = env.int("EVIDENCE_PARSE_IN_WORKER_BYTES", default=16 * 1024 * 1024)
+EVIDENCE_WEB_MAX_UNCOMPRESSED_BYTES = env.int("EVIDENCE_WEB_MAX_UNCOMPRESSED_BYTES", default=64 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -357,6 +362,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-anchor-daily": {
         "task": "governance.audit.tasks.audit_anchor_task",
         "schedule": crontab(minute=30, hour=AUDIT_ANCHOR_HOUR),
+    },
+    "evidence-parse-sweep": {
+        "task": "governance.evidence.tasks.evidence_parse_sweep_task",
+        "schedule": GATE_SWEEP_INTERVAL_SECONDS,
     },
     "reports-sweep-lost": {
         "task": "governance.reports.tasks.reports_sweep_task",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance.api import dry_runs, mlflow, reports, tokens, views
+from governance.api import dry_runs, mlflow, reports, tokens, uploads, views
 from governance.api import webhooks as webhook_api
 
 app_name = "api"
@@ -14,6 +14,7 @@ urlpatterns = [
     path("models/<str:name>/versions/import-mlflow/", mlflow.MlflowImportView.as_view(), name="import_mlflow"),
     path("models/<str:name>/versions/<int:number>/", views.VersionDetailView.as_view(), name="version"),
     path("models/<str:name>/versions/<int:number>/evidence/", views.EvidenceView.as_view(), name="evidence"),
+    path("evidence/uploads/<uuid:pk>/", uploads.QueuedUploadView.as_view(), name="evidence_upload"),
     path("models/<str:name>/versions/<int:number>/documents/", views.DocumentView.as_view(), name="documents"),
     path("models/<str:name>/versions/<int:number>/promotions/", views.PromotionCreateView.as_view(), name="promotions"),
     path("models/<str:name>/versions/<int:number>/dry-run/", dry_runs.DryRunView.as_view(), name="dry_run"),

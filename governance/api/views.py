@@ -26,6 +26,7 @@ from governance.api.lists import (
     page_response,
 )
 from governance.api.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
+from governance.api.uploads import queued_upload_out
 from governance.approvals import services as promotions
 from governance.approvals.acceptances import gate_acceptance_views
 from governance.approvals.history import parse_at, served_at
@@ -34,8 +35,9 @@ from governance.approvals.selectors import decision_right_for, slot_states_for
 from governance.audit.exports import audit_export_start, csv_response
 from governance.audit.selectors import AuditFilters, audit_events
 from governance.core.errors import DomainError
-from governance.evidence.models import Artifact
-from governance.evidence.services import document_save, evidence_upload
+from governance.evidence.models import Artifact, QueuedUpload
+from governance.evidence.queued import evidence_receive
+from governance.evidence.services import document_save
 from governance.evidence.uploads import received_file
 from governance.registry import services as registry
 from governance.registry.models import ModelVersion
@@ -121,15 +123,17 @@ class EvidenceView(APIView):
                 "properties": {"kind": {"type": "string"}, "file": {"type": "string", "format": "binary"}},
             }
         },
-        responses={201: s.ArtifactOut},
+        responses={201: s.ArtifactOut, 202: OpenApiTypes.OBJECT},
     )
     @idempotent
     def post(self, request, name, number):
         version = _version(request.user, name, number, Action.REGISTER_VERSION)
         received = received_file(request)  # first: the upload handler streams, hashes and counts the file
         data = _valid(s.EvidenceIn, request.data)
-        artifact = evidence_upload(user=request.user, version=version, kind=data["kind"], **vars(received))
-        return Response(s.ArtifactOut(artifact).data, status=201)
+        received_as = evidence_receive(user=request.user, version=version, kind=data["kind"], **vars(received))
+        if isinstance(received_as, QueuedUpload):  # large: parsed by a worker, poll its status_url
+            return Response(queued_upload_out(received_as), status=202)
+        return Response(s.ArtifactOut(received_as).data, status=201)
 
     @extend_schema(
         operation_id="v1_models_versions_evidence_list",

@@ -91,8 +91,12 @@ def evidence_upload(
     path: str,
     original_name: str,
     sha256: str | None = None,
+    max_uncompressed_bytes: int = 2 * 1024**3,
 ) -> Artifact:
-    """Validate the file at `path` (already streamed to disk) and attach it to the version."""
+    """Validate the file at `path` (already streamed to disk) and attach it to the version.
+    `max_uncompressed_bytes`: how much of a compressed file may be inflated (the web process
+    passes EVIDENCE_WEB_MAX_UNCOMPRESSED_BYTES; larger uploads are parsed by a worker,
+    evidence/queued.py)."""
     model = version.model
     ensure_may(user, Action.REGISTER_VERSION, model, f"Uploading evidence for {model.name}")
     if kind not in EvidenceKind.values:
@@ -106,7 +110,13 @@ def evidence_upload(
     workdir = tempfile.mkdtemp(prefix="evidence-")
     created_names: list[str] = []
     try:
-        parsed: ParsedEvidence = parse_evidence(kind, path, original_name=original_name, columnar_dir=workdir)
+        parsed: ParsedEvidence = parse_evidence(
+            kind,
+            path,
+            original_name=original_name,
+            columnar_dir=workdir,
+            max_uncompressed_bytes=max_uncompressed_bytes,
+        )
         with transaction.atomic():
             blob = Blob.objects.select_for_update().filter(sha256=sha256).first()
             if blob is None:
