@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -81,7 +82,7 @@ def token_list(request):
         ApiToken.objects.filter(user=request.user)
         .select_related("issued_by")
         .prefetch_related("teams")
-        .order_by("revoked_at", "-created_at")
+        .order_by(F("revoked_at").asc(nulls_first=True), "-created_at")  # active ones first
     )
     now = timezone.now()
     rows = [
