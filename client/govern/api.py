@@ -84,6 +84,10 @@ class Api:
             files=lambda: {"file": (path.name, path.open("rb"), "application/octet-stream")},
         )
 
+    def upload_status(self, upload_id: str) -> dict:
+        """A large upload's parse: queued, parsing, accepted (with its artifact) or refused."""
+        return self.call("GET", f"evidence/uploads/{upload_id}/", retries=3)
+
     def promote(self, model: str, version: int, payload: dict) -> dict:
         return self.create(self.model_path(model, version) + "promotions/", json=payload)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from govern import __version__
 from govern import mlflow as mlflow_import
-from govern.api import FAILED, OK, TIMED_OUT, Api, Failure
+from govern.api import FAILED, OK, TIMED_OUT, Api, Failure, error_line
 from govern.output import (
     FINAL_GATE,
     GATES_DONE,
@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("version", metavar="VERSION", type=_positive_int)
     p.add_argument("kind", metavar="KIND", help="predictions, metrics, latency, cost, sbom, licenses, ...")
     p.add_argument("file", metavar="FILE", type=Path)
+    p.add_argument(
+        "--timeout", type=_seconds, default=1800.0, help="seconds to wait for a large file's parse (default 1800)"
+    )
+    p.add_argument("--interval", type=_interval, default=2.0, help="seconds between polls (default 2)")
 
     def waiting(p):
         p.add_argument("--wait", action="store_true", help="wait for the gates, printing each outcome")
@@ -176,12 +180,36 @@ def cmd_upload(api: Api, args) -> int:
         artifact = api.upload(args.model, args.version, args.kind, args.file)
     except OSError as exc:
         raise Failure(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    if artifact.get("status") in ("queued", "parsing"):
+        artifact = _wait_for_parse(api, artifact, args)
     if args.json:
         _say(json.dumps(artifact))
     else:
         rows = f", {artifact['row_count']} rows" if artifact.get("row_count") is not None else ""
         _say(f"{artifact.get('kind')} {artifact.get('original_name')}: sha256 {artifact.get('sha256')}{rows}")
     return OK
+
+
+def _wait_for_parse(api: Api, upload: dict, args) -> dict:
+    """A large file is parsed by a worker (202): poll until it is accepted (its artifact) or
+    refused (the parser's error, as for a small file)."""
+    if not args.json:
+        _say(f"{upload.get('original_name')}: large file, parsing queued on the server; waiting")
+    deadline = time.monotonic() + args.timeout
+    while upload.get("status") in ("queued", "parsing"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise Failure(
+                f"timed out after {args.timeout:g} s: the upload is still {upload.get('status')}; "
+                f"see {upload.get('status_url')}",
+                exit_code=TIMED_OUT,
+            )
+        time.sleep(min(args.interval, remaining))
+        upload = api.upload_status(upload["id"])
+    if upload.get("status") == "refused":
+        error = upload.get("error") or {}
+        raise Failure(error_line(400, error), error=error)
+    return upload["artifact"]
 
 
 def _page(api: Api, promotion: dict) -> str:
