@@ -31,13 +31,24 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are created with `manage.py create_token` (shown once); here they are revoked,
-    with the action below (audited, for good: a revoked token is never valid again)."""
+    """Tokens are issued on the API tokens page, the API or `manage.py create_token` (the key
+    shown once); here they are revoked, with the action below (audited, for good: a revoked
+    token is never valid again). Scope and expiry are fixed when a token is issued."""
 
-    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
+    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "expires_at", "revoked_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
-    readonly_fields = ("user", "prefix", "key_hash", "created_at", "last_used_at", "revoked_at")
-    fields = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = (
+        "user",
+        "prefix",
+        "key_hash",
+        "teams",
+        "expires_at",
+        "issued_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    fields = ("user", "name", "prefix", "teams", "expires_at", "issued_by", "created_at", "last_used_at", "revoked_at")
     actions = ["revoke"]
 
     def has_add_permission(self, request):
