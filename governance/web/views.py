@@ -42,15 +42,16 @@ from governance.approvals.transitions import next_stages
 from governance.core.errors import DomainError
 from governance.evidence.documents import document_fields
 from governance.evidence.markdown import render_markdown
-from governance.evidence.models import Artifact, DocumentKind
+from governance.evidence.models import Artifact, DocumentKind, QueuedUpload
 from governance.evidence.parsers import EvidenceError, preview_rows
+from governance.evidence.queued import evidence_receive
 from governance.evidence.selectors import (
     comparison_with_production,
     declared_metrics,
     documents_completeness,
     documents_current,
 )
-from governance.evidence.services import DocumentError, columnar_local_path, document_save, evidence_upload
+from governance.evidence.services import DocumentError, columnar_local_path, document_save
 from governance.evidence.uploads import received_file
 from governance.gates.models import GateStatus
 from governance.policies.loader import PolicyError
@@ -263,8 +264,19 @@ def version_upload_evidence(request, name, number):
         messages.error(request, "Choose a kind and a file.")
         return back
     try:
-        artifact = evidence_upload(user=request.user, version=version, kind=form.cleaned_data["kind"], **vars(received))
-        messages.success(request, f"Accepted {artifact.original_name} as {artifact.get_kind_display().lower()}.")
+        received_as = evidence_receive(
+            user=request.user, version=version, kind=form.cleaned_data["kind"], **vars(received)
+        )
+        if isinstance(received_as, QueuedUpload):  # large: a worker parses it
+            messages.info(
+                request,
+                f"{received_as.original_name} is large: a worker is checking it now. It appears under "
+                "Evidence once accepted; reload this page in a minute.",
+            )
+        else:
+            messages.success(
+                request, f"Accepted {received_as.original_name} as {received_as.get_kind_display().lower()}."
+            )
     except DomainError as exc:
         messages.error(request, f"{received.original_name} was not accepted: {exc}")
     return back

@@ -112,3 +112,22 @@ def test_the_status_of_an_upload_is_private_to_those_who_see_the_model(api, vers
     outsider.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert outsider.get(response.json()["status_url"]).status_code == 404
     assert QueuedUpload.objects.count() == 1
+
+
+def test_the_browser_upload_of_a_large_file_says_a_worker_checks_it(client, alice, version, settings):
+    settings.EVIDENCE_PARSE_IN_WORKER_BYTES = THRESHOLD
+    client.force_login(alice)
+    upload = io.BytesIO(predictions_csv(3000))
+    upload.name = "predictions.csv"
+    response = client.post(
+        f"/models/{version.model.name}/v{version.version}/evidence/",
+        {"kind": "predictions", "file": upload},
+        follow=True,
+    )
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [
+        "predictions.csv is large: a worker is checking it now. It appears under Evidence once accepted; "
+        "reload this page in a minute."
+    ]
+    assert QueuedUpload.objects.get().original_name == "predictions.csv"
