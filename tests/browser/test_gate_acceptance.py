@@ -85,6 +85,8 @@ def test_a_risk_officer_accepts_an_inconclusive_gate_on_the_request_page(live_se
     assert "at least 72 latency rows (32 more)" in gate.inner_text()
     assert "Who may accept it: Rita Risk" in gate.inner_text()
     assert page.locator("form.accept-form").count() == 0
+    assert "You cannot accept it: You requested this promotion" in gate.inner_text()
+    _shot(page, "gate-accept-requester.png")
     page.context.clear_cookies()
 
     _login(page, base, "rita")
