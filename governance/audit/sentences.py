@@ -34,6 +34,18 @@ def _short(value) -> str:
     return _text(value, 12) if value else "?"
 
 
+def _imported_from(data: dict) -> str:
+    """The clause ', imported from MLflow run R (experiment 'E')' of a version registered from a run."""
+    source = data.get("source")
+    mlflow = source.get("mlflow") if isinstance(source, dict) else None
+    if not isinstance(mlflow, dict) or not mlflow.get("run_id"):
+        return ""
+    experiment = mlflow.get("experiment_name") or mlflow.get("experiment_id")
+    return f", imported from MLflow run {_text(mlflow['run_id'], 64)}" + (
+        f" (experiment {_quote(experiment)})" if experiment else ""
+    )
+
+
 def _actor(event: AuditEvent) -> str:
     """The person's full name when their user row was loaded with the event, else the
     username recorded at the time; "the system" for workers and beat."""
@@ -214,7 +226,7 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     ),
     "version.registered": lambda e, d: (
         f"{_actor(e)} registered {_version(e, d)} (artifact sha256 {_short(d.get('artifact_sha256'))}, "
-        f"code {_short(d.get('code_hash'))})."
+        f"code {_short(d.get('code_hash'))}){_imported_from(d)}."
     ),
     "version.stage_changed": _stage_changed,
     "version.rolled_back": _rolled_back,

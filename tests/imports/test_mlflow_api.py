@@ -15,6 +15,7 @@ from django.conf import settings
 from django.test import Client
 
 from governance.audit.models import AuditEvent
+from governance.audit.sentences import event_sentence
 from governance.core.canonical import canonical_json_sha256
 from governance.evidence.documents import document_missing_fields
 from governance.evidence.models import Artifact, Blob, Document
@@ -106,6 +107,9 @@ def test_it_registers_the_run_as_a_version_with_its_lineage_and_evidence(alice, 
     assert "--kind notes.txt=KIND" in body["skipped"][0]["reason"]
     registered = AuditEvent.objects.get(action="version.registered", model_name=model.name)
     assert registered.data["source"]["mlflow"]["run_id"] == logged.run_id
+    sentence = event_sentence(registered)
+    assert sentence.startswith("Alice registered credit-scoring v1 (artifact sha256 ")
+    assert f"), imported from MLflow run {logged.run_id} (experiment 'churn')." in sentence
 
     browser = Client()
     browser.force_login(alice)
