@@ -261,3 +261,15 @@ def acceptance_out(acceptance: GateAcceptance) -> dict:
         "accepted_at": acceptance.created_at.isoformat(),
         "round": acceptance.round,
     }
+
+
+def acceptance_refused_record(*, user, request: PromotionRequest, gate_id: str, code: str, why: str) -> None:
+    """A refused acceptance is a governance fact too: audited in a transaction of its own."""
+    with transaction.atomic():
+        audit_record(
+            actor=user,
+            action="promotion.gate_acceptance_refused",
+            obj=request,
+            model_name=request.version.model.name,
+            data={"gate_id": gate_id, "code": code, "reason": why},
+        )

@@ -23,6 +23,7 @@ from governance.accounts.roles import Action
 from governance.approvals.acceptances import (
     accept_by_of,
     acceptance_record,
+    acceptance_refused_record,
     awaiting_acceptance_reason,
     gate_acceptance_right_for,
     gate_acceptance_state,
@@ -283,13 +284,24 @@ def _gates_cleared(request: PromotionRequest) -> None:
         notify_pending_approvers(request, state)
 
 
-@transaction.atomic
 def promotion_gate_accept(
     *, user, request: PromotionRequest, gate_id: str, reason: str, ticket_id: str = ""
 ) -> GateAcceptance:
     """A person of the policy's `accept_by` role accepts an inconclusive gate of the current
     round, with a reason: a decision on that gate run, audited with it. When no inconclusive
-    gate waits any more, the request moves on like one whose gates passed."""
+    gate waits any more, the request moves on like one whose gates passed. A refusal by the
+    rule (`gate_acceptance_right`) is audited in its own transaction, like a refused decision."""
+    try:
+        return _gate_accept(user=user, request=request, gate_id=gate_id, reason=reason, ticket_id=ticket_id)
+    except _Refused as refused:
+        acceptance_refused_record(user=user, request=request, gate_id=gate_id, code=refused.code, why=refused.message)
+        if refused.code == "forbidden":
+            raise PermissionDenied(refused.message) from None
+        raise PromotionError(refused.message, code=refused.code) from None
+
+
+@transaction.atomic
+def _gate_accept(*, user, request: PromotionRequest, gate_id: str, reason: str, ticket_id: str) -> GateAcceptance:
     reason = (reason or "").strip()
     if not reason:
         raise PromotionError("Say why you accept this inconclusive outcome (reason is required).", field="reason")
@@ -309,11 +321,7 @@ def promotion_gate_accept(
         user, request, gate_id, acceptances=acceptances, slots=slots, run=run, held_roles=held
     )
     if not right.may_accept:
-        raise (
-            PermissionDenied(right.why_not)
-            if right.code == "forbidden"
-            else PromotionError(right.why_not, code=right.code)
-        )
+        raise _Refused(right.code, right.why_not, None)
     role = acceptances.accept_by[gate_id]
     made = acceptance_record(request=request, run=run, user=user, role=role, reason=reason, ticket_id=ticket_id)
     acceptances.accepted[gate_id] = made

@@ -274,6 +274,10 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
         f": {_text(d.get('why'))}" if d.get("why") else "",
         ".",
     ),
+    "promotion.gate_acceptance_refused": lambda e, d: (
+        f"{_actor(e)} was refused to accept the inconclusive gate {_text(d.get('gate_id'), 64) or '?'} of "
+        f"{_request(e)}: {_text(d.get('reason')).rstrip('.') or 'no reason given'}."
+    ),
     "promotion.approved": _decision("approved"),
     "promotion.rejected": _decision("rejected"),
     "promotion.changes_requested": _decision("requested changes on"),

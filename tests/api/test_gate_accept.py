@@ -67,7 +67,10 @@ def test_the_requester_and_a_wrong_role_get_403_and_nothing_is_written():
         assert response.status_code == 403
         error = response.json()["error"]
         assert error["code"] == "forbidden" and words in error["message"]
-    assert not GateAcceptance.objects.exists() and AuditEvent.objects.count() == events
+    assert not GateAcceptance.objects.exists()
+    # nothing but the two refusals, audited like refused decisions
+    assert AuditEvent.objects.count() == events + 2
+    assert AuditEvent.objects.filter(action="promotion.gate_acceptance_refused").count() == 2
 
 
 def test_an_unknown_gate_or_an_unseen_request_is_a_404():

@@ -164,6 +164,13 @@ def test_the_requester_may_not_accept_even_holding_the_role_and_nothing_is_writt
         accept(w, w.owner)
     assert not GateAcceptance.objects.exists()
     assert not AuditEvent.objects.filter(action="promotion.gate_accepted").exists()
+    # the attempt is a governance fact too, like a refused decision
+    refused = AuditEvent.objects.filter(action="promotion.gate_acceptance_refused").get()
+    assert refused.actor_id == w.owner.pk and refused.data["code"] == "forbidden"
+    sentence = event_sentence(refused)
+    assert sentence.startswith("Owner was refused to accept the inconclusive gate p95 of request #")
+    assert sentence.endswith("You requested this promotion; someone else must accept its gates (separation of duties).")
+    assert audit_verify().ok
 
 
 def test_a_person_without_the_named_role_may_not_accept():
