@@ -326,6 +326,10 @@ def cmd_import_mlflow(api: Api, args) -> int:
         f"  code {result.get('code_hash')}, model sha256 {result.get('artifact_sha256')}",
     ]
     lines += [f"  evidence  {e['kind']:<18} {e['path']}  sha256 {e['sha256'][:12]}" for e in result.get("evidence", [])]
+    lines += [
+        f"  queued    {q['kind']:<18} {q['path']}  parsed by a worker: {api.page_url(q['status_url'])}"
+        for q in result.get("queued", [])
+    ]
     lines += [f"  document  {d['kind']:<18} {d['path']}  r{d['revision']}" for d in result.get("documents", [])]
     lines += [f"  skipped   {s['path']}: {s['reason']}" for s in result.get("skipped", [])]
     page = api.page_url(f"models/{result.get('model')}/v{result.get('version')}/")

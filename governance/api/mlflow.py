@@ -16,6 +16,7 @@ from governance.accounts.roles import Action
 from governance.api import serializers as s
 from governance.api.idempotency import idempotent
 from governance.api.parsers import SafeMultiPartParser
+from governance.api.uploads import queued_upload_out
 from governance.core.errors import DomainError
 from governance.core.inputs import json_loads
 from governance.evidence.uploads import received_file
@@ -62,5 +63,6 @@ class MlflowImportView(APIView):
         run = json_loads(raw, field=RUN_PART, max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         result = mlflow_run_import(user=request.user, model=model, run=run, files=files)
         body = dict(s.VersionOut(result.version).data)
-        body.update(evidence=result.evidence, documents=result.documents, skipped=result.skipped)
+        queued = [{"path": path, **queued_upload_out(upload)} for path, upload in result.queued]
+        body.update(evidence=result.evidence, queued=queued, documents=result.documents, skipped=result.skipped)
         return Response(body, status=201)

@@ -15,9 +15,11 @@ run's artifact files; this module maps it, once, onto the registry and the evide
   or the kind an explicit `kinds` mapping gives; files matching nothing are skipped and
   listed with the reason.
 
-Everything goes through the existing doors (`version_register`, `evidence_upload`,
+Everything goes through the existing doors (`version_register`, `evidence_receive`,
 `document_save`), so permissions, validation and audit events are theirs. Any refusal rolls
 the whole import back (no version without its evidence) and removes the files stored for it.
+An artifact over EVIDENCE_PARSE_IN_WORKER_BYTES is, as for any upload, stored in the import's
+transaction and parsed by a worker after it commits (listed as `queued`, with its status).
 The same run imported twice into one model is a conflict naming the existing version.
 """
 
@@ -39,8 +41,9 @@ from django.db import transaction
 
 from governance.core.errors import DomainError
 from governance.core.inputs import check_tree, text_problem
-from governance.evidence.models import Blob, DocumentKind, EvidenceKind
-from governance.evidence.services import document_save, evidence_upload, sha256_of_file
+from governance.evidence.models import Blob, DocumentKind, EvidenceKind, QueuedUpload
+from governance.evidence.queued import evidence_receive
+from governance.evidence.services import document_save, sha256_of_file
 from governance.registry.models import ModelVersion, RegisteredModel
 from governance.registry.services import version_register
 
@@ -107,6 +110,7 @@ class ImportResult:
     version: ModelVersion
     evidence: list[dict] = field(default_factory=list)  # {path, kind, sha256, id}
     documents: list[dict] = field(default_factory=list)  # {path, kind, revision}
+    queued: list[tuple[str, QueuedUpload]] = field(default_factory=list)  # large: parsed by a worker after commit
     skipped: list[dict] = field(default_factory=list)  # {path, reason}
 
 
@@ -437,10 +441,12 @@ def _import(user, model, checked: CheckedRun, code_hash, planned, skipped, metri
 
 
 def _store(user, version, kind: str, run_file: RunFile, result: ImportResult, stored, source: str = "") -> None:
+    """Through the evidence door: parsed now (an Artifact), or, when larger than
+    EVIDENCE_PARSE_IN_WORKER_BYTES, stored and parsed by a worker after the import commits."""
     sha256 = run_file.sha256 or sha256_of_file(run_file.local_path)
     new_blob = not Blob.objects.filter(sha256=sha256).exists()
     try:
-        artifact = evidence_upload(
+        received = evidence_receive(
             user=user,
             version=version,
             kind=kind,
@@ -450,20 +456,27 @@ def _store(user, version, kind: str, run_file: RunFile, result: ImportResult, st
         )
     except DomainError as exc:
         raise _file_error(run_file.path, exc) from None
+    if isinstance(received, QueuedUpload):
+        stored.setdefault("incoming", []).append(received.stored_name)
+        result.queued.append((run_file.path, received))
+        return
     if new_blob:
-        stored[sha256] = [name for name in (artifact.blob.file.name, artifact.blob.columnar_file) if name]
-    entry = {"path": run_file.path, "kind": kind, "sha256": sha256, "id": artifact.pk}
+        stored[sha256] = [name for name in (received.blob.file.name, received.blob.columnar_file) if name]
+    entry = {"path": run_file.path, "kind": kind, "sha256": sha256, "id": received.pk}
     if source:
         entry["from"] = source
     result.evidence.append(entry)
 
 
 def _remove_orphans(stored: dict[str, list[str]]) -> None:
-    """After a rollback: delete the files of blobs this import created and no row names now."""
-    for sha256, names in stored.items():
-        if Blob.objects.filter(sha256=sha256).exists():
-            continue  # another upload committed the same content meanwhile
-        for name in names:
+    """After a rollback: delete the files of blobs (and queued uploads) this import created
+    and no row names now."""
+    for key, names in stored.items():
+        if key == "incoming":
+            orphans = [n for n in names if not QueuedUpload.objects.filter(stored_name=n).exists()]
+        else:
+            orphans = [] if Blob.objects.filter(sha256=key).exists() else names  # else: committed meanwhile
+        for name in orphans:
             try:
                 default_storage.delete(name)
             except Exception:  # pragma: no cover - best effort clean-up

@@ -18,7 +18,7 @@ from governance.audit.models import AuditEvent
 from governance.audit.sentences import event_sentence
 from governance.core.canonical import canonical_json_sha256
 from governance.evidence.documents import document_missing_fields
-from governance.evidence.models import Artifact, Blob, Document
+from governance.evidence.models import Artifact, Blob, Document, QueuedUpload
 from governance.registry.models import ModelVersion
 from tests.client.conftest import CLIENT  # noqa: F401  (puts client/ on sys.path)
 from tests.factories import api_client, predictions_csv
@@ -272,3 +272,35 @@ def test_the_run_may_come_as_a_file_part_and_artifact_paths_must_be_relative(ali
         ("mlflow-metrics.json", "metrics"),
         ("predictions.csv", "predictions"),
     ]
+
+
+def test_a_large_artifact_is_queued_for_a_worker_like_any_large_upload(alice, model, store, tmp_path, settings):
+    settings.EVIDENCE_PARSE_IN_WORKER_BYTES = 5_000  # the 400-row predictions table is 10.7 KB
+    logged = log_run(store)
+    payload, files = _payload(logged, tmp_path)
+    response = _post(api_client(alice), model.name, payload, files)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert [(q["path"], q["kind"], q["status"]) for q in body["queued"]] == [
+        ("eval/predictions.csv", "predictions", "queued")
+    ]
+    upload = QueuedUpload.objects.get(version__model=model)
+    assert body["queued"][0]["status_url"] == f"/api/v1/evidence/uploads/{upload.pk}/"
+    assert upload.sha256 == hashlib.sha256(logged.files["eval/predictions.csv"]).hexdigest()
+    assert not Artifact.objects.filter(kind="predictions").exists()  # the worker parses it after commit
+    assert {e["kind"] for e in body["evidence"]} == {"metrics", "sbom", "latency"}
+
+
+def test_a_refusal_after_a_queued_artifact_leaves_no_queued_upload_nor_file(alice, model, store, tmp_path, settings):
+    settings.EVIDENCE_PARSE_IN_WORKER_BYTES = 5_000
+    files_before = _stored_files()
+    logged = log_run(
+        store,
+        artifacts={"eval/predictions.csv": predictions_csv(400), "sbom.json": b'{"bomFormat": "SPDX"}'},
+    )
+    payload, files = _payload(logged, tmp_path)
+    response = _post(api_client(alice), model.name, payload, files)
+    assert response.status_code == 400, response.content
+    assert list(response.json()["error"]["fields"]) == ["artifacts.sbom.json"]
+    assert not QueuedUpload.objects.exists() and not ModelVersion.objects.exists()
+    assert _stored_files() == files_before
