@@ -287,7 +287,7 @@ GATE_STALE_AFTER_SECONDS = env.int("GATE_STALE_AFTER_SECONDS", default=120)
 # "timed out"; the hard limit is 10 s later), answered at once when done within
 # DRY_RUN_SYNC_WAIT_SECONDS, else polled; DRY_RUN_THROTTLE_RATE per user (DRF rate, e.g. 10/minute).
 DRY_RUN_TIME_LIMIT_SECONDS = env.int("DRY_RUN_TIME_LIMIT_SECONDS", default=120)
-DRY_RUN_SYNC_WAIT_SECONDS = env.float("DRY_RUN_SYNC_WAIT_SECONDS", default=5.0)
+DRY_RUN_SYNC_WAIT_SECONDS = env.float("DRY_RUN_SYNC_WAIT_SECONDS", default=2.0)
 DRY_RUN_THROTTLE_RATE = env.str("DRY_RUN_THROTTLE_RATE", default="10/minute")
 if not 0 < 2 * GATE_HEARTBEAT_SECONDS <= GATE_HEARTBEAT_STALE_SECONDS < CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(
