@@ -229,6 +229,33 @@ def _inside(path: str, roots: list[str]) -> bool:
     return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
+_AWS_CREDENTIAL_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+
+
+def s3_configured() -> bool:
+    """Whether fetching s3:// artifacts is worth trying (settings.ARTIFACT_S3_FETCH).
+
+    `auto` (the default): an endpoint is configured, or AWS credentials are in the
+    environment or the AWS config files. Without either, boto3 would probe the instance
+    metadata service on every gate run (about 2 s each, off AWS) to learn it has none.
+    `true` tries anyway (an instance or task role), `false` never fetches."""
+    mode = str(getattr(settings, "ARTIFACT_S3_FETCH", "auto")).lower()
+    if mode in ("true", "1", "yes"):
+        return True
+    if mode in ("false", "0", "no"):
+        return False
+    if settings.ARTIFACT_S3_ENDPOINT_URL or any(os.environ.get(name) for name in _AWS_CREDENTIAL_VARIABLES):
+        return True
+    config = os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.expanduser("~/.aws/credentials")
+    return os.path.exists(config)
+
+
 class _S3Source:
     """s3://bucket/key through boto3, with the deployment's credentials."""
 
@@ -240,6 +267,11 @@ class _S3Source:
         if not bucket or not key:
             raise Unreachable(f"{uri} is not an s3://bucket/key URI")
         self.bucket, self.key = bucket, key
+        if not s3_configured():
+            raise Unreachable(
+                f"{uri}: this deployment has no S3 store configured for artifacts "
+                "(ARTIFACT_S3_ENDPOINT_URL or AWS credentials; ARTIFACT_S3_FETCH=true for an instance role)"
+            )
         self.etag: str | None = None
         self.version_id: str | None = None
         budget = settings.ARTIFACT_FETCH_TIMEOUT_SECONDS

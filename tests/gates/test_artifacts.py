@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import time
 import uuid
 
 import boto3
@@ -230,3 +231,20 @@ def test_an_unreachable_s3_endpoint_is_unverified_not_an_error(model, alice, set
     result, _ = evaluate_gate(version=version, spec={"id": "r", "type": "reproducibility"}, fetch_artifacts=True)
     assert result["status"] == "passed"
     assert "s3://models/m.bin: cannot connect to the S3 endpoint (HEAD)" in result["explanation"]
+
+
+def test_without_an_s3_store_configured_the_artifact_is_unverified_at_once(model, alice, settings, monkeypatch):
+    """No endpoint and no credentials: boto3 would probe the instance metadata service on
+    every gate run (about 2 s each) to learn it has none; the gate says so without trying."""
+    settings.ARTIFACT_S3_ENDPOINT_URL = ""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    version = _version(model, alice, "s3://models/credit/v9/model.bin")
+    started = time.monotonic()
+    check = artifact_check(version, fetch=True)
+    assert time.monotonic() - started < 1.0
+    assert check.matches is None and "no S3 store configured" in check.note
+    settings.ARTIFACT_S3_FETCH = "false"
+    settings.ARTIFACT_S3_ENDPOINT_URL = "http://127.0.0.1:9"
+    assert "no S3 store configured" in artifact_check(version, fetch=True).note
