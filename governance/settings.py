@@ -219,6 +219,11 @@ ARTIFACT_FILE_ROOTS = [r.strip() for r in env.str("ARTIFACT_FILE_ROOTS", default
 if any(not os.path.isabs(root) for root in ARTIFACT_FILE_ROOTS):
     raise ImproperlyConfigured(f"ARTIFACT_FILE_ROOTS: every root must be an absolute path, got {ARTIFACT_FILE_ROOTS}")
 ARTIFACT_S3_ENDPOINT_URL = env.str("ARTIFACT_S3_ENDPOINT_URL", default="") or env.str("AWS_S3_ENDPOINT_URL", default="")
+# auto: fetch s3:// artifacts when an endpoint or AWS credentials are configured; true: also
+# with an instance/task role only; false: never (gates/artifacts.py s3_configured).
+ARTIFACT_S3_FETCH = env.str("ARTIFACT_S3_FETCH", default="auto")
+if ARTIFACT_S3_FETCH.lower() not in ("auto", "true", "false"):
+    raise ImproperlyConfigured(f"ARTIFACT_S3_FETCH must be auto, true or false, got {ARTIFACT_S3_FETCH!r}")
 ARTIFACT_MAX_BYTES = env.int("ARTIFACT_MAX_BYTES", default=5 * 1024**3)
 ARTIFACT_DIGEST_CACHE_SECONDS = env.int("ARTIFACT_DIGEST_CACHE_SECONDS", default=90 * 24 * 3600)
 
