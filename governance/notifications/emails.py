@@ -97,6 +97,10 @@ def _request_context(request: PromotionRequest) -> dict:
         "requester": _person(request.requested_by),
         "facts": request_facts(request),
         "url": request_url(request.pk),
+        # Inconclusive gates a named person accepted in this round (the approval email says so).
+        "gates_accepted": list(
+            request.gate_acceptances.filter(round=request.gate_round).values_list("gate_id", flat=True)
+        ),
     }
 
 

@@ -358,3 +358,13 @@ def test_the_request_pdf_lists_the_gate_acceptance_with_the_decisions():
     assert "Latency margin is wide; 40 runs suffice." in text and "RISK-5" in text
     assert f"The data it lacked: {NEEDS}" in text
     assert text.index("DECISIONS") < text.index("GATE ACCEPTANCES")
+
+
+def test_the_approval_email_after_an_acceptance_says_the_gate_was_accepted_not_passed():
+    from governance.notifications.emails import notification_message
+
+    w = waiting()
+    accept(w, w.risk)
+    message = notification_message(Notification.objects.get(kind="approval_needed", recipient=w.compliance))
+    assert "Its automated gates passed or, inconclusive, were accepted by a named person (p95)." in message.body
+    assert "were accepted by a named person (p95)" in message.alternatives[0][0]
