@@ -120,6 +120,9 @@ def test_a_killed_workers_gate_is_sent_again_once_its_heartbeat_is_stale(stopped
     with connection.cursor() as cursor:
         cursor.execute("SELECT now()")
         silent_for = (cursor.fetchone()[0] - last_beat).total_seconds()
+    print(
+        f"lost gate sent again {silent_for:.1f} s after its last heartbeat ({resent_at - killed_at:.1f} s after the kill)"
+    )
     # Not before the heartbeat was stale, and within one sweep of it.
     assert stale <= silent_for <= stale + 1.5, silent_for
     assert _run(request).status == "pending"
