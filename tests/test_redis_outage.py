@@ -126,7 +126,7 @@ def stack(tmp_path, django_db_setup, django_db_blocker):
         ),
         Proc(
             [sys.executable, "-m", "celery", "-A", "governance", "worker", "-B"]
-            + ["-S", "celery.beat:PersistentScheduler", "-s", str(tmp_path / "beat-schedule")]
+            + ["--scheduler", "celery.beat:PersistentScheduler", "--schedule-filename", str(tmp_path / "beat-schedule")]
             + ["-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--pool=solo", "-n", "outage@%h"]
             + ["--without-gossip", "--without-mingle", "-l", "info"],
             env,
