@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / Redoc static files for /api/docs/ (no CDN)
     "guardian",
     "django_celery_beat",
     "axes",  # login throttling (AXES_* below)
@@ -465,6 +466,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # from_stage, to_stage and stage share one choice set: one schema enum named Stage.
     "ENUM_NAME_OVERRIDES": {"StageEnum": "governance.registry.models.Stage"},
+    # /api/docs/ (governance.api.docs): Swagger UI from drf-spectacular-sidecar's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # HTTPS hardening: on by default when DEBUG is off; SECURE_SSL_REDIRECT may be turned off

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from governance.api.docs import api_docs
 from governance.web.health import healthz, healthz_detail
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", api_docs, name="api_docs"),
     path("account/notifications/", include("governance.notifications.urls")),
     path("", include("governance.web.urls")),
 ]
