@@ -131,3 +131,24 @@ def test_the_browser_upload_of_a_large_file_says_a_worker_checks_it(client, alic
         "reload this page in a minute."
     ]
     assert QueuedUpload.objects.get().original_name == "predictions.csv"
+
+
+def test_a_parse_the_broker_lost_is_queued_again_by_the_sweep(api, version, stopped_celery_worker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.evidence.queued import evidence_parse_sweep
+    from tests.conftest import _purge_queue
+
+    response = _post(api, version, predictions_csv(3000), "predictions.csv")
+    assert response.status_code == 202
+    _purge_queue()  # the message is lost (Redis restarted empty)
+    stopped_celery_worker.start()
+    queued_at = QueuedUpload.objects.get().created_at
+    assert evidence_parse_sweep(now=queued_at + timedelta(seconds=1)) == 0  # just queued: not its business
+    later = timezone.now() + timedelta(seconds=settings.GATE_STALE_AFTER_SECONDS + 1)
+    assert evidence_parse_sweep(now=later) == 1
+    done = _settled(api, response.json()["status_url"])
+    assert done["status"] == "accepted" and done["artifact"]["row_count"] == 3000
+    assert evidence_parse_sweep(now=later) == 0
