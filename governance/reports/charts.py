@@ -9,6 +9,7 @@ Gate figures read only the compact `details` of a stored gate outcome, never raw
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
@@ -261,7 +262,25 @@ def gate_figure(outcome: dict | None) -> go.Figure | None:
 
 
 def gate_chart_html(outcome: dict | None) -> str:
-    fig = gate_figure(outcome)
+    """The chart of a gate outcome. A pure function of the outcome (stored JSON), so each
+    worker process builds it once per outcome: plotly's validation costs 10-80 ms a figure
+    and the request page shows several on every view (bench/RESULTS.md, issue 14)."""
+    if not outcome:
+        return ""
+    try:
+        key = json.dumps(outcome, sort_keys=True)
+        plain = json.loads(key) == outcome  # what the cached builder reads is exactly this outcome
+    except (TypeError, ValueError):
+        plain = False
+    if not plain:  # not plain JSON (tuples, numpy numbers, NaN): built each time
+        fig = gate_figure(outcome)
+        return figure_html(fig) if fig is not None else ""
+    return _gate_chart_html_of_json(key)
+
+
+@lru_cache(maxsize=256)
+def _gate_chart_html_of_json(outcome_json: str) -> str:
+    fig = gate_figure(json.loads(outcome_json))
     return figure_html(fig) if fig is not None else ""
 
 

@@ -8,6 +8,7 @@ from a CDN (it is vendored).
 
 from __future__ import annotations
 
+import copy
 import re
 
 import numpy as np
@@ -241,6 +242,22 @@ def test_gate_chart_html_embeds_the_data_without_loading_a_script(outcome):
     _assert_self_contained(html)
     assert str(outcome["value"]) in html
     assert '"displaylogo": false' in html
+
+
+def test_a_gate_chart_is_built_once_per_outcome_and_is_the_chart_built_afresh():
+    """The request page shows every gate's chart on every view: each process builds a chart
+    once per outcome (issue 14). The cached chart is the one built directly; an outcome
+    that differs in any value gets its own; one that is not plain JSON is built each time."""
+    charts._gate_chart_html_of_json.cache_clear()
+    first = charts.gate_chart_html(PERFORMANCE)
+    assert first == charts.figure_html(charts.gate_figure(PERFORMANCE))
+    assert charts.gate_chart_html(copy.deepcopy(PERFORMANCE)) == first
+    assert charts._gate_chart_html_of_json.cache_info().hits == 1
+    changed = dict(PERFORMANCE, value=PERFORMANCE["value"] + 0.01)
+    assert str(changed["value"]) in charts.gate_chart_html(changed) != first
+    with_numpy = dict(PERFORMANCE, value=np.float64(PERFORMANCE["value"]))
+    assert charts.gate_chart_html(with_numpy) == charts.figure_html(charts.gate_figure(with_numpy))
+    assert charts._gate_chart_html_of_json.cache_info().currsize == 2
 
 
 # --- Evidence figures ----------------------------------------------------------------------
