@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
@@ -268,7 +269,7 @@ class InboxTab:
     counts: dict[str, int]  # per tab, under the same filters
     waiting_total: int  # waiting for the user, unfiltered (the navigation's count)
 
-    @property
+    @cached_property  # the template asks once per row
     def shows_due(self) -> bool:
         """Whether a request on this page has an approval deadline (else no "Due" column)."""
         return any(item.request.sla_hours for item in self.page.object_list)
