@@ -130,4 +130,5 @@ FAIRNESS_DIFFERENCE_METRICS = (
 FAIRNESS_METRICS = FAIRNESS_RATIO_METRICS + FAIRNESS_DIFFERENCE_METRICS
 SMALL_GROUP_POLICIES = ("warn", "ignore", "fail")
 DRIFT_METHODS = ("ks", "psi")
+DRIFT_P_ADJUST = ("holm", "bonferroni", "none")  # multiple-testing adjustment over features
 SECURITY_CHECKS = ("sbom", "licenses", "secrets", "pii")

@@ -28,6 +28,7 @@ from governance.core.vocabulary import (
     DECLARED_METRICS,
     DOCUMENT_KINDS,
     DRIFT_METHODS,
+    DRIFT_P_ADJUST,
     FAIRNESS_DIFFERENCE_METRICS,
     FAIRNESS_METRICS,
     FAIRNESS_RATIO_METRICS,
@@ -339,7 +340,7 @@ _GATE_DEFS: dict[str, dict[str, Any]] = {
             "max": _probability(description="Pass when the metric is at most this."),
             "use_lower_confidence_bound": _boolean(
                 False,
-                "Compare the Wilson bound instead of the point estimate (lower bound for min, upper bound for max).",
+                "Compare the Clopper-Pearson bound instead of the point estimate (lower bound for min, upper bound for max).",
             ),
             "confidence": _confidence(),
             "threshold": _threshold(),
@@ -436,7 +437,7 @@ _GATE_DEFS: dict[str, dict[str, Any]] = {
         {
             "max": _probability(description="Largest tolerated error rate."),
             "use_upper_confidence_bound": _boolean(
-                False, "Compare the Wilson upper bound instead of the point estimate."
+                False, "Compare the Clopper-Pearson upper bound instead of the point estimate."
             ),
             "confidence": _confidence(),
         },
@@ -468,7 +469,18 @@ _GATE_DEFS: dict[str, dict[str, Any]] = {
         "drift",
         {
             "method": _enum(DRIFT_METHODS, "drift method", default="ks"),
-            "max_p_value_drift": _probability(0.05, "ks: a feature drifts when its test p-value is below this."),
+            "max_p_value_drift": _probability(
+                0.05,
+                "ks: a feature drifts when its test p-value, adjusted over the features "
+                "(p_adjust), is below this: the family-wise level.",
+            ),
+            "p_adjust": _enum(
+                DRIFT_P_ADJUST,
+                "multiple-testing adjustment",
+                default="holm",
+                description="ks: holm (default) or bonferroni keep max_p_value_drift family-wise; "
+                "none compares each feature's raw p-value.",
+            ),
             "psi_max": _number(
                 exclusive_minimum=0,
                 default=0.2,

@@ -360,6 +360,7 @@ def test_defaults_filled():
         "type": "drift",
         "method": "ks",
         "max_p_value_drift": 0.05,
+        "p_adjust": "holm",
         "psi_max": 0.2,
         "bins": 10,
         "max_drifted_features": 0,
@@ -413,7 +414,7 @@ def test_schema_matches_gate_spec_parameters():
             "bootstrap_samples", "seed",
         },
         "drift": {
-            "method", "max_p_value_drift", "psi_max", "bins", "features",
+            "method", "max_p_value_drift", "p_adjust", "psi_max", "bins", "features",
             "max_drifted_features",
         },
         "robustness": {"max_drop"},
