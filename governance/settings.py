@@ -454,7 +454,7 @@ REST_FRAMEWORK = {
         "governance.api.parsers.SafeFormParser",
         "governance.api.parsers.SafeMultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "governance.api.schema.GovernanceAutoSchema",  # + the JSON error responses
     "EXCEPTION_HANDLER": "governance.api.errors.json_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,

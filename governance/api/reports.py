@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +19,7 @@ from governance.accounts.models import Team
 from governance.api.idempotency import idempotent
 from governance.api.lists import PAGE_PARAMETERS, page_response
 from governance.api.parsers import SafeMultiPartParser
+from governance.api.schema import ErrorSerializer
 from governance.approvals.models import PromotionRequest
 from governance.core.errors import DomainError
 from governance.registry.models import ModelVersion
@@ -129,7 +130,12 @@ class ReportDetailView(APIView):
 
 
 class ReportFileView(APIView):
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(ErrorSerializer, description="The report is not done (queued, running or failed)."),
+        }
+    )
     def get(self, request, pk):
         report = reports.report_for_user(request.user, pk)
         if report.status != ReportStatus.DONE:
