@@ -22,7 +22,8 @@ gunicorn and database removed in a `finally`):
    throughput, p50/p95/max latency, errors (non-200 or exceptions), and server CPU time per
    request: the CPU seconds (utime + stime from /proc/<pid>/stat) of the gunicorn workers
    and, separately, of the PostgreSQL backends serving this database (pg_stat_activity),
-   read before and after the run and divided by the requests completed.
+   read before and after the run and divided by the requests completed (also the load
+   generator's own CPU per request: it shares the 2 cores with the server).
 
     .venv/bin/python bench/load_test.py [--duration 5] [--workers 2] [--clients 5,20]
 
@@ -132,6 +133,7 @@ class Run:
     late: int = 0  # completed after the window
     web_cpu: float = 0.0
     db_cpu: float = 0.0
+    client_cpu: float = 0.0
     first_error: str = ""
 
     @property
@@ -350,6 +352,7 @@ class Bench:
                 if status != 200:
                     raise RuntimeError(f"{path}: HTTP {status} before the run")
         web0, db0 = self.cpu_snapshot()
+        client0 = time.process_time()  # this process: the load generator's own CPU
         threads = [threading.Thread(target=client_loop, daemon=True) for _ in range(clients)]
         t0 = time.perf_counter()
         for t in threads:
@@ -360,6 +363,7 @@ class Bench:
         for t in threads:  # each finishes its request in flight (at most TIMEOUT)
             t.join(TIMEOUT + 5)
         web1, db1 = self.cpu_snapshot()
+        run.client_cpu = time.process_time() - client0
         run.web_cpu = sum(web1.get(p, 0.0) - v for p, v in web0.items())
         run.db_cpu = sum(v - db0.get(p, 0.0) for p, v in db1.items())
         return run
@@ -367,15 +371,15 @@ class Bench:
 
 def table(runs: list[Run]) -> str:
     lines = [
-        "| target | clients | req/s | p50 ms | p95 ms | max ms | errors | web CPU ms/req | db CPU ms/req |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| target | clients | req/s | p50 ms | p95 ms | max ms | errors | web CPU ms/req | db CPU ms/req | client CPU ms/req |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         n = max(r.ok + r.errors + r.late, 1)
         lines.append(
             f"| {r.target} | {r.clients} | {r.ok / r.seconds:.0f} | {r.pct(0.50):.0f} | {r.pct(0.95):.0f} | "
             f"{r.pct(1.0):.0f} | {r.errors}{' (' + r.first_error + ')' if r.errors else ''} | "
-            f"{1000 * r.web_cpu / n:.1f} | {1000 * r.db_cpu / n:.1f} |"
+            f"{1000 * r.web_cpu / n:.1f} | {1000 * r.db_cpu / n:.1f} | {1000 * r.client_cpu / n:.1f} |"
         )
     return "\n".join(lines)
 
