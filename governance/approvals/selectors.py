@@ -7,6 +7,7 @@ Who may decide is `accounts.permissions.decision_right`; this module only gather
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
 from functools import cached_property
 
@@ -54,6 +55,7 @@ class InboxItem:
     slot_state: SlotState
     my_roles: list[str]  # the required roles I could fill now
     sla: SlaState | None = None  # when approvals are due (None: no SLA clock runs)
+    accept_gates: list[str] = dataclass_field(default_factory=list)  # inconclusive gates I may accept now
 
 
 def _with_related(requests: QuerySet[PromotionRequest]) -> QuerySet[PromotionRequest]:
@@ -157,7 +159,11 @@ def inbox_for_user(user, now: datetime | None = None) -> list[InboxItem]:
     if not (user and user.is_authenticated):
         return []
     now = now or timezone.now()
-    items = [item for item in inbox_items(user, list(_open_requests_visible_to(user)), now) if item.my_roles]
+    items = [
+        item
+        for item in inbox_items(user, list(_open_requests_visible_to(user)), now)
+        if item.my_roles or item.accept_gates
+    ]
     return sorted(items, key=lambda item: (item.sla is None, item.sla.due_at if item.sla else None))
 
 
@@ -174,11 +180,40 @@ def inbox_items(user, requests: list[PromotionRequest], now: datetime) -> list[I
     states = slot_states_for(requests, held)
     items = []
     for r in requests:
-        right = decision_right_for(user, r, states[r.pk], held.get((user.pk, r.version.model_id), set()))
+        mine = held.get((user.pk, r.version.model_id), set())
+        right = decision_right_for(user, r, states[r.pk], mine)
         items.append(
-            InboxItem(request=r, slot_state=states[r.pk], my_roles=list(right.approve_roles), sla=sla_state(r, now))
+            InboxItem(
+                request=r,
+                slot_state=states[r.pk],
+                my_roles=list(right.approve_roles),
+                sla=sla_state(r, now),
+                accept_gates=_gates_to_accept(user, r, states[r.pk], mine),
+            )
         )
     return items
+
+
+def _gates_to_accept(user, request: PromotionRequest, state: SlotState, held_roles: set[str]) -> list[str]:
+    """The inconclusive gates of a request awaiting approvals that this user may accept now.
+    No query unless the request's frozen policy lets a role the user holds accept a gate
+    (`on_inconclusive: {accept_by: ROLE}`); then the acceptance state's three."""
+    from governance.approvals import acceptances  # acceptances reads this module's helpers
+
+    if request.status != AWAITING_APPROVALS:
+        return []
+    accept_by = acceptances.accept_by_of(request)
+    if not accept_by or not set(accept_by.values()) & held_roles:
+        return []
+    runs = {run.gate_id: run for run in request.gate_runs.current()}
+    found = acceptances.gate_acceptance_state(request, list(runs.values()))
+    return [
+        gate_id
+        for gate_id in found.awaiting
+        if acceptances.gate_acceptance_right_for(
+            user, request, gate_id, acceptances=found, slots=state, run=runs.get(gate_id), held_roles=held_roles
+        ).may_accept
+    ]
 
 
 # --- The inbox as a work queue: tabs, filters, due dates ----------------------------------

@@ -368,3 +368,20 @@ def test_the_approval_email_after_an_acceptance_says_the_gate_was_accepted_not_p
     message = notification_message(Notification.objects.get(kind="approval_needed", recipient=w.compliance))
     assert "Its automated gates passed or, inconclusive, were accepted by a named person (p95)." in message.body
     assert "were accepted by a named person (p95)" in message.alternatives[0][0]
+
+
+def test_the_people_who_may_accept_find_the_request_waiting_in_their_inbox():
+    from governance.approvals.selectors import inbox_for_user
+
+    w = waiting()
+    mine = {item.request.pk: item for item in inbox_for_user(w.risk)}
+    assert mine[w.request.pk].accept_gates == ["p95"]
+    # the requester holds the role but may not accept: nothing to accept in their inbox
+    assert all(not item.accept_gates for item in inbox_for_user(w.owner))
+    # a compliance officer may approve, not accept
+    theirs = {item.request.pk: item for item in inbox_for_user(w.compliance)}
+    assert theirs[w.request.pk].accept_gates == [] and theirs[w.request.pk].my_roles == ["compliance_officer"]
+    accept(w, w.risk)
+    # accepted: nothing left to accept, and the accepter fills no approval slot of this round
+    assert w.request.pk not in {item.request.pk for item in inbox_for_user(w.risk)}
+    assert {item.request.pk: item for item in inbox_for_user(w.risk2)}[w.request.pk].accept_gates == []
