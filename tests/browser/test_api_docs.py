@@ -59,6 +59,8 @@ def test_swagger_ui_lists_the_operations_under_the_policy(live_server, browser_p
     scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.src)")
     assert scripts and all(s.startswith(base) for s in scripts), scripts
     assert any("/static/drf_spectacular_sidecar/swagger-ui-dist/" in s for s in scripts)
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "api-docs-top.png"))
 
     # "Try it out" on GET /api/v1/models/ answers with the session: the auditor's model.
     block = page.locator(".opblock-get", has=page.locator(".opblock-summary-path[data-path='/api/v1/models/']"))
@@ -85,6 +87,8 @@ def test_the_user_menu_links_to_the_docs(live_server, browser_page):
     page.fill("input[name=password]", PASSWORD)
     page.click("form button[type=submit], form input[type=submit]")
     page.wait_for_url(f"{base}/")
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "nav-api-docs.png"))
     page.click(".nav-user a:has-text('API docs')")
     page.wait_for_url(f"{base}/api/docs/")
     page.wait_for_selector(".opblock", timeout=20_000)
