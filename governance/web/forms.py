@@ -15,7 +15,48 @@ from governance.registry.models import RiskTier, Stage
 from governance.web.reauth import REAUTHENTICATE_AFTER, reauthentication_needed
 
 
-class DecisionForm(forms.Form):
+class PasswordConfirmation:
+    """A password field on a sign-off form (a decision, a gate acceptance) when the model's
+    tier needs a recent sign-in (reauth.py): checked through the authentication backends with
+    the HTTP request, so a wrong one is throttled and audited like a sign-in."""
+
+    password_of = None
+    http_request = None
+
+    def ask_password(self, password_of, http_request, what: str) -> None:
+        self.password_of = password_of
+        self.http_request = http_request
+        if password_of is not None:
+            minutes = int(REAUTHENTICATE_AFTER.total_seconds() // 60)
+            self.fields["password"] = forms.CharField(
+                label="Your password",
+                strip=False,
+                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+                help_text=f"{what} on this model need a sign-in from the last {minutes} minutes: confirm it is you.",
+                error_messages={"required": "Type your password to confirm it is you."},
+            )
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data.get("password", "")
+        if self.http_request is not None:
+            # Through the authentication backends, as a sign-in: a wrong password is audited
+            # and counts towards the lockout of this user name and address (django-axes), so
+            # a borrowed session cannot be used to guess the password here.
+            user = authenticate(self.http_request, username=self.password_of.get_username(), password=password)
+            confirmed = user is not None and user.pk == self.password_of.pk
+        else:
+            confirmed = self.password_of.check_password(password)
+        if not confirmed:
+            raise forms.ValidationError("That is not your password; nothing was recorded.")
+        return password
+
+    @property
+    def reauthenticated(self) -> bool:
+        """The password was asked for and was right (call after is_valid())."""
+        return self.password_of is not None and "password" in getattr(self, "cleaned_data", {})
+
+
+class DecisionForm(PasswordConfirmation, forms.Form):
     """A decision on a request. Built by `decision_form_for`, which knows the request's terms:
     the roles the user may decide in, the ticket format, and whether to ask for the password."""
 
@@ -63,17 +104,7 @@ class DecisionForm(forms.Form):
             field.help_text = self._ticket_hint()
             if ticket_example:
                 field.widget.attrs["placeholder"] = ticket_example
-        self.password_of = password_of
-        self.http_request = http_request
-        if password_of is not None:
-            minutes = int(REAUTHENTICATE_AFTER.total_seconds() // 60)
-            self.fields["password"] = forms.CharField(
-                label="Your password",
-                strip=False,
-                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-                help_text=f"Decisions on this model need a sign-in from the last {minutes} minutes: confirm it is you.",
-                error_messages={"required": "Type your password to confirm it is you."},
-            )
+        self.ask_password(password_of, http_request, "Decisions")
 
     def _ticket_hint(self) -> str:
         if self.ticket_example:
@@ -90,25 +121,6 @@ class DecisionForm(forms.Form):
             if not matches:
                 raise forms.ValidationError(f"“{ticket}” is not a ticket ID. {self._ticket_hint()}")
         return ticket
-
-    def clean_password(self) -> str:
-        password = self.cleaned_data.get("password", "")
-        if self.http_request is not None:
-            # Through the authentication backends, as a sign-in: a wrong password is audited
-            # and counts towards the lockout of this user name and address (django-axes), so
-            # a borrowed session cannot be used to guess the password here.
-            user = authenticate(self.http_request, username=self.password_of.get_username(), password=password)
-            confirmed = user is not None and user.pk == self.password_of.pk
-        else:
-            confirmed = self.password_of.check_password(password)
-        if not confirmed:
-            raise forms.ValidationError("That is not your password; nothing was recorded.")
-        return password
-
-    @property
-    def reauthenticated(self) -> bool:
-        """The password was asked for and was right (call after is_valid())."""
-        return self.password_of is not None and "password" in getattr(self, "cleaned_data", {})
 
 
 def _role_label(role: str, approve_roles: list[str] | None) -> str:
@@ -219,7 +231,7 @@ def bypassable_gates(policy_data: dict | None) -> list[str]:
     return found
 
 
-class GateAcceptForm(forms.Form):
+class GateAcceptForm(PasswordConfirmation, forms.Form):
     """Accepting an inconclusive gate (policy `accept_by`): a reason, and a ticket if any."""
 
     reason = forms.CharField(
@@ -229,6 +241,28 @@ class GateAcceptForm(forms.Form):
         help_text="Why the uncertainty is acceptable here; it is recorded with your name and audited.",
     )
     ticket_id = forms.CharField(max_length=100, required=False, label="Ticket ID")
+
+    def __init__(self, *args, password_of=None, http_request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ask_password(password_of, http_request, "Gate acceptances")
+
+    def sign_off(self) -> dict:
+        """The service's keyword arguments (the password is checked here, not passed on)."""
+        return {"reason": self.cleaned_data["reason"], "ticket_id": self.cleaned_data["ticket_id"]}
+
+
+def gate_accept_form_for(http_request, promotion: PromotionRequest, gate_id: str, data=None) -> GateAcceptForm:
+    """The Accept form of one inconclusive gate: like a decision, on a regulated or
+    safety-critical model it asks for the password when the last sign-in is old."""
+    needs_password = http_request is not None and reauthentication_needed(
+        http_request.session, promotion.version.model.risk_tier
+    )
+    return GateAcceptForm(
+        data,
+        auto_id=f"accept-{gate_id}-%s",
+        password_of=http_request.user if needs_password else None,
+        http_request=http_request,
+    )
 
 
 class CancelForm(forms.Form):

@@ -395,7 +395,9 @@ def model_card(request, name, number):
 # --- Requests ----------------------------------------------------------------------------
 
 
-def _gate_panel_context(promotion: PromotionRequest, user=None, accept_form=None, accept_gate: str = "") -> dict:
+def _gate_panel_context(
+    promotion: PromotionRequest, user=None, accept_form=None, accept_gate: str = "", http_request=None
+) -> dict:
     """What the live gate panel needs, and nothing more: htmx polls it every 2 s. Once the
     gates are final, each says who accepted it or who may, with the Accept form for them."""
     gate_runs = list(promotion.gate_runs.current())
@@ -410,7 +412,7 @@ def _gate_panel_context(promotion: PromotionRequest, user=None, accept_form=None
         "gate_charts": {r.pk: charts.gate_chart_html(r.outcome) for r in gate_runs if r.outcome},
         "gate_acceptances": acceptances,
         "accept_forms": {
-            gid: accept_form if gid == accept_gate else forms.GateAcceptForm(auto_id=f"accept-{gid}-%s")
+            gid: accept_form if gid == accept_gate else forms.gate_accept_form_for(http_request, promotion, gid)
             for gid in acceptances
         },
     }
@@ -428,7 +430,7 @@ def _request_context(
     model = promotion.version.model
     roles = roles_for_model(request.user, model)
     right = decision_right_for(request.user, promotion, state, roles)
-    gates = _gate_panel_context(promotion, request.user, accept_form, accept_gate)
+    gates = _gate_panel_context(promotion, request.user, accept_form, accept_gate, http_request=request)
     # What changed since each stale approval was given (the current manifest: three queries).
     stale = [d for d, _ in state.stale if d.round < promotion.gate_round]
     now = request_manifest(promotion) if stale else {}
@@ -468,7 +470,7 @@ def request_detail(request, pk):
 def request_gates(request, pk):
     """The live gate panel (htmx polls it while gates run): gates only, no page, no nav."""
     promotion = _request_for(request.user, pk)
-    context = _gate_panel_context(promotion, request.user)
+    context = _gate_panel_context(promotion, request.user, http_request=request)
     # Rendered without context processors: the poll must not recompute the nav inbox.
     response = HttpResponse(render_to_string("web/_gates.html", {**context, "request": request}))
     if request.headers.get("HX-Request") and not context["gates_running"] and promotion.status != "awaiting_gates":
@@ -509,10 +511,12 @@ def request_decide(request, pk):
 def request_gate_accept(request, pk, gate_id):
     """Accept an inconclusive gate (policy accept_by) with a reason; errors stay on its form."""
     promotion = _request_for(request.user, pk)
-    form = forms.GateAcceptForm(request.POST, auto_id=f"accept-{gate_id}-%s")
+    form = forms.gate_accept_form_for(request, promotion, gate_id, request.POST)
     if form.is_valid():
+        if form.reauthenticated:
+            authentication_record(request.session)  # the password was right: a fresh sign-in
         try:
-            promotions.promotion_gate_accept(user=request.user, request=promotion, gate_id=gate_id, **form.cleaned_data)
+            promotions.promotion_gate_accept(user=request.user, request=promotion, gate_id=gate_id, **form.sign_off())
             messages.success(request, f"You accepted the inconclusive gate {gate_id}.")
             return redirect("web:request_detail", pk=pk)
         except DomainError as exc:

@@ -385,3 +385,34 @@ def test_the_people_who_may_accept_find_the_request_waiting_in_their_inbox():
     # accepted: nothing left to accept, and the accepter fills no approval slot of this round
     assert w.request.pk not in {item.request.pk for item in inbox_for_user(w.risk)}
     assert {item.request.pk: item for item in inbox_for_user(w.risk2)}[w.request.pk].accept_gates == []
+
+
+def test_on_a_regulated_model_accepting_asks_for_the_password_like_a_decision(client):
+    """An acceptance is a sign-off: on a regulated model an old sign-in must type the
+    password again, and a wrong one records nothing (it counts as a failed sign-in)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.registry.models import RegisteredModel
+    from governance.web.reauth import SESSION_KEY
+    from tests.factories import PASSWORD
+
+    w = waiting()
+    RegisteredModel.objects.filter(pk=w.request.version.model_id).update(risk_tier="regulated")
+    client.force_login(w.risk)
+    session = client.session
+    session[SESSION_KEY] = (timezone.now() - timedelta(minutes=30)).timestamp()
+    session.save()
+    url = f"/requests/{w.request.pk}/gates/p95/accept/"
+    page = client.get(f"/requests/{w.request.pk}/").content.decode()
+    assert 'id="accept-p95-password"' in page
+    body = {"reason": "Latency is far below the limit on every run we have."}
+    refused = client.post(url, body)
+    assert refused.status_code == 400 and "Type your password to confirm it is you." in refused.content.decode()
+    wrong = client.post(url, {**body, "password": "not-mine"})
+    assert wrong.status_code == 400 and "That is not your password" in wrong.content.decode()
+    assert not GateAcceptance.objects.exists()
+    assert AuditEvent.objects.filter(action="auth.login_failed").count() == 1
+    assert client.post(url, {**body, "password": PASSWORD}).status_code == 302
+    assert GateAcceptance.objects.get().user == w.risk
