@@ -103,6 +103,40 @@ def test_the_pages_work_under_the_policy(live_server, stopped_celery_worker, bro
         assert page.evaluate("window.__cspViolations") == [], path
         assert console_errors == [], path
 
+    # Every other page a risk officer opens, the chart pages among them (evidence charts, the
+    # history timeline): under the same policy, no violation, every chart on them drawn.
+    artifacts = list(version.artifacts.values_list("pk", flat=True))
+    assert artifacts
+    others = [
+        "/models/",
+        f"/models/{model.name}/",
+        f"/models/{model.name}/history/",
+        f"/models/{model.name}/v{version.version}/",
+        f"/models/{model.name}/v{version.version}/model-card/",
+        *(f"/models/{model.name}/v{version.version}/evidence/{pk}/" for pk in artifacts),
+        "/policies/",
+        "/policies/csp/",
+        "/tokens/",
+        "/reports/",
+    ]
+    drawn_pages = 0
+    for path in others:
+        response = page.goto(f"{base}{path}")
+        assert response.status == 200, path
+        assert _script_src(response.headers.get("content-security-policy", "")) == "script-src 'self'", path
+        page.wait_for_load_state("networkidle")
+        charts = page.locator(".plotly-chart")
+        if charts.count():
+            page.wait_for_function(
+                "() => document.querySelectorAll('.plotly-chart[data-drawn]').length"
+                " === document.querySelectorAll('.plotly-chart').length",
+                timeout=15_000,
+            )
+            drawn_pages += 1
+        assert page.evaluate("window.__cspViolations") == [], path
+        assert console_errors == [], path
+    assert drawn_pages >= 2, "the evidence pages draw their charts"
+
     # The listener works and the policy bites: an injected inline script is refused and reported.
     page.evaluate(
         "() => { const s = document.createElement('script'); s.textContent = 'window.__ran = 1';"
