@@ -120,6 +120,12 @@ def overdue_world(db, team, alice, bob, version, admin_user):
     grant(audrey, "auditor", team=team)
     make_user("charlie")
     request = _sla_request(alice, version, admin_user)
+    # The gates passed at 06:00 (local) two days ago, whatever the time the suite runs: the
+    # tests step a few hours past "due" and expect the same day (at 21:00 UTC, +25 h +3 h
+    # crossed midnight and a second day's reminder was, rightly, sent).
+    six = timezone.localtime().replace(hour=6, minute=0, second=0, microsecond=0) - timedelta(days=2)
+    PromotionRequest.objects.filter(pk=request.pk).update(status_changed_at=six)
+    request.refresh_from_db()
     return request, {"bob": bob, "bea": bea, "audrey": audrey, "alice": alice}
 
 
