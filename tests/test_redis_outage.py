@@ -11,9 +11,6 @@ and restarts its redis-server; nothing is mocked.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,8 +24,9 @@ from governance.accounts.models import ApiToken
 from governance.approvals.models import PromotionRequest, RequestStatus
 from governance.gates.models import GateRun
 from governance.policies.services import policy_publish
-from tests.conftest import ROOT, _worker_env, wait_for
+from tests.conftest import _worker_env, wait_for
 from tests.factories import grant, make_model, make_team, make_user, make_version, upload
+from tests.processes import Proc, free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -42,31 +40,6 @@ transitions:
       - {id: docs, type: documentation}
     approvals: [{role: risk_officer}]
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Proc:
-    """A subprocess in its own session, killed with its children at the end."""
-
-    def __init__(self, args, env, log: Path):
-        with open(log, "ab") as out:
-            self.proc = subprocess.Popen(
-                args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-
-    def stop(self, sig=signal.SIGTERM) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
 
 
 class PrivateRedis:

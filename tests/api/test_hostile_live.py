@@ -12,12 +12,8 @@ refused request; the error pages leak nothing.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
 import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -36,9 +32,9 @@ from tests.api.test_hostile_corpus import (
     world,  # noqa: F401 - the corpus's fixture, reused
 )
 from tests.conftest import _worker_env, wait_for
+from tests.processes import Proc, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class Server:
@@ -60,29 +56,20 @@ def gunicorn_server(tmp_path, django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         db_name = connection.settings_dict["NAME"]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = _worker_env(db_name) | {"DEBUG": "false"}
-    log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
+    server = Proc(
         [sys.executable, "-m", "gunicorn", "governance.wsgi:application", "--workers", "2"]
         + ["--bind", f"127.0.0.1:{port}", "--timeout", "60"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        env,
+        tmp_path / "gunicorn.log",
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: proc.poll() is None and _up(url), timeout=90, message=f"gunicorn up ({tmp_path})")
+        wait_for(lambda: server.proc.poll() is None and _up(url), timeout=90, message=f"gunicorn up ({tmp_path})")
         yield Server(url)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
-        log.close()
+        server.stop()
         text = (tmp_path / "gunicorn.log").read_text(errors="replace")
         # Django logs a refused oversized body with its traceback (django.security); a 500
         # is "Internal Server Error", a crashed gunicorn worker an [ERROR] line.
