@@ -82,6 +82,12 @@ def _set_status(request: PromotionRequest, status: str, reason: str = "") -> Non
     request.save(update_fields=["status", "status_changed_at", "status_reason"])
 
 
+def _audit(actor, action: str, obj: PromotionRequest | ModelVersion, model: RegisteredModel, data: dict) -> None:
+    """Every event here is about a request or a version, filed under its model's name (the
+    audit page and the model's history find it by that name)."""
+    audit_record(actor=actor, action=action, obj=obj, model_name=model.name, data=data)
+
+
 @transaction.atomic
 def promotion_request(
     *,
@@ -192,12 +198,12 @@ def promotion_request(
             )
     except IntegrityError as exc:
         raise PromotionError(f"{version} already has an open promotion request.", code="conflict") from exc
-    audit_record(
-        actor=user,
-        action="promotion.requested",
-        obj=request,
-        model_name=model.name,
-        data={
+    _audit(
+        user,
+        "promotion.requested",
+        request,
+        model,
+        {
             "version": version.version,
             "from": request.from_stage,
             "to": to_stage,
@@ -244,12 +250,12 @@ def promotion_gates_completed(
             parts.append("could not be computed: " + ", ".join(errored))
         reason = "Gates " + "; ".join(parts)
         _set_status(request, RequestStatus.GATES_FAILED, reason)
-        audit_record(
-            actor=None,
-            action="promotion.gates_failed",
-            obj=request,
-            model_name=model.name,
-            data={"failed": failed, "errored": errored, **({"inconclusive": inconclusive} if inconclusive else {})},
+        _audit(
+            None,
+            "promotion.gates_failed",
+            request,
+            model,
+            {"failed": failed, "errored": errored, **({"inconclusive": inconclusive} if inconclusive else {})},
         )
         request_notify(
             request, "gates_failed", [request.requested_by], f"{request}: {reason}.", key=f"round-{request.gate_round}"
@@ -259,18 +265,18 @@ def promotion_gates_completed(
         _set_status(
             request, RequestStatus.AWAITING_APPROVALS, awaiting_acceptance_reason(request, inconclusive, accept_by)
         )
-        audit_record(
-            actor=None,
-            action="promotion.gates_inconclusive",
-            obj=request,
-            model_name=model.name,
-            data={"inconclusive": inconclusive, "accept_by": {g: accept_by[g] for g in inconclusive}},
+        _audit(
+            None,
+            "promotion.gates_inconclusive",
+            request,
+            model,
+            {"inconclusive": inconclusive, "accept_by": {g: accept_by[g] for g in inconclusive}},
         )
         runs = list(request.gate_runs.current().filter(gate_id__in=inconclusive))
         notify_gate_acceptors(request, runs, accept_by, request_slot_state(request))
         return request
     _set_status(request, RequestStatus.AWAITING_APPROVALS, "All gates passed.")
-    audit_record(actor=None, action="promotion.gates_passed", obj=request, model_name=model.name, data={})
+    _audit(None, "promotion.gates_passed", request, model, {})
     _gates_cleared(request)
     return request
 
@@ -330,9 +336,7 @@ def _gate_accept(*, user, request: PromotionRequest, gate_id: str, reason: str, 
         PromotionRequest.objects.filter(pk=request.pk).update(
             status_reason=f"All gates passed or were accepted ({', '.join(accepted)})."
         )
-        audit_record(
-            actor=None, action="promotion.gates_passed", obj=request, model_name=model.name, data={"accepted": accepted}
-        )
+        _audit(None, "promotion.gates_passed", request, model, {"accepted": accepted})
         _gates_cleared(request)
     return made
 
@@ -362,12 +366,12 @@ def promotion_decide(
         )
     except _Refused as refused:
         with transaction.atomic():
-            audit_record(
-                actor=user,
-                action="promotion.decision_refused",
-                obj=request,
-                model_name=request.version.model.name,
-                data={"decision": decision, "role": role, "reason": refused.message, "code": refused.code},
+            _audit(
+                user,
+                "promotion.decision_refused",
+                request,
+                request.version.model,
+                {"decision": decision, "role": role, "reason": refused.message, "code": refused.code},
             )
         if refused.code == "forbidden":
             raise PermissionDenied(refused.message) from None
@@ -422,12 +426,12 @@ def _decide(*, user, request, decision, reason, risk_class, ticket_id, role) -> 
         raise _Refused(
             "duplicate", "You already approved this request; one person fills at most one slot.", None
         ) from None
-    audit_record(
-        actor=user,
-        action=DECISION_ACTIONS[decision],
-        obj=request,
-        model_name=model.name,
-        data={
+    _audit(
+        user,
+        DECISION_ACTIONS[decision],
+        request,
+        model,
+        {
             "decision_id": made.pk,
             "role": role,
             "reason": made.reason,
@@ -488,13 +492,7 @@ def promotion_resubmit(*, user, request: PromotionRequest, note: str = "") -> Pr
         )
     note = (note or "").strip()[:1000]
     _start_round(request, actor=user, reason=f"Resubmitted by {user}" + (f": {note}" if note else "."), what=note)
-    audit_record(
-        actor=user,
-        action="promotion.resubmitted",
-        obj=request,
-        model_name=model.name,
-        data={"round": request.gate_round, "note": note},
-    )
+    _audit(user, "promotion.resubmitted", request, model, {"round": request.gate_round, "note": note})
     return request
 
 
@@ -509,12 +507,12 @@ def _start_round(request: PromotionRequest, *, actor, reason: str, what: str) ->
         PromotionRequest.objects.filter(pk=request.pk).update(status_reason=reason[:1000])
     else:
         _set_status(request, RequestStatus.AWAITING_GATES, reason)
-    audit_record(
-        actor=actor,
-        action="promotion.gates_restarted",
-        obj=request,
-        model_name=request.version.model.name,
-        data={"round": request.gate_round, "previous_round": previous, "why": what[:500]},
+    _audit(
+        actor,
+        "promotion.gates_restarted",
+        request,
+        request.version.model,
+        {"round": request.gate_round, "previous_round": previous, "why": what[:500]},
     )
     gate_runs_create(request=request)
 
@@ -539,12 +537,12 @@ def promotion_bypass_recheck(*, user, request: PromotionRequest) -> PromotionReq
         raise PromotionError("A re-check is already running.", code="conflict")
     request.gate_round += 1
     request.save(update_fields=["gate_round"])
-    audit_record(
-        actor=user,
-        action="promotion.bypass_recheck_started",
-        obj=request,
-        model_name=model.name,
-        data={"round": request.gate_round, "gates": request.bypassed_gates},
+    _audit(
+        user,
+        "promotion.bypass_recheck_started",
+        request,
+        model,
+        {"round": request.gate_round, "gates": request.bypassed_gates},
     )
     gate_runs_create(request=request, only=list(request.bypassed_gates))
     return request
@@ -555,12 +553,12 @@ def _bypass_recheck_completed(request: PromotionRequest, *, failed: list[str], e
         return
     model = request.version.model
     if failed or errored:
-        audit_record(
-            actor=None,
-            action="promotion.bypass_recheck_failed",
-            obj=request,
-            model_name=model.name,
-            data={"round": request.gate_round, "failed": failed, "errored": errored},
+        _audit(
+            None,
+            "promotion.bypass_recheck_failed",
+            request,
+            model,
+            {"round": request.gate_round, "failed": failed, "errored": errored},
         )
         request_notify(
             request,
@@ -572,12 +570,12 @@ def _bypass_recheck_completed(request: PromotionRequest, *, failed: list[str], e
         )
         return
     PromotionRequest.objects.filter(pk=request.pk).update(bypass_resolved_at=timezone.now())
-    audit_record(
-        actor=None,
-        action="promotion.bypass_resolved",
-        obj=request,
-        model_name=model.name,
-        data={"round": request.gate_round, "gates": request.bypassed_gates},
+    _audit(
+        None,
+        "promotion.bypass_resolved",
+        request,
+        model,
+        {"round": request.gate_round, "gates": request.bypassed_gates},
     )
 
 
@@ -618,12 +616,12 @@ def _revert(request: PromotionRequest, *, now) -> None:
                 _move_stage(replaced, Stage.PRODUCTION, actor=None, request=request, emergency_expired=True)
                 moves.append(f"{replaced} back to production")
     PromotionRequest.objects.filter(pk=request.pk).update(reverted_at=now)
-    audit_record(
-        actor=None,
-        action="promotion.emergency_reverted",
-        obj=request,
-        model_name=model.name,
-        data={
+    _audit(
+        None,
+        "promotion.emergency_reverted",
+        request,
+        model,
+        {
             "bypassed_gates": request.bypassed_gates,
             "expired_at": request.bypass_expires_at.isoformat(),
             "moves": moves,
@@ -649,9 +647,7 @@ def promotion_cancel(*, user, request: PromotionRequest, reason: str = "") -> Pr
             code="invalid_state",
         )
     _set_status(request, RequestStatus.CANCELLED, reason or f"Cancelled by {user}.")
-    audit_record(
-        actor=user, action="promotion.cancelled", obj=request, model_name=model.name, data={"reason": reason[:1000]}
-    )
+    _audit(user, "promotion.cancelled", request, model, {"reason": reason[:1000]})
     return request
 
 
@@ -662,12 +658,12 @@ def _move_stage(version: ModelVersion, stage: str, *, actor, request: PromotionR
     if leaving_production:
         changes["traffic_percent"] = None
     ModelVersion.objects.filter(pk=version.pk).update(**changes)
-    audit_record(
-        actor=actor,
-        action="version.stage_changed",
-        obj=version,
-        model_name=version.model.name,
-        data={
+    _audit(
+        actor,
+        "version.stage_changed",
+        version,
+        version.model,
+        {
             "version": version.version,
             "from": version.stage,
             "to": stage,
@@ -696,13 +692,7 @@ def _execute(request: PromotionRequest, *, actor) -> None:
     _set_status(request, RequestStatus.PROMOTED, f"Moved to {request.to_stage}.")
     if request.change_type == ChangeType.EMERGENCY:
         review_assign(request, actor=actor)
-    audit_record(
-        actor=actor,
-        action="promotion.promoted",
-        obj=request,
-        model_name=model.name,
-        data={"version": version.version, "to": request.to_stage},
-    )
+    _audit(actor, "promotion.promoted", request, model, {"version": version.version, "to": request.to_stage})
     request_notify(
         request, "promoted", [request.requested_by, *owners(model)], f"{version} is now in {request.to_stage}."
     )
@@ -735,12 +725,12 @@ def promotion_rollback(*, user, model: RegisteredModel, reason: str, ticket_id: 
         )
     _move_stage(current, Stage.DEPRECATED, actor=user, rollback=True)
     _move_stage(previous, Stage.PRODUCTION, actor=user, rollback=True)
-    audit_record(
-        actor=user,
-        action="version.rolled_back",
-        obj=previous,
-        model_name=model.name,
-        data={
+    _audit(
+        user,
+        "version.rolled_back",
+        previous,
+        model,
+        {
             "from_version": current.version,
             "to_version": previous.version,
             "reason": reason.strip()[:1000],
@@ -780,13 +770,7 @@ def promotion_expire_stale(*, now=None) -> list[int]:
                 continue
             days = settings.PROMOTION_REQUEST_EXPIRY_DAYS
             _set_status(request, RequestStatus.EXPIRED, f"No decision within {days} days; file a new request.")
-            audit_record(
-                actor=None,
-                action="promotion.expired",
-                obj=request,
-                model_name=request.version.model.name,
-                data={"after_days": days},
-            )
+            _audit(None, "promotion.expired", request, request.version.model, {"after_days": days})
             request_notify(
                 request,
                 "decision_made",
