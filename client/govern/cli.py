@@ -15,6 +15,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from govern import __version__
@@ -190,22 +191,44 @@ def cmd_upload(api: Api, args) -> int:
     return OK
 
 
+def _poll(
+    args,
+    item: dict,
+    *,
+    busy: Callable[[dict], bool],
+    refresh: Callable[[dict], dict],
+    late: Callable[[dict], str],
+    deadline: float | None = None,
+    json_on_timeout: bool = False,
+) -> dict:
+    """Fetch `item` again every --interval seconds while it is busy. Past the deadline (default:
+    --timeout from now) fail with exit code 3 and say what `late` says of the last state
+    (printing that state first under --json when `json_on_timeout`)."""
+    if deadline is None:
+        deadline = time.monotonic() + args.timeout
+    while busy(item):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            if json_on_timeout and args.json:
+                _say(json.dumps(item))
+            raise Failure(f"timed out after {args.timeout:g} s: {late(item)}", exit_code=TIMED_OUT)
+        time.sleep(min(args.interval, remaining))
+        item = refresh(item)
+    return item
+
+
 def _wait_for_parse(api: Api, upload: dict, args) -> dict:
     """A large file is parsed by a worker (202): poll until it is accepted (its artifact) or
     refused (the parser's error, as for a small file)."""
     if not args.json:
         _say(f"{upload.get('original_name')}: large file, parsing queued on the server; waiting")
-    deadline = time.monotonic() + args.timeout
-    while upload.get("status") in ("queued", "parsing"):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise Failure(
-                f"timed out after {args.timeout:g} s: the upload is still {upload.get('status')}; "
-                f"see {upload.get('status_url')}",
-                exit_code=TIMED_OUT,
-            )
-        time.sleep(min(args.interval, remaining))
-        upload = api.upload_status(upload["id"])
+    upload = _poll(
+        args,
+        upload,
+        busy=lambda u: u.get("status") in ("queued", "parsing"),
+        refresh=lambda u: api.upload_status(u["id"]),
+        late=lambda u: f"the upload is still {u.get('status')}; see {u.get('status_url')}",
+    )
     if upload.get("status") == "refused":
         error = upload.get("error") or {}
         raise Failure(error_line(400, error), error=error)
@@ -233,34 +256,37 @@ def _wait(api: Api, promotion: dict, args) -> int:
     """Poll until the gates are done, printing each gate's outcome as it arrives."""
     deadline = time.monotonic() + args.timeout
     shown: set[tuple] = set()
-    header = False
-    if not args.json:
-        _say(request_title(promotion), f"waiting for the gates (timeout {args.timeout:g} s)")
-    while True:
+
+    def show_final_gates(promotion: dict) -> dict:
         if not args.json:
             for gate in promotion.get("gates") or []:
                 key = (promotion.get("gate_round"), gate.get("gate_id"))
                 if gate.get("status") in FINAL_GATE and key not in shown:
-                    if not header:
+                    if not shown:
                         _say(gate_header())
-                        header = True
                     shown.add(key)
                     _say(gate_row(gate))
-        if promotion.get("status") in GATES_DONE:
-            break
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            gates = promotion.get("gates") or []
-            done = sum(1 for g in gates if g.get("status") in FINAL_GATE)
-            if args.json:
-                _say(json.dumps(promotion))
-            raise Failure(
-                f"timed out after {args.timeout:g} s: request {promotion.get('id')} is {promotion.get('status')} "
-                f"({done} of {len(gates)} gates final); go on with `govern status {promotion.get('id')} --wait`",
-                exit_code=TIMED_OUT,
-            )
-        time.sleep(min(args.interval, remaining))
-        promotion = api.promotion(promotion["id"])
+        return promotion
+
+    def late(promotion: dict) -> str:
+        gates = promotion.get("gates") or []
+        done = sum(1 for g in gates if g.get("status") in FINAL_GATE)
+        return (
+            f"request {promotion.get('id')} is {promotion.get('status')} ({done} of {len(gates)} gates final); "
+            f"go on with `govern status {promotion.get('id')} --wait`"
+        )
+
+    if not args.json:
+        _say(request_title(promotion), f"waiting for the gates (timeout {args.timeout:g} s)")
+    promotion = _poll(
+        args,
+        show_final_gates(promotion),
+        busy=lambda p: p.get("status") not in GATES_DONE,
+        refresh=lambda p: show_final_gates(api.promotion(p["id"])),
+        late=late,
+        deadline=deadline,
+        json_on_timeout=True,
+    )
     if args.json:
         _say(json.dumps(promotion))
     else:
@@ -311,19 +337,15 @@ def cmd_status(api: Api, args) -> int:
 def cmd_dry_run(api: Api, args) -> int:
     """0 would pass, 1 would fail or is inconclusive, 3 timed out (on the worker or waiting)."""
     deadline = time.monotonic() + args.timeout
-    report = api.dry_run(args.model, args.version, args.to_stage)
-    while report.get("status") in ("queued", "running"):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            if args.json:
-                _say(json.dumps(report))
-            raise Failure(
-                f"timed out after {args.timeout:g} s: dry run {report.get('id')} is {report.get('status')}; "
-                f"see {report.get('url')}",
-                exit_code=TIMED_OUT,
-            )
-        time.sleep(min(args.interval, remaining))
-        report = api.dry_run_status(report["id"])
+    report = _poll(
+        args,
+        api.dry_run(args.model, args.version, args.to_stage),
+        busy=lambda r: r.get("status") in ("queued", "running"),
+        refresh=lambda r: api.dry_run_status(r["id"]),
+        late=lambda r: f"dry run {r.get('id')} is {r.get('status')}; see {r.get('url')}",
+        deadline=deadline,
+        json_on_timeout=True,
+    )
     if args.json:
         _say(json.dumps(report))
     else:
