@@ -115,6 +115,17 @@ def roles_by_user_and_model(
     return result
 
 
+def roles_for_model_with(user, model: RegisteredModel, others: Iterable[int]) -> tuple[set[str], dict]:
+    """The user's roles on the model (what `roles_for_model` answers: none outside a service
+    token's scope) and, in the same two queries, the roles of `others` (e.g. a request's
+    approvers), as `roles_by_user_and_model` gives them. For a page that needs both once."""
+    active = _is_active(user)
+    held = roles_by_user_and_model(set(others) | ({user.pk} if active else set()), [model])
+    if not active or _outside_scope(user, model.team_id):
+        return set(), held
+    return set(held.get((user.pk, model.pk), set())), held
+
+
 def roles_by_model(user, models: Iterable[RegisteredModel]) -> dict[int, set[str]]:
     """Roles per model id for many models at once (two queries), for lists and the inbox."""
     if not _is_active(user):
@@ -210,11 +221,14 @@ def model_scope(user, action: str = Action.VIEW) -> Q | None:
     return Q(team_id__in=team_ids) | Q(pk__in=model_ids)
 
 
-def require(user, action: str, model: RegisteredModel) -> None:
-    """For views: 404 when the user may not even see the model, 403 when they may not act."""
-    if not user_may(user, Action.VIEW, model):
+def require(user, action: str, model: RegisteredModel, roles: set[str] | None = None) -> None:
+    """For views: 404 when the user may not even see the model, 403 when they may not act.
+    `roles`: the user's roles on the model when the caller already has them (`roles_for_model`)."""
+    if roles is None and not is_admin(user):
+        roles = roles_for_model(user, model)
+    if not user_may(user, Action.VIEW, model, roles=roles):
         raise Http404("No such model.")
-    if action != Action.VIEW and not user_may(user, action, model):
+    if action != Action.VIEW and not user_may(user, action, model, roles=roles):
         raise PermissionDenied(f"You may not {action.replace('_', ' ')} on {model.name}.")
 
 

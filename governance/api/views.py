@@ -31,7 +31,7 @@ from governance.approvals import services as promotions
 from governance.approvals.acceptances import gate_acceptance_views
 from governance.approvals.history import parse_at, served_at
 from governance.approvals.models import PromotionRequest
-from governance.approvals.selectors import decision_right_for, slot_states_for
+from governance.approvals.selectors import request_for_user
 from governance.audit.exports import audit_export_start, csv_response
 from governance.audit.selectors import AuditFilters, audit_events
 from governance.core.errors import DomainError
@@ -186,16 +186,14 @@ class PromotionCreateView(APIView):
         return Response(_promotion_payload(promotion, request.user), status=201)
 
 
-def _promotion_payload(promotion: PromotionRequest, user) -> dict:
-    promotion = (
-        PromotionRequest.objects.select_related("version__model__team", "requested_by")
-        .prefetch_related("decisions__user")
-        .get(pk=promotion.pk)
-    )
-    state = slot_states_for([promotion])[promotion.pk]
-    right = decision_right_for(user, promotion, state)
-    runs = list(promotion.gate_runs.current())
-    return s.promotion_out(promotion, state, runs, right, gate_acceptance_views(user, promotion, runs, state))
+def _promotion_payload(promotion: PromotionRequest | int, user) -> dict:
+    """The request as `promotion_out` shows it, read fresh (after a change, too). The user's
+    roles are resolved once (`request_for_user`) for the view check, the decision right and
+    the gate acceptances."""
+    seen = request_for_user(user, promotion if isinstance(promotion, int) else promotion.pk)
+    runs = list(seen.request.gate_runs.current())
+    acceptances = gate_acceptance_views(user, seen.request, runs, seen.slot_state, seen.roles)
+    return s.promotion_out(seen.request, seen.slot_state, runs, seen.right, acceptances)
 
 
 def _promotion_for(user, pk: int) -> PromotionRequest:
@@ -207,7 +205,7 @@ def _promotion_for(user, pk: int) -> PromotionRequest:
 class PromotionDetailView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk):
-        return Response(_promotion_payload(_promotion_for(request.user, pk), request.user))
+        return Response(_promotion_payload(pk, request.user))
 
 
 class DecisionView(APIView):

@@ -222,12 +222,20 @@ class GateAcceptanceView:
 
 
 def gate_acceptance_views(
-    user, request: PromotionRequest, runs: list[GateRun], slots: SlotState
+    user, request: PromotionRequest, runs: list[GateRun], slots: SlotState, held_roles: set[str] | None = None
 ) -> dict[str, GateAcceptanceView]:
     """Per gate of the current round: the policy's accept_by, the counted acceptance, and for
-    an inconclusive gate still waiting, who may accept it and whether `user` may."""
+    an inconclusive gate still waiting, who may accept it and whether `user` may.
+    `held_roles`: the user's roles on the model when the caller has them (`roles_for_model`)."""
     state = gate_acceptance_state(request, runs)
-    held = roles_for_model(user, request.version.model) if user and user.is_authenticated else set()
+    if not (user and user.is_authenticated):
+        held = set()
+    elif held_roles is not None:
+        held = held_roles
+    elif state.awaiting:
+        held = roles_for_model(user, request.version.model)
+    else:
+        held = set()  # no gate waits for an acceptance: nobody's roles are asked
     views = {}
     for run in runs:
         role = state.accept_by.get(run.gate_id, "")

@@ -26,17 +26,21 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from governance.accounts.permissions import (
     DecisionFacts,
     DecisionRight,
     decision_right,
+    require,
     roles_by_user_and_model,
     roles_for_model,
+    roles_for_model_with,
     token_scope,
     users_holding_roles,
 )
+from governance.accounts.roles import Action
 from governance.approvals.models import (
     DECIDABLE_STATUSES,
     OPEN_STATUSES,
@@ -151,6 +155,31 @@ def decision_right_for(
     if held_roles is None:
         held_roles = roles_for_model(user, request.version.model)
     return decision_right(decision_facts(user, request, state, held_roles))
+
+
+@dataclass
+class RequestForUser:
+    """One request as a user reads it (its page, the API): loaded with its model, team,
+    requester and decisions; its slot state; the user's roles on its model
+    and what `decision_right` answers. The roles are resolved once, with the approvers'
+    (two queries), and handed to every rule that needs them."""
+
+    request: PromotionRequest
+    slot_state: SlotState
+    roles: set[str]  # the user's roles on the model now (none outside a service token's scope)
+    right: DecisionRight
+
+
+def request_for_user(user, pk: int, related: tuple[str, ...] = ()) -> RequestForUser:
+    """A request the user may see, with its model, team, requester and decisions (and the
+    `related` its page shows too): 404 when there is no such request or the user may not see
+    its model (`require`)."""
+    request = get_object_or_404(_with_related(PromotionRequest.objects.select_related(*related)), pk=pk)
+    model = request.version.model
+    roles, held = roles_for_model_with(user, model, _approvers([request]))
+    require(user, Action.VIEW, model, roles=roles)
+    state = slot_states_for([request], held)[request.pk]
+    return RequestForUser(request, state, roles, decision_right_for(user, request, state, roles))
 
 
 def inbox_for_user(user, now: datetime | None = None) -> list[InboxItem]:
