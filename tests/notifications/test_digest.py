@@ -59,6 +59,11 @@ def test_off_sends_nothing_but_escalations(file_request, bob, django_capture_on_
     assert "escalation" in message.body
 
 
+def _at_six(*, days: int):
+    """06:00 local, `days` from today: hours stepped from it never cross midnight."""
+    return timezone.localtime().replace(hour=6, minute=0, second=0, microsecond=0) + timedelta(days=days)
+
+
 @override_settings(SITE_URL=SITE)
 def test_a_digest_reader_gets_nothing_at_once_then_one_email_listing_it_all(
     alice, bob, model, version, django_capture_on_commit_callbacks
@@ -74,7 +79,7 @@ def test_a_digest_reader_gets_nothing_at_once_then_one_email_listing_it_all(
     rows = Notification.objects.filter(recipient=bob)
     assert rows.count() == 3 and {r.channel for r in rows} == {Channel.DIGEST}
 
-    tomorrow = timezone.now() + timedelta(days=1)
+    tomorrow = _at_six(days=1)  # +1 h below stays on the same local day
     [digest_id] = digests_create(now=tomorrow)
     assert digest_send(digest_id=digest_id, now=tomorrow) == "sent"
     [message] = mail.outbox
@@ -99,7 +104,7 @@ def test_a_digest_reader_gets_nothing_at_once_then_one_email_listing_it_all(
 def test_what_happens_after_the_days_digest_waits_for_the_next_one(file_request, bob, alice):
     preference_set(user=bob, email=EmailPreference.DAILY_DIGEST)
     request = file_request()
-    today = timezone.now() + timedelta(minutes=1)
+    today = _at_six(days=1)  # "+2 h" below stays on the same local day at any hour the suite runs
     [first] = digests_create(now=today)
     digest_send(digest_id=first, now=today)
     late = notify(event="approval_needed", request=request, recipients=[bob], message="Round 2.", key="round-2")
