@@ -287,6 +287,15 @@ def version(model, alice):
     return make_version(model, alice)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_cache():
+    """Each test starts with an empty per-process cache: a test database rolled back to an
+    earlier audit chain head must not meet a navigation count cached by an earlier test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 __all__ = ["make_user", "make_team", "make_model", "make_version", "grant", "wait_for"]
 
 

@@ -288,3 +288,37 @@ def test_each_tab_costs_the_same_queries_at_10_and_100_rows(client, crowd, who, 
     at_100, rows = _count(client, f"/{query}")
     assert rows == shown(100)
     assert at_10 == at_100 <= MAX_QUERIES
+
+
+NAV_COUNT = re.compile(r'>Inbox(?: <span class="count"[^>]*>(\d+)</span>)?</a>')
+
+
+def test_the_navigation_count_follows_every_change_that_moves_the_inbox(client, team, alice, bob, version):
+    """The count in the navigation is kept between pages, yet a request filed, a role revoked
+    or given back, and a decision each show on the very next page (the count is kept
+    against the audit chain's head, which each of them moves)."""
+    from governance.accounts.services import role_grant, role_revoke
+
+    admin = make_user("root", is_superuser=True)
+    client.force_login(bob)
+
+    def shown() -> int:
+        response = client.get("/models/")
+        assert response.status_code == 200
+        [count] = NAV_COUNT.findall(response.content.decode())
+        return int(count or 0)
+
+    assert shown() == 0
+    request = _file(alice, version)
+    with CaptureQueriesContext(connection) as first:
+        assert shown() == 1
+    with CaptureQueriesContext(connection) as again:
+        assert shown() == 1
+    assert len(again) < len(first)  # the second page reads the kept count
+    role_revoke(actor=admin, user=bob, role="reviewer", team=team)
+    client.force_login(bob)  # a revocation ends the person's sessions
+    assert shown() == 0
+    role_grant(actor=admin, user=bob, role="reviewer", team=team)
+    assert shown() == 1
+    promotion_decide(user=bob, request=request, decision="approve", reason="fine", risk_class="low")
+    assert shown() == 0
