@@ -49,6 +49,11 @@ def _to_staging(**extra) -> Promotion:
     return Promotion("staging", approvals=LEAD_REVIEW, **extra)
 
 
+def _to_production(**extra) -> tuple[Promotion, Promotion]:
+    """The usual path: the tech lead's review into staging, then a request for production."""
+    return (_to_staging(), Promotion("production", **extra))
+
+
 def _documents(model: str, purpose: str, human_in_the_loop: str, *, complete: bool = True) -> dict:
     return gen.documents_for(model, purpose, human_in_the_loop=human_in_the_loop, complete=complete)
 
@@ -101,19 +106,15 @@ CREDIT = Scenario(
     description="Probability of default for unsecured consumer loans (bank, regulated).",
     summary="v2 in production; v3 waits for model owner, risk and compliance sign-offs",
     versions=(
-        _credit_version(1, 1.15, (_to_staging(), Promotion("production", approvals=CREDIT_SIGN_OFFS)), "deprecated"),
-        _credit_version(2, 1.2, (_to_staging(), Promotion("production", approvals=CREDIT_SIGN_OFFS)), "production"),
+        _credit_version(1, 1.15, _to_production(approvals=CREDIT_SIGN_OFFS), "deprecated"),
+        _credit_version(2, 1.2, _to_production(approvals=CREDIT_SIGN_OFFS), "production"),
         _credit_version(
             3,
             1.26,
-            (
-                _to_staging(),
-                Promotion(
-                    "production",
-                    justification="Quarterly refresh: AUC +0.01, parity unchanged.",
-                    gates="worker",
-                    expect="awaiting_approvals",
-                ),
+            _to_production(
+                justification="Quarterly refresh: AUC +0.01, parity unchanged.",
+                gates="worker",
+                expect="awaiting_approvals",
             ),
             "staging",
         ),
@@ -126,6 +127,30 @@ RECOMMENDER_DOCS = _documents(
     "ecommerce-recommender", "Rank products for logged-in shoppers.", "Merchandisers can pin or ban items."
 )
 
+RECOMMENDER_SIGN_OFFS = (Approve("owner", "model_owner"), Approve("product", "product_owner"))
+
+
+def _recommender_version(
+    number: int, config: dict, lift: float, median_ms: int, promotions: tuple[Promotion, ...], stage: str
+) -> Version:
+    return Version(
+        number=number,
+        framework="pytorch 2.13",
+        config=config,
+        evidence=(
+            Upload(
+                "predictions",
+                "offline_eval.csv",
+                partial(gen.recommender_predictions, seed=20 + number, n=12000, lift=lift),
+            ),
+            Upload("latency", "latency.csv", partial(gen.latency_samples, seed=20 + number, median_ms=median_ms)),
+        ),
+        documents=RECOMMENDER_DOCS,
+        promotions=promotions,
+        expect_stage=stage,
+    )
+
+
 RECOMMENDER = Scenario(
     model="ecommerce-recommender",
     team="personalisation",
@@ -134,67 +159,37 @@ RECOMMENDER = Scenario(
     description="Ranks products on the home page; optimises click-through.",
     summary="v2 failed its gates: p95 latency 187 ms over the 120 ms budget; v3 went out as an emergency hotfix",
     versions=(
-        Version(
-            number=1,
-            framework="pytorch 2.13",
-            config={"embedding_dim": 64, "epochs": 8},
-            evidence=(
-                Upload(
-                    "predictions", "offline_eval.csv", partial(gen.recommender_predictions, seed=21, n=12000, lift=0.8)
-                ),
-                Upload("latency", "latency.csv", partial(gen.latency_samples, seed=21, median_ms=45)),
-            ),
-            documents=RECOMMENDER_DOCS,
-            promotions=(
-                _to_staging(),
-                Promotion(
-                    "production", approvals=(Approve("owner", "model_owner"), Approve("product", "product_owner"))
-                ),
-            ),
-            expect_stage="deprecated",
+        _recommender_version(
+            1,
+            {"embedding_dim": 64, "epochs": 8},
+            0.8,
+            45,
+            _to_production(approvals=RECOMMENDER_SIGN_OFFS),
+            "deprecated",
         ),
-        Version(
-            number=2,
-            framework="pytorch 2.13",
-            config={"embedding_dim": 256, "epochs": 12},
-            evidence=(
-                Upload(
-                    "predictions", "offline_eval.csv", partial(gen.recommender_predictions, seed=22, n=12000, lift=1.0)
-                ),
-                # A bigger model: median 105 ms, p95 about 187 ms.
-                Upload("latency", "latency.csv", partial(gen.latency_samples, seed=22, median_ms=105)),
-            ),
-            documents=RECOMMENDER_DOCS,
-            promotions=(
-                _to_staging(),
-                Promotion("production", justification="Larger embeddings: +4% offline CTR.", expect="gates_failed"),
-            ),
-            expect_stage="staging",
+        # A bigger model: median 105 ms, p95 about 187 ms.
+        _recommender_version(
+            2,
+            {"embedding_dim": 256, "epochs": 12},
+            1.0,
+            105,
+            _to_production(justification="Larger embeddings: +4% offline CTR.", expect="gates_failed"),
+            "staging",
         ),
         # A hotfix for a broken feature, shipped as an emergency: the offline CTR lift is
         # bypassed for a day (the policy allows it), a post-incident review is due in 3 days.
-        Version(
-            number=3,
-            framework="pytorch 2.13",
-            config={"embedding_dim": 64, "epochs": 8, "hotfix": "category feature"},
-            evidence=(
-                Upload(
-                    "predictions", "offline_eval.csv", partial(gen.recommender_predictions, seed=23, n=12000, lift=0.8)
-                ),
-                Upload("latency", "latency.csv", partial(gen.latency_samples, seed=23, median_ms=44)),
+        _recommender_version(
+            3,
+            {"embedding_dim": 64, "epochs": 8, "hotfix": "category feature"},
+            0.8,
+            44,
+            _to_production(
+                justification="Category feature broken since 09:10; v3 fixes it. CTR lift cannot be shown offline today.",
+                change_type="emergency",
+                ticket="INC-2217",
+                approvals=RECOMMENDER_SIGN_OFFS,
             ),
-            documents=RECOMMENDER_DOCS,
-            promotions=(
-                _to_staging(),
-                Promotion(
-                    "production",
-                    justification="Category feature broken since 09:10; v3 fixes it. CTR lift cannot be shown offline today.",
-                    change_type="emergency",
-                    ticket="INC-2217",
-                    approvals=(Approve("owner", "model_owner"), Approve("product", "product_owner")),
-                ),
-            ),
-            expect_stage="production",
+            "production",
         ),
     ),
 )
@@ -238,24 +233,15 @@ IMAGING = Scenario(
     versions=(
         _imaging_version(
             1,
-            (
-                _to_staging(),
-                Promotion(
-                    "production", approvals=(Approve("clinician", "domain_expert"), Approve("owner", "model_owner"))
-                ),
-            ),
+            _to_production(approvals=(Approve("clinician", "domain_expert"), Approve("owner", "model_owner"))),
             "production",
         ),
         _imaging_version(
             2,
-            (
-                _to_staging(),
-                Promotion(
-                    "production",
-                    justification="Retrained with site C data; sensitivity 0.975 on the locked set.",
-                    approvals=(Approve("clinician", "domain_expert"),),
-                    expect="awaiting_approvals",
-                ),
+            _to_production(
+                justification="Retrained with site C data; sensitivity 0.975 on the locked set.",
+                approvals=(Approve("clinician", "domain_expert"),),
+                expect="awaiting_approvals",
             ),
             "staging",
         ),
@@ -303,8 +289,8 @@ ETA = Scenario(
     description="Predicts trip duration (minutes) shown to riders before booking.",
     summary="v2 in production; v3 (drifted, documents unfinished) waits for the tech lead; v4 is an experiment on staging",
     versions=(
-        _eta_version(1, (_to_staging(), Promotion("production", approvals=ETA_SIGN_OFFS)), "deprecated"),
-        _eta_version(2, (_to_staging(), Promotion("production", approvals=ETA_SIGN_OFFS)), "production"),
+        _eta_version(1, _to_production(approvals=ETA_SIGN_OFFS), "deprecated"),
+        _eta_version(2, _to_production(approvals=ETA_SIGN_OFFS), "production"),
         _eta_version(
             3,
             (Promotion("staging", justification="New traffic features.", gates="worker", expect="awaiting_approvals"),),
@@ -358,23 +344,16 @@ FRAUD = Scenario(
         _fraud_version(
             1,
             1.2,
-            (
-                _to_staging(),
-                Promotion("production", approvals=(Approve("owner", "model_owner"), Approve("risk", "risk_officer"))),
-            ),
+            _to_production(approvals=(Approve("owner", "model_owner"), Approve("risk", "risk_officer"))),
             "production",
         ),
         _fraud_version(
             2,
             1.6,
-            (
-                _to_staging(),
-                Promotion(
-                    "production",
-                    justification="Recall +0.5 points; expected cost per transaction lower.",
-                    gates="worker",
-                    expect="awaiting_approvals",
-                ),
+            _to_production(
+                justification="Recall +0.5 points; expected cost per transaction lower.",
+                gates="worker",
+                expect="awaiting_approvals",
             ),
             "staging",
         ),
