@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from governance.core.vocabulary import (
+from governance.core.vocabulary import (  # noqa: F401 - APPROVER_ROLES, READ_ONLY_ROLES, ROLES re-exported: S.ROLES, ...
     APPROVER_ROLES,
     DECLARED_METRICS,
     DOCUMENT_KINDS,
@@ -66,8 +66,10 @@ from governance.policies.schema_parts import (  # noqa: F401 - re-exported: S.MA
     TRANSITION_PAIRS,
     TRANSITIONS,
     WELL_KNOWN_KPIS,
+    _approver_role,
     _boolean,
     _bootstrap_samples,
+    _closed,
     _confidence,
     _enum,
     _exactly_one_of,
@@ -454,9 +456,8 @@ POLICY_SCHEMA: dict[str, Any] = {
     "required": ["name", "applies_to", "transitions"],
     "additionalProperties": False,
     "$defs": {
-        "transition": {
-            "type": "object",
-            "properties": {
+        "transition": _closed(
+            {
                 "description": _text(),
                 "gates": {"type": "array", "items": {"$ref": "#/$defs/gate"}, "maxItems": MAX_GATES},
                 "approvals": {"type": "array", "items": {"$ref": "#/$defs/approval"}, "maxItems": MAX_APPROVALS},
@@ -492,9 +493,8 @@ POLICY_SCHEMA: dict[str, Any] = {
                     default_all=False,
                 ),
             },
-            "required": ["gates", "approvals"],
-            "additionalProperties": False,
-        },
+            ["gates", "approvals"],
+        ),
         "gate": {
             "type": "object",
             "properties": {
@@ -516,18 +516,9 @@ POLICY_SCHEMA: dict[str, Any] = {
             ],
         },
         **{f"gate_{t}": d for t, d in _GATE_DEFS.items()},
-        "approval": {
-            "type": "object",
-            "properties": {
-                "role": _enum(
-                    ROLES,
-                    "role",
-                    **{
-                        "x-expected": list(APPROVER_ROLES),
-                        "not": {"enum": list(READ_ONLY_ROLES)},
-                        "x-messages": {"not": "{value} is a read-only role and can never be a required approver"},
-                    },
-                ),
+        "approval": _closed(
+            {
+                "role": _approver_role("be a required approver"),
                 "count": _number(
                     minimum=1,
                     maximum=MAX_APPROVAL_COUNT,
@@ -537,12 +528,10 @@ POLICY_SCHEMA: dict[str, Any] = {
                 ),
                 "description": _text(),
             },
-            "required": ["role"],
-            "additionalProperties": False,
-        },
-        "emergency": {
-            "type": "object",
-            "properties": {
+            ["role"],
+        ),
+        "emergency": _closed(
+            {
                 "bypassable_gates": {
                     "type": "array",
                     "items": {"type": "string", "pattern": GATE_ID_PATTERN},
@@ -553,12 +542,10 @@ POLICY_SCHEMA: dict[str, Any] = {
                 "post_incident_review_within_hours": _number(minimum=1, maximum=2160, integer=True),
                 "description": _text(),
             },
-            "required": ["bypassable_gates", "max_bypass_hours", "post_incident_review_within_hours"],
-            "additionalProperties": False,
-        },
-        "canary": {
-            "type": "object",
-            "properties": {
+            ["bypassable_gates", "max_bypass_hours", "post_incident_review_within_hours"],
+        ),
+        "canary": _closed(
+            {
                 "traffic_percent": _number(exclusive_minimum=0, maximum=50),
                 "duration_hours": _number(minimum=1, maximum=720, integer=True),
                 "rollback_when": {
@@ -568,12 +555,10 @@ POLICY_SCHEMA: dict[str, Any] = {
                 },
                 "description": _text(),
             },
-            "required": ["traffic_percent", "duration_hours", "rollback_when"],
-            "additionalProperties": False,
-        },
-        "rollback_rule": {
-            "type": "object",
-            "properties": {
+            ["traffic_percent", "duration_hours", "rollback_when"],
+        ),
+        "rollback_rule": _closed(
+            {
                 "kpi": {
                     "type": "string",
                     "pattern": KPI_PATTERN,
@@ -596,10 +581,9 @@ POLICY_SCHEMA: dict[str, Any] = {
                 ),
                 "description": _text(),
             },
-            "required": ["kpi"],
-            "additionalProperties": False,
+            ["kpi"],
             **_exactly_one_of(*CANARY_CONDITIONS),
-        },
+        ),
     },
 }
 

@@ -145,6 +145,31 @@ def _string_list(noun: str, description: str, **item_extra: Any) -> dict[str, An
     }
 
 
+def _closed(properties: dict[str, Any], required: list[str], **extra: Any) -> dict[str, Any]:
+    """An object of these properties and no others, `required` of them present."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(required),
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+def _approver_role(never: str) -> dict[str, Any]:
+    """A role that may fill an approval slot or accept a gate: never a read-only one
+    (the refusal reads "{value} is a read-only role and can never <never>")."""
+    return _enum(
+        ROLES,
+        "role",
+        **{
+            "x-expected": list(APPROVER_ROLES),
+            "not": {"enum": list(READ_ONLY_ROLES)},
+            "x-messages": {"not": "{value} is a read-only role and can never " + never},
+        },
+    )
+
+
 def _forbidden(message: str) -> dict[str, Any]:
     """A property that must be absent in this context (explains why)."""
     return {"not": {}, "x-messages": {"not": message}}
@@ -193,22 +218,7 @@ _ON_INCONCLUSIVE = {
         "x-noun": "on_inconclusive mode",
         "x-expected": ["block", "{accept_by: ROLE}"],
     },
-    "else": {
-        "type": "object",
-        "properties": {
-            "accept_by": _enum(
-                ROLES,
-                "role",
-                **{
-                    "x-expected": list(APPROVER_ROLES),
-                    "not": {"enum": list(READ_ONLY_ROLES)},
-                    "x-messages": {"not": "{value} is a read-only role and can never accept a gate"},
-                },
-            )
-        },
-        "required": ["accept_by"],
-        "additionalProperties": False,
-    },
+    "else": _closed({"accept_by": _approver_role("accept a gate")}, ["accept_by"]),
 }
 
 
