@@ -11,7 +11,6 @@ poll. A dry run writes no request, gate run or decision: only its own row.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django.utils import timezone
 
 from governance.accounts.permissions import Action, require
 from governance.audit.services import audit_record
+from governance.core.waiting import wait_finished
 from governance.gates.models import DryRun, DryRunStatus, DryRunVerdict
 from governance.gates.runners import evaluate_gate
 from governance.gates.services import outcome_envelope
@@ -193,12 +193,7 @@ def dry_run_refresh(run: DryRun) -> DryRun:
 
 def dry_run_wait(run: DryRun, timeout: float | None = None) -> DryRun:
     """Poll until the run is finished or `timeout` seconds pass; the row as it is then."""
-    deadline = time.monotonic() + (settings.DRY_RUN_SYNC_WAIT_SECONDS if timeout is None else timeout)
-    while True:
-        run.refresh_from_db()
-        if run.finished or time.monotonic() >= deadline:
-            return run
-        time.sleep(0.05)
+    return wait_finished(run, settings.DRY_RUN_SYNC_WAIT_SECONDS if timeout is None else timeout)
 
 
 def dry_run_for_user(user, pk: int) -> DryRun:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -31,6 +30,7 @@ from governance.accounts.permissions import Action, is_admin, model_scope, requi
 from governance.approvals.models import PromotionRequest
 from governance.audit.services import audit_record
 from governance.core.errors import DomainError
+from governance.core.waiting import wait_finished
 from governance.registry.models import ModelVersion, RegisteredModel
 from governance.reports.models import Report, ReportScope, ReportStatus
 
@@ -124,12 +124,7 @@ def _dispatch(report_id: int) -> None:
 
 def report_wait(report: Report, timeout: float | None = None) -> Report:
     """Poll until the report is finished or `timeout` seconds pass; the row as it is then."""
-    deadline = time.monotonic() + (settings.REPORT_SYNC_WAIT_SECONDS if timeout is None else timeout)
-    while True:
-        report.refresh_from_db()
-        if report.finished or time.monotonic() >= deadline:
-            return report
-        time.sleep(0.05)
+    return wait_finished(report, settings.REPORT_SYNC_WAIT_SECONDS if timeout is None else timeout)
 
 
 def report_notify_later(report: Report) -> None:
