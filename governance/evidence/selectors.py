@@ -1,11 +1,44 @@
 """Reading evidence: the current artifact of each kind, document completeness, the comparison
-with production."""
+with production, the large uploads a worker still checks (or refused)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
 from governance.evidence.documents import document_missing_fields
-from governance.evidence.models import Artifact, Document, DocumentKind
+from governance.evidence.models import Artifact, Document, DocumentKind, ParseStatus, QueuedUpload
 from governance.registry.models import ModelVersion
+
+# How long the version page keeps showing a large upload once the worker is done with it.
+# An accepted one is in the Evidence table anyway: a day is enough to see where it went.
+# A refused one stays a week, or until a newer file of the same kind is stored (by any
+# route), since then it no longer explains anything missing.
+UPLOAD_ACCEPTED_SHOWN_FOR = timedelta(days=1)
+UPLOAD_REFUSED_SHOWN_FOR = timedelta(days=7)
+UPLOADS_SHOWN_MAX = 20
+
+
+def uploads_in_progress(version: ModelVersion, *, now: datetime | None = None) -> list[QueuedUpload]:
+    """The version's large uploads worth showing, newest first, in one query: every one still
+    queued or parsing, recently accepted ones, and refused ones not yet superseded."""
+    now = now or timezone.now()
+    superseded = Artifact.objects.filter(
+        version_id=version.pk, kind=OuterRef("kind"), created_at__gt=OuterRef("created_at")
+    )
+    return list(
+        QueuedUpload.objects.filter(version=version)
+        .annotate(superseded=Exists(superseded))
+        .filter(
+            Q(status__in=[ParseStatus.QUEUED, ParseStatus.PARSING])
+            | Q(status=ParseStatus.ACCEPTED, finished_at__gte=now - UPLOAD_ACCEPTED_SHOWN_FOR)
+            | Q(status=ParseStatus.REFUSED, finished_at__gte=now - UPLOAD_REFUSED_SHOWN_FOR, superseded=False)
+        )
+        .select_related("uploaded_by")
+        .order_by("-created_at", "-pk")[:UPLOADS_SHOWN_MAX]
+    )
 
 
 def artifact_latest(version: ModelVersion, kind: str) -> Artifact | None:

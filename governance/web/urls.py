@@ -1,6 +1,16 @@
 from django.urls import path
 
-from governance.web import audit_check, audit_views, downloads, dry_runs, history_views, reports, tokens, views
+from governance.web import (
+    audit_check,
+    audit_views,
+    downloads,
+    dry_runs,
+    history_views,
+    reports,
+    tokens,
+    uploads,
+    views,
+)
 from governance.web import webhooks as webhook_views
 
 app_name = "web"
@@ -14,6 +24,7 @@ urlpatterns = [
     path("models/<str:name>/v<int:number>/", views.version_detail, name="version_detail"),
     path("models/<str:name>/v<int:number>/promote/", views.version_request_promotion, name="version_request_promotion"),
     path("models/<str:name>/v<int:number>/evidence/", views.version_upload_evidence, name="version_upload_evidence"),
+    path("models/<str:name>/v<int:number>/uploads/", uploads.version_uploads, name="version_uploads"),
     path("models/<str:name>/v<int:number>/evidence/<int:artifact_id>/", views.artifact_detail, name="artifact_detail"),
     path(
         "models/<str:name>/v<int:number>/evidence/<int:artifact_id>/download/",

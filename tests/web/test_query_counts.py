@@ -1,4 +1,5 @@
-"""Inbox and model list cost a constant number of SQL queries whatever the number of rows.
+"""Inbox, model list and version page cost a constant number of SQL queries whatever the
+number of rows (for the version page: of large uploads in its panel, one query for all).
 
 Each test counts the queries of one page at 10 rows, adds 190 rows and counts again: the
 two counts are equal and below a fixed bound. Rows are written in bulk (a few INSERTs, no
@@ -77,3 +78,50 @@ def test_a_page_costs_the_same_queries_at_10_and_200_rows(client, world, path, m
     at_200, page = _queries(client, path)
     assert page.count(marker) == shown(200)
     assert at_10 == at_200 <= MAX_QUERIES
+
+
+def _bulk_uploads(version, user, n: int) -> None:
+    """n large uploads of a version in every state a worker leaves them in (no files: the
+    page reads only the rows)."""
+    from django.utils import timezone
+
+    from governance.evidence.models import QueuedUpload
+
+    states = ["queued", "parsing", "refused", "accepted"]
+    now = timezone.now()
+    QueuedUpload.objects.bulk_create(
+        QueuedUpload(
+            version=version,
+            kind=["predictions", "latency", "metrics"][i % 3],
+            original_name=f"upload-{i}.csv",
+            sha256=f"{i:064x}",
+            size=1000 + i,
+            stored_name=f"incoming/{i:064x}",
+            status=states[i % 4],
+            error={"code": "invalid", "message": f"line {i}: not a number", "fields": {}}
+            if states[i % 4] == "refused"
+            else None,
+            started_at=now,
+            finished_at=now if states[i % 4] in ("refused", "accepted") else None,
+            uploaded_by=user,
+        )
+        for i in range(n)
+    )
+
+
+def test_the_version_page_costs_the_same_queries_at_4_and_40_large_uploads(client, world):
+    from tests.factories import make_model, make_version
+
+    team, people = world
+    version = make_version(make_model("uploads", team=team), people["owner"])
+    path = f"/models/uploads/v{version.version}/"
+    client.force_login(people["lead"])
+    client.get(path)
+    _bulk_uploads(version, people["owner"], 4)
+    at_4, page = _queries(client, path)
+    assert page.count(b"data-upload=") == 4
+    _bulk_uploads(version, people["owner"], 36)
+    at_40, page = _queries(client, path)
+    assert page.count(b"data-upload=") == 20  # the newest 20; the panel says so
+    assert b"Only the newest 20 are shown." in page
+    assert at_4 == at_40 <= MAX_QUERIES
