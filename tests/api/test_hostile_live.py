@@ -49,10 +49,14 @@ def _up(url: str) -> bool:
         return False
 
 
-@pytest.fixture
-def gunicorn_server(tmp_path, django_db_setup, django_db_blocker):
-    """gunicorn on a free port, reading this test's database; stopped with its workers."""
+@pytest.fixture(scope="module")
+def gunicorn_server(tmp_path_factory, django_db_setup, django_db_blocker):
+    """gunicorn on a free port, reading the test database; started once for this module's
+    tests (each test's rows are its own: the tests commit and the database is emptied
+    between them) and stopped with its workers."""
     from django.db import connection
+
+    tmp_path = tmp_path_factory.mktemp("gunicorn")
 
     with django_db_blocker.unblock():
         db_name = connection.settings_dict["NAME"]
