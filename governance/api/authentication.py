@@ -7,6 +7,7 @@ prefix go into the request's audit context: every event the request writes names
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -33,7 +34,15 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError as exc:
             token_failure_record(request)
             raise exceptions.AuthenticationFailed("Invalid token.") from exc
-        token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
+        # Whether it is a service token comes with the token (a personal one, most of them,
+        # then costs no query for its teams).
+        scoped = Exists(ApiToken.teams.through.objects.filter(apitoken_id=OuterRef("pk")))
+        token = (
+            ApiToken.objects.select_related("user")
+            .annotate(scoped=scoped)
+            .filter(key_hash=ApiToken.hash_key(key))
+            .first()
+        )
         now = timezone.now()
         if token is None or not token.user.is_active:
             token_failure_record(request)
@@ -51,7 +60,7 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
                 f"This API token ({token.prefix}) expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; issue a new one."
             )
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        team_ids = list(token.teams.values_list("pk", flat=True))
+        team_ids = list(token.teams.values_list("pk", flat=True)) if token.scoped else []
         if team_ids:
             token_scope_set(token.user, team_ids)  # a service token: its teams only, never deciding
         # Every audit event written while serving this request names the token that acted.
