@@ -39,6 +39,37 @@ class ModelOut(serializers.ModelSerializer):
         return getattr(obj, "production_version_number", None)
 
 
+# The columns of `models_for_list(...).values(...)` that `models_out` reads.
+MODEL_OUT_VALUES = (
+    "name",
+    "team__name",
+    "risk_tier",
+    "domain",
+    "description",
+    "created_at",
+    "production_version_number",
+)
+_DATETIME = serializers.DateTimeField()
+
+
+def models_out(rows) -> list[dict]:
+    """A page of the model list as `ModelOut` shows each model (the same JSON, compared in
+    tests/api/test_lists.py), from plain rows: no model instances, no per-field serializer
+    work (a third of the list's CPU for 100 models)."""
+    return [
+        {
+            "name": row["name"],
+            "team": row["team__name"],
+            "risk_tier": row["risk_tier"],
+            "domain": row["domain"],
+            "description": row["description"],
+            "created_at": _DATETIME.to_representation(row["created_at"]),
+            "production_version": row["production_version_number"],
+        }
+        for row in rows
+    ]
+
+
 class VersionCreateIn(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     artifact_uri = serializers.CharField(max_length=1000)

@@ -75,7 +75,8 @@ class ModelListView(APIView):
     )
     def get(self, request):
         filters = _valid(s.ModelFilterIn, request.query_params)
-        return page_response(request, models_for_list(request.user, **filters), s.ModelOut)
+        models = models_for_list(request.user, **filters, counts=False).values(*s.MODEL_OUT_VALUES)
+        return page_response(request, models, render=s.models_out)
 
 
 class ModelDetailView(APIView):
@@ -267,21 +268,34 @@ class AuditListView(APIView):
         if filters.model:
             get_model_for_user(request.user, filters.model)  # 404 for a model the user cannot see
         qs = audit_events(scope=audit_scope(request.user), filters=filters)
+        # Plain rows: the page needs no actor join and no model instances.
+        rows = qs.values(
+            "seq",
+            "created_at",
+            "actor_label",
+            "action",
+            "object_type",
+            "object_id",
+            "model_name",
+            "data",
+            "prev_hash",
+            "hash",
+        )
         paginator = self.paginator
-        page = paginator.paginate_queryset(qs, request, view=self)
+        page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(
             [
                 {
-                    "seq": e.seq,
-                    "created_at": e.created_at.isoformat(),
-                    "actor": e.actor_label,
-                    "action": e.action,
-                    "object_type": e.object_type,
-                    "object_id": e.object_id,
-                    "model": e.model_name,
-                    "data": e.data,
-                    "prev_hash": e.prev_hash,
-                    "hash": e.hash,
+                    "seq": e["seq"],
+                    "created_at": e["created_at"].isoformat(),
+                    "actor": e["actor_label"],
+                    "action": e["action"],
+                    "object_type": e["object_type"],
+                    "object_id": e["object_id"],
+                    "model": e["model_name"],
+                    "data": e["data"],
+                    "prev_hash": e["prev_hash"],
+                    "hash": e["hash"],
                 }
                 for e in page
             ]

@@ -33,16 +33,15 @@ def get_model_for_user(user, name: str, action: str = Action.VIEW) -> Registered
 
 
 def models_for_list(
-    user, *, team: str = "", risk_tier: str = "", stage: str = "", q: str = ""
+    user, *, team: str = "", risk_tier: str = "", stage: str = "", q: str = "", counts: bool = True
 ) -> QuerySet[RegisteredModel]:
     """The model list of the browser and the API: visible models, filtered, with their
-    production version number, number of versions and open requests (one query)."""
+    production version number and (`counts`: the browser's columns) their number of
+    versions and open requests (one query)."""
     production = ModelVersion.objects.filter(model=OuterRef("pk"), stage=Stage.PRODUCTION).values("version")[:1]
-    qs = (
-        models_visible_to(user)
-        .select_related("team")
-        .annotate(
-            production_version_number=Subquery(production),
+    qs = models_visible_to(user).select_related("team").annotate(production_version_number=Subquery(production))
+    if counts:
+        qs = qs.annotate(
             version_count=Count("versions", distinct=True),
             open_requests=Count(
                 "versions__promotion_requests",
@@ -50,8 +49,7 @@ def models_for_list(
                 distinct=True,
             ),
         )
-        .order_by("name")
-    )
+    qs = qs.order_by("name")
     if team:
         qs = qs.filter(team__name=team)
     if risk_tier:
