@@ -35,8 +35,8 @@ from governance.approvals.selectors import (
     INBOX_TABS,
     decision_right_for,
     inbox_tab,
+    request_for_user,
     request_slot_state,
-    slot_states_for,
 )
 from governance.approvals.transitions import next_stages
 from governance.core.errors import DomainError
@@ -396,15 +396,19 @@ def model_card(request, name, number):
 
 
 def _gate_panel_context(
-    promotion: PromotionRequest, user=None, accept_form=None, accept_gate: str = "", http_request=None
+    promotion: PromotionRequest, user=None, accept_form=None, accept_gate: str = "", http_request=None, seen=None
 ) -> dict:
     """What the live gate panel needs, and nothing more: htmx polls it every 2 s. Once the
-    gates are final, each says who accepted it or who may, with the Accept form for them."""
+    gates are final, each says who accepted it or who may, with the Accept form for them.
+    `seen`: the request page's `RequestForUser` (slot state and roles already resolved)."""
     gate_runs = list(promotion.gate_runs.current())
     running = any(r.status in (GateStatus.PENDING, GateStatus.RUNNING) for r in gate_runs)
     acceptances = {}
     if not running and any(r.status == GateStatus.INCONCLUSIVE for r in gate_runs):
-        acceptances = gate_acceptance_views(user, promotion, gate_runs, request_slot_state(promotion))
+        if seen is None:
+            acceptances = gate_acceptance_views(user, promotion, gate_runs, request_slot_state(promotion))
+        else:
+            acceptances = gate_acceptance_views(user, promotion, gate_runs, seen.slot_state, seen.roles)
     return {
         "promotion": promotion,
         "gate_runs": gate_runs,
@@ -418,19 +422,21 @@ def _gate_panel_context(
     }
 
 
+# What the request page shows besides the request's model, team, requester and decisions.
+_REQUEST_PAGE_RELATED = ("version__created_by", "policy_version__policy")
+
+
 def _request_context(
-    request, promotion: PromotionRequest, decision_form=None, review_form=None, accept_form=None, accept_gate=""
+    request, promotion: PromotionRequest | int, decision_form=None, review_form=None, accept_form=None, accept_gate=""
 ) -> dict:
-    promotion = (
-        PromotionRequest.objects.select_related("version__model__team", "requested_by", "policy_version__policy")
-        .prefetch_related("decisions__user")
-        .get(pk=promotion.pk)
+    """The request page, read fresh; the user's roles on the model are resolved once
+    (`request_for_user`) for the view check and every rule the page asks."""
+    seen = request_for_user(
+        request.user, promotion if isinstance(promotion, int) else promotion.pk, _REQUEST_PAGE_RELATED
     )
-    state = slot_states_for([promotion])[promotion.pk]
+    promotion, state, roles, right = seen.request, seen.slot_state, seen.roles, seen.right
     model = promotion.version.model
-    roles = roles_for_model(request.user, model)
-    right = decision_right_for(request.user, promotion, state, roles)
-    gates = _gate_panel_context(promotion, request.user, accept_form, accept_gate, http_request=request)
+    gates = _gate_panel_context(promotion, request.user, accept_form, accept_gate, http_request=request, seen=seen)
     # What changed since each stale approval was given (the current manifest: three queries).
     stale = [d for d, _ in state.stale if d.round < promotion.gate_round]
     now = request_manifest(promotion) if stale else {}
@@ -462,8 +468,7 @@ def _request_context(
 
 @login_required
 def request_detail(request, pk):
-    promotion = _request_for(request.user, pk)
-    return render(request, "web/request_detail.html", _request_context(request, promotion))
+    return render(request, "web/request_detail.html", _request_context(request, pk))
 
 
 @login_required

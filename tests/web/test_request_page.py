@@ -10,7 +10,16 @@ from governance.approvals.models import Decision
 from governance.approvals.services import promotion_request
 from governance.audit.models import AuditEvent
 from governance.gates.models import GateRun
-from tests.factories import grant, make_user
+from tests.factories import (
+    bulk_decisions,
+    bulk_grant,
+    bulk_models,
+    bulk_requests,
+    bulk_versions,
+    grant,
+    make_team,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +117,35 @@ def test_the_api_says_what_the_caller_may_decide(client, bob, pending):
             assert you["approve_roles"] == ["reviewer"] and you["why_not"] == ""
         else:
             assert you["approve_roles"] == [] and "none of the roles this request needs" in you["why_not"]
+
+
+def test_the_page_resolves_the_viewers_roles_once(client):
+    """The request is read once and the viewer's roles on its model are resolved once, with
+    the approvers' (before: the request twice, the viewer's roles twice more, the author apart)."""
+    team = make_team("q-team")
+    owner, first, viewer = (make_user(n) for n in ("q-owner", "q-first", "q-viewer"))
+    grant(owner, "model_owner", team=team)
+    grant(first, "reviewer", team=team)
+    grant(viewer, "reviewer", team=team)
+    model = bulk_models(1, team=team)[0]
+    bulk_grant(viewer, "auditor", [model])
+    request = bulk_requests(
+        bulk_versions([model], owner, version=2), owner, required_approvals=[{"role": "reviewer", "count": 2}]
+    )[0]
+    bulk_decisions([request], first)
+    client.force_login(viewer)
+    client.get(f"/requests/{request.pk}/")  # warms per-process caches (content types, the nav count)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/requests/{request.pk}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "q-first" in page and "q-owner" in page and 'name="decision"' in page
+    sqls = [q["sql"] for q in queries.captured_queries]
+    reads = [s for s in sqls if s.startswith('SELECT "approvals_promotionrequest"."id"') and "LIMIT 21" in s]
+    assert len(reads) == 1, reads
+    # roles_for_model's query (a UNION of the two grant tables): none, the page asks once for
+    # the viewer and the approvers together (one query per grant table)
+    assert not any("UNION" in s and "accounts_teamuserobjectpermission" in s for s in sqls)
+    assert sum(s.startswith('SELECT "accounts_teamuserobjectpermission"."user_id"') for s in sqls) == 1
+    assert not any(s.startswith('SELECT "auth_user"') and '"auth_user"."id" = ' in s for s in sqls[2:]), sqls
+    assert len(sqls) <= 12, "\n".join(sqls)  # with the navigation's inbox count cached
