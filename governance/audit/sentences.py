@@ -91,15 +91,89 @@ def _join(*parts: str) -> str:
     return "".join(p for p in parts if p)
 
 
+def _raw(value):
+    return value
+
+
+def _ticket(value) -> str:
+    return _text(value, 100)
+
+
+def _user(value) -> str:
+    return _text(value, 150)
+
+
+def _if(d: dict, key: str, template: str, show: Callable = _quote) -> str:
+    """`template` around the shown value when the data has a non-empty `key`, else nothing:
+    _if(d, "reason", ": {}") is ": 'reviewed the evidence'" or ""."""
+    return template.format(show(d[key])) if d.get(key) else ""
+
+
+def _team(d: dict) -> str:
+    return _text(d.get("team"), 100) or "?"
+
+
+def _webhook(event: AuditEvent, d: dict) -> str:
+    return f"{_object(event, 'webhook')} of team {_team(d)}"
+
+
+def _why(d: dict) -> str:
+    """The reason a refusal gave, without its full stop (the sentence adds one)."""
+    return _text(d.get("reason")).rstrip(".") or "no reason given"
+
+
+def _bypassed(event: AuditEvent) -> str:
+    return f"the gates emergency {_request(event)} bypassed"
+
+
+def _gate(d: dict, limit: int) -> str:
+    return _text(d.get("gate_id"), limit) or "?"
+
+
+def _round(d: dict) -> str:
+    return f"round {d.get('round', '?')}"
+
+
+def _evidence(verb: str, name_key: str, preposition: str) -> Callable[[AuditEvent, dict], str]:
+    """Ana uploaded predictions evidence 'holdout.csv' for credit v3 (sha256 …): the file's
+    name is in `name_key` of the event's data."""
+
+    def sentence(e: AuditEvent, d: dict) -> str:
+        kind, name = label(str(d.get("kind") or "evidence")).lower(), _quote(d.get(name_key)) or "(unnamed)"
+        return f"{_actor(e)} {verb} {kind} evidence {name} {preposition} {_version(e, d)} (sha256 {_short(d.get('sha256'))})."
+
+    return sentence
+
+
+def _sign_in(d: dict) -> str:
+    return f"A sign-in as {_quote(d.get('username')) or 'an unknown user'}"
+
+
+def _url(d: dict) -> str:
+    return _text(d.get("url"), 200) or "?"
+
+
+def _prefix(d: dict) -> str:
+    return _text(d.get("prefix"), 20) or "?"
+
+
+def _username(d: dict) -> str:
+    return _user(d.get("username")) or "?"
+
+
+def _user_changed(what: str) -> Callable[[AuditEvent, dict], str]:
+    return lambda e, d: f"{_actor(e)} changed the {what} of {_username(d)}: {_changes(d)}."
+
+
 # --- One function per action ------------------------------------------------------------
 
 
 def _decision(verb: str) -> Callable[[AuditEvent, dict], str]:
     def sentence(event: AuditEvent, d: dict) -> str:
-        terms = ", ".join(t for t in (_text(d.get("ticket_id"), 100), _text(d.get("risk_class"), 20)) if t)
+        terms = ", ".join(t for t in (_ticket(d.get("ticket_id")), _text(d.get("risk_class"), 20)) if t)
         return _join(
             f"{_role_actor(event, d)} {verb} {_request(event)}",
-            f": {_quote(d.get('reason'))}" if d.get("reason") else "",
+            _if(d, "reason", ": {}"),
             f" ({terms})" if terms else "",
             ".",
         )
@@ -113,9 +187,9 @@ def _requested(e: AuditEvent, d: dict) -> str:
     return _join(
         f"{_actor(e)} requested moving {_version(e, d)} from {_stage(d.get('from'))} to {_stage(d.get('to'))}",
         f" ({_request(e)}, {kind}",
-        f", ticket {_text(d.get('ticket_id'), 100)}" if d.get("ticket_id") else "",
+        _if(d, "ticket_id", ", ticket {}", _ticket),
         ")",
-        f": {_quote(d.get('justification'))}" if d.get("justification") else "",
+        _if(d, "justification", ": {}"),
         ".",
     )
 
@@ -136,8 +210,7 @@ def _refused(e: AuditEvent, d: dict) -> str:
         str(d.get("decision")), "decide on"
     )
     as_role = f" as {label(str(d['role'])).lower()}" if d.get("role") else ""
-    why = _text(d.get("reason")).rstrip(".") or "no reason given"
-    return f"{_actor(e)} was refused to {attempt} {_request(e)}{as_role}: {why}."
+    return f"{_actor(e)} was refused to {attempt} {_request(e)}{as_role}: {_why(d)}."
 
 
 def _stage_changed(e: AuditEvent, d: dict) -> str:
@@ -153,17 +226,13 @@ def _stage_changed(e: AuditEvent, d: dict) -> str:
 
 def _rolled_back(e: AuditEvent, d: dict) -> str:
     name = e.model_name or "the model"
-    return _join(
-        f"{_actor(e)} rolled {name} back from v{d.get('from_version', '?')} to v{d.get('to_version', '?')}",
-        f": {_quote(d.get('reason'))}" if d.get("reason") else "",
-        f" ({_text(d.get('ticket_id'), 100)})" if d.get("ticket_id") else "",
-        ".",
-    )
+    moved = f"rolled {name} back from v{d.get('from_version', '?')} to v{d.get('to_version', '?')}"
+    return _join(f"{_actor(e)} {moved}", _if(d, "reason", ": {}"), _if(d, "ticket_id", " ({})", _ticket), ".")
 
 
 def _role_change(granted: bool) -> Callable[[AuditEvent, dict], str]:
     def sentence(e: AuditEvent, d: dict) -> str:
-        user, role = _text(d.get("user"), 150) or "?", label(str(d.get("role") or "?")).lower()
+        user, role = _user(d.get("user")) or "?", label(str(d.get("role") or "?")).lower()
         scope = "model" if d.get("scope") == "model" else "team"
         where = f"on {scope} {_text(d.get('target'), 150) or '?'}"
         if granted:
@@ -178,13 +247,9 @@ def _role_change(granted: bool) -> Callable[[AuditEvent, dict], str]:
 
 
 def _document_saved(e: AuditEvent, d: dict) -> str:
-    missing = d.get("missing_fields")
-    return _join(
-        f"{_actor(e)} saved revision {d.get('revision', '?')} of the {label(str(d.get('kind') or 'document')).lower()} "
-        f"of {_version(e, d)}",
-        f" (still missing: {_list(missing)})" if missing else "",
-        ".",
-    )
+    kind = label(str(d.get("kind") or "document")).lower()
+    saved = f"saved revision {d.get('revision', '?')} of the {kind} of {_version(e, d)}"
+    return _join(f"{_actor(e)} {saved}", _if(d, "missing_fields", " (still missing: {})", _list), ".")
 
 
 def _flags(d: dict) -> str:
@@ -203,7 +268,7 @@ def _exported(e: AuditEvent, d: dict) -> str:
     shown = ", ".join(f"{k} {_text(v, 100)}" for k, v in sorted(filters.items()) if v not in (None, ""))
     return _join(
         f"{_actor(e)} exported the audit trail as {_text(d.get('format') or 'CSV', 10).upper()}",
-        f" through the {_text(d.get('via'), 20)}" if d.get("via") else "",
+        _if(d, "via", " through the {}", lambda v: _text(v, 20)),
         f" (filters: {shown})" if shown else " (no filters)",
         ".",
     )
@@ -211,18 +276,37 @@ def _exported(e: AuditEvent, d: dict) -> str:
 
 def _webhook_updated(event: AuditEvent, data: dict) -> str:
     changed = data.get("changed") or []
-    what = f"{_object(event, 'webhook')} of team {_text(data.get('team'), 100) or '?'}"
     if changed == ["active"]:
         verb = "reactivated" if (data.get("before") or {}).get("active") is False else "deactivated"
-        return f"{_actor(event)} {verb} {what}."
-    return f"{_actor(event)} changed the {_list(changed)} of {what}."
+        return f"{_actor(event)} {verb} {_webhook(event, data)}."
+    return f"{_actor(event)} changed the {_list(changed)} of {_webhook(event, data)}."
+
+
+def _token_issued(e: AuditEvent, d: dict) -> str:
+    kind = "service" if d.get("scope") == "service" else "API"
+    return _join(
+        f"{_actor(e)} issued the {kind} token {_prefix(d)}",
+        _if(d, "name", " {}"),
+        _if(d, "user", " to {}", _user),
+        f" for {'teams' if len(d['teams']) > 1 else 'team'} {_list(d['teams'])}" if d.get("teams") else "",
+        f", expiring {_text(str(d['expires_at'])[:10], 10)}" if d.get("expires_at") else "",
+        _if(d, "via", " ({})", lambda v: _text(v, 60)),
+        ".",
+    )
+
+
+def _gates_inconclusive(e: AuditEvent, d: dict) -> str:
+    who = "; ".join(
+        f"{_text(gate, 64)} may be accepted by a {_text(role, 30).replace('_', ' ')}"
+        for gate, role in (d.get("accept_by") or {}).items()
+    )
+    return f"Gates of {_request(e)} are inconclusive (the data cannot tell): {who}; it waits for their acceptance."
 
 
 SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     # Registry
     "model.created": lambda e, d: (
-        f"{_actor(e)} registered the model {e.model_name or '?'} for team {_text(d.get('team'), 100) or '?'} "
-        f"(risk tier {_stage(d.get('risk_tier'))})."
+        f"{_actor(e)} registered the model {e.model_name or '?'} for team {_team(d)} (risk tier {_stage(d.get('risk_tier'))})."
     ),
     "version.registered": lambda e, d: (
         f"{_actor(e)} registered {_version(e, d)} (artifact sha256 {_short(d.get('artifact_sha256'))}, "
@@ -231,20 +315,13 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     "version.stage_changed": _stage_changed,
     "version.rolled_back": _rolled_back,
     # Evidence and documents
-    "evidence.uploaded": lambda e, d: (
-        f"{_actor(e)} uploaded {label(str(d.get('kind') or 'evidence')).lower()} evidence "
-        f"{_quote(d.get('name')) or '(unnamed)'} for {_version(e, d)} (sha256 {_short(d.get('sha256'))})."
-    ),
-    "evidence.downloaded": lambda e, d: (
-        f"{_actor(e)} downloaded the {label(str(d.get('kind') or 'evidence')).lower()} evidence "
-        f"{_quote(d.get('file')) or '(unnamed)'} of {_version(e, d)} (sha256 {_short(d.get('sha256'))})."
-    ),
+    "evidence.uploaded": _evidence("uploaded", "name", "for"),
+    "evidence.downloaded": _evidence("downloaded the", "file", "of"),
     "document.saved": _document_saved,
     # Gates
     "gate.finished": lambda e, d: (
-        f"Gate {_text(d.get('gate_id'), 80) or '?'} of request #{d.get('request_id', '?')} "
-        f"(round {d.get('round', '?')}) finished: {_text(d.get('status'), 20) or '?'} "
-        f"(outcome sha256 {_short(d.get('outcome_sha256'))})."
+        f"Gate {_gate(d, 80)} of request #{d.get('request_id', '?')} ({_round(d)}) finished: "
+        f"{_text(d.get('status'), 20) or '?'} (outcome sha256 {_short(d.get('outcome_sha256'))})."
     ),
     # Promotion requests
     "promotion.requested": _requested,
@@ -253,43 +330,28 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
         if d.get("accepted")
         else f"Every gate of {_request(e)} passed; it waits for approvals."
     ),
-    "promotion.gates_inconclusive": lambda e, d: (
-        f"Gates of {_request(e)} are inconclusive (the data cannot tell): "
-        + "; ".join(
-            f"{_text(gate, 64)} may be accepted by a {_text(role, 30).replace('_', ' ')}"
-            for gate, role in (d.get("accept_by") or {}).items()
-        )
-        + "; it waits for their acceptance."
-    ),
+    "promotion.gates_inconclusive": _gates_inconclusive,
     "promotion.gate_accepted": lambda e, d: _join(
-        f"{_role_actor(e, d)} accepted the inconclusive gate {_text(d.get('gate_id'), 64) or '?'} of {_request(e)} "
-        f"(round {d.get('round', '?')})",
-        f": {_quote(d.get('reason'))}" if d.get("reason") else "",
-        f" (ticket {_text(d.get('ticket_id'), 100)})" if d.get("ticket_id") else "",
+        f"{_role_actor(e, d)} accepted the inconclusive gate {_gate(d, 64)} of {_request(e)} ({_round(d)})",
+        _if(d, "reason", ": {}"),
+        _if(d, "ticket_id", " (ticket {})", _ticket),
         ".",
     ),
     "promotion.gates_failed": _gates_failed,
     "promotion.gates_restarted": lambda e, d: _join(
-        f"The gates of {_request(e)} run again (round {d.get('round', '?')})",
-        f": {_text(d.get('why'))}" if d.get("why") else "",
-        ".",
+        f"The gates of {_request(e)} run again ({_round(d)})", _if(d, "why", ": {}", _text), "."
     ),
     "promotion.gate_acceptance_refused": lambda e, d: (
-        f"{_actor(e)} was refused to accept the inconclusive gate {_text(d.get('gate_id'), 64) or '?'} of "
-        f"{_request(e)}: {_text(d.get('reason')).rstrip('.') or 'no reason given'}."
+        f"{_actor(e)} was refused to accept the inconclusive gate {_gate(d, 64)} of {_request(e)}: {_why(d)}."
     ),
     "promotion.approved": _decision("approved"),
     "promotion.rejected": _decision("rejected"),
     "promotion.changes_requested": _decision("requested changes on"),
     "promotion.decision_refused": _refused,
     "promotion.resubmitted": lambda e, d: _join(
-        f"{_actor(e)} resubmitted {_request(e)} (round {d.get('round', '?')})",
-        f": {_quote(d.get('note'))}" if d.get("note") else "",
-        ".",
+        f"{_actor(e)} resubmitted {_request(e)} ({_round(d)})", _if(d, "note", ": {}"), "."
     ),
-    "promotion.cancelled": lambda e, d: _join(
-        f"{_actor(e)} cancelled {_request(e)}", f": {_quote(d.get('reason'))}" if d.get("reason") else "", "."
-    ),
+    "promotion.cancelled": lambda e, d: _join(f"{_actor(e)} cancelled {_request(e)}", _if(d, "reason", ": {}"), "."),
     "promotion.promoted": lambda e, d: (
         f"{_request(e).capitalize()} moved {_version(e, d)} to {_stage(d.get('to'))}"
         + (f" on the sign-off of {_actor(e)}." if e.actor_id else ".")
@@ -297,17 +359,16 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     "promotion.expired": lambda e, d: (
         f"{_request(e).capitalize()} expired after {d.get('after_days', '?')} days without a decision."
     ),
+    # The event sentence is capitalised: "The gates emergency request #21 bypassed ..."
     "promotion.bypass_recheck_started": lambda e, d: (
-        f"{_actor(e)} started a re-check of the gates emergency {_request(e)} bypassed "
-        f"({_list(d.get('gates'))}, round {d.get('round', '?')})."
+        f"{_actor(e)} started a re-check of {_bypassed(e)} ({_list(d.get('gates'))}, {_round(d)})."
     ),
     "promotion.bypass_recheck_failed": lambda e, d: (
-        f"The gates emergency {_request(e)} bypassed still fail on re-check "
-        f"({_list((d.get('failed') or []) + (d.get('errored') or []))}); it is reverted when its bypass expires."
+        f"{_bypassed(e)} still fail on re-check ({_list((d.get('failed') or []) + (d.get('errored') or []))}); "
+        "it is reverted when its bypass expires."
     ),
     "promotion.bypass_resolved": lambda e, d: (
-        f"The gates emergency {_request(e)} bypassed ({_list(d.get('gates'))}) passed on re-check: "
-        f"the bypass is resolved."
+        f"{_bypassed(e)} ({_list(d.get('gates'))}) passed on re-check: the bypass is resolved."
     ),
     "promotion.emergency_reverted": lambda e, d: (
         f"The bypass of emergency {_request(e)} expired with its gates unresolved; reverted: "
@@ -320,14 +381,14 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     ),
     "review.submitted": lambda e, d: _join(
         f"{_actor(e)} submitted the post-incident review of emergency {_request(e)}",
-        f"; root cause: {_quote(d.get('root_cause'))}" if d.get("root_cause") else "",
+        _if(d, "root_cause", "; root cause: {}"),
         ".",
     ),
     # Policies, teams, roles
     "policy.published": lambda e, d: _join(
         f"{_actor(e)} published policy {_text(d.get('policy'), 100) or '?'} v{d.get('version', '?')} "
         f"(sha256 {_short(d.get('sha256'))})",
-        f": {_quote(d.get('reason'))}" if d.get("reason") else "",
+        _if(d, "reason", ": {}"),
         ".",
     ),
     "team.created": lambda e, d: f"{_actor(e)} created the team {_text(d.get('name'), 100) or '?'}.",
@@ -335,58 +396,36 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     "role.revoked": _role_change(granted=False),
     # Webhooks (webhooks/services.py)
     "webhook.registered": lambda e, d: (
-        f"{_actor(e)} registered {_object(e, 'webhook')} of team {_text(d.get('team'), 100) or '?'} "
-        f"to {_text(d.get('url'), 200) or '?'} for {_list(d.get('events'))}."
+        f"{_actor(e)} registered {_webhook(e, d)} to {_url(d)} for {_list(d.get('events'))}."
     ),
-    "webhook.updated": lambda e, d: _webhook_updated(e, d),
+    "webhook.updated": _webhook_updated,
     "webhook.secret_rotated": lambda e, d: (
-        f"{_actor(e)} rotated the secret of {_object(e, 'webhook')} of team {_text(d.get('team'), 100) or '?'} "
+        f"{_actor(e)} rotated the secret of {_webhook(e, d)} "
         f"({_text(d.get('previous_prefix'), 16) or '?'}… → {_text(d.get('new_prefix'), 16) or '?'}…)."
     ),
     "webhook.deleted": lambda e, d: (
-        f"{_actor(e)} deleted {_object(e, 'webhook')} of team {_text(d.get('team'), 100) or '?'} "
-        f"({_text(d.get('url'), 200) or '?'}) and its log of {d.get('deliveries', 0)} deliveries."
+        f"{_actor(e)} deleted {_webhook(e, d)} ({_url(d)}) and its log of {d.get('deliveries', 0)} deliveries."
     ),
     "webhook.redelivered": lambda e, d: (
         f"{_actor(e)} sent event {_text(d.get('event_type'), 40) or '?'} {_text(d.get('event_id'), 64) or '?'} "
-        f"again to {_object(e, 'webhook')} of team {_text(d.get('team'), 100) or '?'} "
-        f"(delivery #{d.get('redelivery', '?')})."
+        f"again to {_webhook(e, d)} (delivery #{d.get('redelivery', '?')})."
     ),
-    "webhook.pinged": lambda e, d: (
-        f"{_actor(e)} sent a test event to {_object(e, 'webhook')} of team {_text(d.get('team'), 100) or '?'}."
-    ),
+    "webhook.pinged": lambda e, d: f"{_actor(e)} sent a test event to {_webhook(e, d)}.",
     # People, sign-ins, tokens (the admin and the login page)
     "auth.login": lambda e, d: f"{_actor(e)} signed in.",
     "auth.logout": lambda e, d: f"{_actor(e)} signed out.",
-    "auth.login_failed": lambda e, d: f"A sign-in as {_quote(d.get('username')) or 'an unknown user'} failed.",
-    "auth.locked_out": lambda e, d: (
-        f"A sign-in as {_quote(d.get('username')) or 'an unknown user'} was refused: locked out after repeated failures."
-    ),
+    "auth.login_failed": lambda e, d: f"{_sign_in(d)} failed.",
+    "auth.locked_out": lambda e, d: f"{_sign_in(d)} was refused: locked out after repeated failures.",
     "user.created": lambda e, d: _join(
-        f"{_actor(e)} created the user {_text(d.get('username'), 150) or '?'}",
-        f" ({_flags(d)})" if _flags(d) else "",
-        ".",
+        f"{_actor(e)} created the user {_username(d)}", f" ({_flags(d)})" if _flags(d) else "", "."
     ),
-    "user.privileges_changed": lambda e, d: (
-        f"{_actor(e)} changed the privileges of {_text(d.get('username'), 150) or '?'}: {_changes(d)}."
-    ),
-    "user.permissions_changed": lambda e, d: (
-        f"{_actor(e)} changed the groups or permissions of {_text(d.get('username'), 150) or '?'}: {_changes(d)}."
-    ),
-    "token.issued": lambda e, d: _join(
-        f"{_actor(e)} issued the {'service' if d.get('scope') == 'service' else 'API'} token "
-        f"{_text(d.get('prefix'), 20) or '?'}",
-        f" {_quote(d.get('name'))}" if d.get("name") else "",
-        f" to {_text(d.get('user'), 150)}" if d.get("user") else "",
-        f" for {'teams' if len(d['teams']) > 1 else 'team'} {_list(d['teams'])}" if d.get("teams") else "",
-        f", expiring {_text(str(d['expires_at'])[:10], 10)}" if d.get("expires_at") else "",
-        f" ({_text(d.get('via'), 60)})" if d.get("via") else "",
-        ".",
-    ),
+    "user.privileges_changed": _user_changed("privileges"),
+    "user.permissions_changed": _user_changed("groups or permissions"),
+    "token.issued": _token_issued,
     "token.revoked": lambda e, d: _join(
-        f"{_actor(e)} revoked the API token {_text(d.get('prefix'), 20) or '?'}",
-        f" {_quote(d.get('name'))}" if d.get("name") else "",
-        f" of {_text(d.get('user'), 150)}" if d.get("user") else "",
+        f"{_actor(e)} revoked the API token {_prefix(d)}",
+        _if(d, "name", " {}"),
+        _if(d, "user", " of {}", _user),
         ".",
     ),
     # Reports (PDF) and the trail itself
@@ -394,7 +433,7 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     "dry_run.requested": lambda e, d: _join(
         f"{_actor(e)} asked for a dry run of {e.model_name or 'a model'} v{d.get('version', '?')} "
         f"{_stage(d.get('from'))} → {_stage(d.get('to'))}",
-        f" under policy {_quote(d.get('policy'))}" if d.get("policy") else "",
+        _if(d, "policy", " under policy {}"),
         f" ({_object(e, 'dry run')}).",
     ),
     "report.requested": lambda e, d: (
@@ -403,12 +442,12 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     ),
     "report.generated": lambda e, d: _join(
         f"{_object(e, 'report').capitalize()} {_quote(d.get('title'))} was generated",
-        f": {d['pages']} pages" if d.get("pages") else "",
+        _if(d, "pages", ": {} pages", _raw),
         f", sha256 {_short(d.get('sha256'))}.",
     ),
     "report.downloaded": lambda e, d: _join(
         f"{_actor(e)} downloaded {_object(e, 'report')} {_quote(d.get('title'))}",
-        f" through the {_text(d.get('via'), 20)}" if d.get("via") else "",
+        _if(d, "via", " through the {}", lambda v: _text(v, 20)),
         f" (sha256 {_short(d.get('sha256'))}).",
     ),
     "report.verified": lambda e, d: (
@@ -419,8 +458,8 @@ SENTENCES: dict[str, Callable[[AuditEvent, dict], str]] = {
     "audit.anchored": lambda e, d: _join(
         f"{_actor(e)} anchored the chain head outside the database: event #{d.get('seq', '?')}, "
         f"hash {_short(d.get('hash'))}",
-        f", in {_text(d.get('file'), 150)}" if d.get("file") else "",
-        f", emailed to {d['emailed_to']} address(es)" if d.get("emailed_to") else "",
+        _if(d, "file", ", in {}", lambda v: _text(v, 150)),
+        _if(d, "emailed_to", ", emailed to {} address(es)", _raw),
         ".",
     ),
 }
