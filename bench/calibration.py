@@ -101,6 +101,13 @@ def _row(gate: str, scenario: str, n: str, reps: int, statuses: list[str], cover
     return Row(gate, scenario, n, reps, *_rates(statuses), coverage, *more)
 
 
+def _interval_row(gate: str, scenario: str, n: str, result: tuple[list[str], float | None, str], note: str = "") -> Row:
+    """The row of `result`, the (statuses, coverage, interval method) of one scenario's runs
+    (`_runs`, `_performance_runs`); the note follows the method."""
+    statuses, coverage, method = result
+    return _row(gate, scenario, n, len(statuses), statuses, coverage, method + (f"; {note}" if note else ""))
+
+
 def latency_rows(reps: int, sizes: list[int]) -> list[Row]:
     """p95 of lognormal(3.5, 0.5) latencies, limit = the true p95; use_upper_confidence_bound."""
     truth = math.exp(3.5 + 0.5 * Z95)
@@ -255,16 +262,13 @@ def cell_metric_rows(reps: int) -> list[Row]:
             truth = float(
                 metric_from_counts(metric, *_confusion(p, "b")) - metric_from_counts(metric, *_confusion(p, "a"))
             )
-            st, cov, method = _performance_runs(reps, 7000 + n, _cells_draw(p, n), metric, truth)
+            result = _performance_runs(reps, 7000 + n, _cells_draw(p, n), metric, truth)
             rows.append(
-                _row(
+                _interval_row(
                     f"performance {metric} (non-inferiority)",
                     f"drop = max_drop = {truth:.4f}; prevalence {prev:g}",
                     f"{n} (~{round(n * prev)} positives)",
-                    reps,
-                    st,
-                    cov,
-                    method,
+                    result,
                 )
             )
     return rows
@@ -279,9 +283,9 @@ def auc_rows(reps: int) -> list[Row]:
     rows = []
     for n in (200, 1000, 5000):
         draw = _binormal_draw(n, 0.3, 1.0, 1.2)
-        st, cov, method = _performance_runs(reps, 8000 + n, draw, "auc", truth)
+        result = _performance_runs(reps, 8000 + n, draw, "auc", truth)
         rows.append(
-            _row("performance auc (non-inferiority)", f"drop = max_drop = {truth:.4f}", str(n), reps, st, cov, method)
+            _interval_row("performance auc (non-inferiority)", f"drop = max_drop = {truth:.4f}", str(n), result)
         )
     return rows
 
@@ -336,17 +340,15 @@ def ks_rows(reps: int) -> list[Row]:
     for plateau in (True, False):
         for n in (1000, 20000):
             draw = _ks_draw(n, _KS_30_PLATEAU if plateau else _KS_30_POINT, _KS_32_POINT)
-            st, cov, method = _performance_runs(reps, 9000 + n + plateau, draw, "ks", 0.02)
+            result = _performance_runs(reps, 9000 + n + plateau, draw, "ks", 0.02)
             kind = "flat (plateau) candidate maximum" if plateau else "candidate maximum at one point"
             rows.append(
-                _row(
+                _interval_row(
                     "performance ks (non-inferiority)",
                     f"KS 0.30 vs 0.32, max_drop 0.02; {kind}",
                     str(n),
-                    reps,
-                    st,
-                    cov,
-                    method + "; conservative by construction (worst-case combination of the halves)",
+                    result,
+                    "conservative by construction (worst-case combination of the halves)",
                 )
             )
     return rows
@@ -427,10 +429,6 @@ def _superiority(min_improvement: float | None = None, min_relative_improvement:
     return run
 
 
-def _perf_row(gate: str, scenario: str, n: str, reps: int, st, cov, method: str, note: str = "") -> Row:
-    return _row(gate, scenario, n, reps, st, cov, method + (f"; {note}" if note else ""))
-
-
 def superiority_rows(reps: int) -> list[Row]:
     """Superiority mode: the candidate is better than the baseline by exactly the required
     improvement (the non-inferiority scenarios with the two models exchanged)."""
@@ -441,11 +439,9 @@ def superiority_rows(reps: int) -> list[Row]:
     for n in (200, 1000, 5000):
         draw = _binormal_draw(n, 0.3, 1.0, 1.2, swap=True)
         run = _superiority(gain)
-        st, cov, method = _runs(reps, 11000 + n, draw, lambda d, i, run=run: run(d, i, metric="auc"), gain)
+        result = _runs(reps, 11000 + n, draw, lambda d, i, run=run: run(d, i, metric="auc"), gain)
         rows.append(
-            _perf_row(
-                "performance auc (superiority)", f"gain = min_improvement = {gain:.4f}", str(n), reps, st, cov, method
-            )
+            _interval_row("performance auc (superiority)", f"gain = min_improvement = {gain:.4f}", str(n), result)
         )
     for plateau in (True, False):
         for n in (1000, 20000):
@@ -456,17 +452,11 @@ def superiority_rows(reps: int) -> list[Row]:
             else:
                 draw = _ks_draw(n, _KS_32_POINT, _KS_30_PLATEAU)
             run = _superiority(0.02)
-            st, cov, method = _runs(reps, 12000 + n + plateau, draw, lambda d, i, run=run: run(d, i, metric="ks"), 0.02)
+            result = _runs(reps, 12000 + n + plateau, draw, lambda d, i, run=run: run(d, i, metric="ks"), 0.02)
             kind = "flat (plateau) candidate maximum" if plateau else "candidate maximum at one point"
             rows.append(
-                _perf_row(
-                    "performance ks (superiority)",
-                    f"KS 0.32 vs 0.30, min_improvement 0.02; {kind}",
-                    str(n),
-                    reps,
-                    st,
-                    cov,
-                    method,
+                _interval_row(
+                    "performance ks (superiority)", f"KS 0.32 vs 0.30, min_improvement 0.02; {kind}", str(n), result
                 )
             )
     for metric in ("accuracy", "precision", "recall", "f1", "ctr"):
@@ -475,7 +465,7 @@ def superiority_rows(reps: int) -> list[Row]:
             m = "precision" if metric == "ctr" else metric
             gain = float(metric_from_counts(m, *_confusion(p, "b")) - metric_from_counts(m, *_confusion(p, "a")))
             run = _superiority(gain)
-            st, cov, method = _runs(
+            result = _runs(
                 reps,
                 13000 + n + len(metric),
                 _cells_draw(p, n, swap=True),
@@ -484,14 +474,11 @@ def superiority_rows(reps: int) -> list[Row]:
             )
             note = "decisions at threshold 0.5: the statistic of precision" if metric == "ctr" else ""
             rows.append(
-                _perf_row(
+                _interval_row(
                     f"performance {metric} (superiority)",
                     f"gain = min_improvement = {gain:.4f}; prevalence {prev:g}",
                     f"{n} (~{round(n * prev)} positives)",
-                    reps,
-                    st,
-                    cov,
-                    method,
+                    result,
                     note,
                 )
             )
@@ -511,34 +498,28 @@ def relative_superiority_rows(reps: int) -> list[Row]:
     for n in (200, 1000):
         draw = _binormal_draw(n, 0.3, 1.0, 1.2, swap=True)
         run = _superiority(min_relative_improvement=rel)
-        st, cov, method = _runs(reps, 14000 + n, draw, lambda d, i, run=run: run(d, i, metric="auc"), auc_a - auc_b)
+        result = _runs(reps, 14000 + n, draw, lambda d, i, run=run: run(d, i, metric="auc"), auc_a - auc_b)
         rows.append(
-            _perf_row(
+            _interval_row(
                 "performance auc (superiority, relative)",
                 f"gain = {rel:.2%} of the baseline AUC {auc_b:.3f}",
                 str(n),
-                reps,
-                st,
-                cov,
-                method,
+                result,
             )
         )
     p = _cell_probs(0.1)
     ra, rb = (float(metric_from_counts("recall", *_confusion(p, m))) for m in ("b", "a"))
     for n in (400, 2000):
         run = _superiority(min_relative_improvement=ra / rb - 1)
-        st, cov, method = _runs(
+        result = _runs(
             reps, 14500 + n, _cells_draw(p, n, swap=True), lambda d, i, run=run: run(d, i, metric="recall"), ra - rb
         )
         rows.append(
-            _perf_row(
+            _interval_row(
                 "performance recall (superiority, relative)",
                 f"recall {ra:.2f} vs {rb:.2f}: gain = {ra / rb - 1:.2%} of the baseline",
                 f"{n} (~{round(n * 0.1)} positives)",
-                reps,
-                st,
-                cov,
-                method,
+                result,
             )
         )
     return rows
@@ -572,19 +553,16 @@ def _regression_rows(reps: int, *, superiority: bool) -> list[Row]:
             else:
                 call = lambda d, i, m=metric, t=truth: performance_gate(*d, metric=m, max_drop=t, seed=i)  # noqa: E731
                 mode = "non-inferiority"
-            st, cov, method = _runs(
+            result = _runs(
                 reps, 15000 + n + len(metric) + 7 * superiority, _regression_draw(n, swap=superiority), call, truth
             )
             what = "gain = min_improvement" if superiority else "increase = max_drop"
             rows.append(
-                _perf_row(
+                _interval_row(
                     f"performance {metric} ({mode})",
                     f"{what} = {truth:.4f}; normal errors sd 1.1 vs 1.0",
                     str(n),
-                    reps,
-                    st,
-                    cov,
-                    method,
+                    result,
                 )
             )
     return rows
@@ -613,17 +591,14 @@ def _ctr_top_rows(reps: int, *, superiority: bool) -> list[Row]:
             call = lambda d, i, run=run: run(d, i, metric="ctr", top_fraction=top)  # noqa: E731
         else:
             call = lambda d, i: performance_gate(*d, metric="ctr", top_fraction=top, max_drop=truth, seed=i)  # noqa: E731
-        st, cov, method = _runs(reps, 16000 + n + 3 * superiority, draw, call, truth)
+        result = _runs(reps, 16000 + n + 3 * superiority, draw, call, truth)
         mode = "superiority" if superiority else "non-inferiority"
         rows.append(
-            _perf_row(
+            _interval_row(
                 f"performance ctr, top_fraction 0.2 ({mode})",
                 f"CTR difference {truth:.4f} = the margin; 10% clicks",
                 f"{n} (~{round(n * top)} shown)",
-                reps,
-                st,
-                cov,
-                method,
+                result,
             )
         )
     return rows
@@ -636,16 +611,13 @@ def ctr_and_regression_rows(reps: int) -> list[Row]:
     for n, prev in ((400, 0.1), (1000, 0.05), (2000, 0.3)):
         p = _cell_probs(prev)
         truth = float(metric_from_counts("ctr", *_confusion(p, "b")) - metric_from_counts("ctr", *_confusion(p, "a")))
-        st, cov, method = _performance_runs(reps, 17000 + n, _cells_draw(p, n), "ctr", truth)
+        result = _performance_runs(reps, 17000 + n, _cells_draw(p, n), "ctr", truth)
         rows.append(
-            _perf_row(
+            _interval_row(
                 "performance ctr (non-inferiority)",
                 f"drop = max_drop = {truth:.4f}; prevalence {prev:g}",
                 f"{n} (~{round(n * prev)} positives)",
-                reps,
-                st,
-                cov,
-                method,
+                result,
                 "decisions at threshold 0.5: the statistic of precision",
             )
         )
@@ -698,17 +670,14 @@ def more_threshold_metric_rows(reps: int) -> list[Row]:
                     d[0], y_pred=d[1], metric=metric, use_lower_confidence_bound=True, **{kind: truth}
                 )
 
-            st, cov, method = _runs(reps, 18000 + 100 * k + n, draw, run, truth)
+            result = _runs(reps, 18000 + 100 * k + n, draw, run, truth)
             bound = "lower bound" if kind == "min" else "upper bound"
             rows.append(
-                _row(
+                _interval_row(
                     f"threshold_metric {metric} ({bound})",
                     f"{metric} {truth:.3f} = {kind}",
                     f"{n} rows (~{round(n * share)} in the denominator)",
-                    reps,
-                    st,
-                    cov,
-                    method,
+                    result,
                 )
             )
     return rows
@@ -719,14 +688,14 @@ def error_rate_rows(reps: int) -> list[Row]:
     rows = []
     for rate, sizes in ((0.01, (100, 500, 2000, 10000)), (0.05, (100, 1000)), (0.3, (30, 100))):
         for n in sizes:
-            st, cov, method = _runs(
+            result = _runs(
                 reps,
                 19000 + n + int(rate * 1000),
                 lambda rng, n=n, rate=rate: (rng.random(n) < rate).astype(int),
                 lambda e, i, rate=rate: error_rate_gate(e, max=rate, use_upper_confidence_bound=True),
                 rate,
             )
-            rows.append(_row("error_rate (upper bound)", f"error rate {rate:g} = max", str(n), reps, st, cov, method))
+            rows.append(_interval_row("error_rate (upper bound)", f"error rate {rate:g} = max", str(n), result))
     return rows
 
 
@@ -753,16 +722,13 @@ def cost_weighted_rows(reps: int) -> list[Row]:
                 y, a, b = d
                 return cost_weighted_gate(y, a, b, fp_cost=1, fn_cost=10, max_relative_increase=allowed, seed=i)
 
-            st, cov, method = _runs(reps, 20000 + n + int(rel * 10), _cells_draw(p, n), run, truth)
+            result = _runs(reps, 20000 + n + int(rel * 10), _cells_draw(p, n), run, truth)
             rows.append(
-                _row(
+                _interval_row(
                     "cost_weighted (upper bound of the increase)",
                     f"increase = {allowed:.1%} of the baseline cost = max_relative_increase; FP 1, FN 10",
                     f"{n} (~{round(n * 0.05)} positives)",
-                    reps,
-                    st,
-                    cov,
-                    method,
+                    result,
                 )
             )
     return rows
