@@ -91,6 +91,9 @@ def _join(*parts: str) -> str:
     return "".join(p for p in parts if p)
 
 
+# --- Pieces several sentences share --------------------------------------------------
+
+
 def _raw(value):
     return value
 
@@ -123,6 +126,7 @@ def _why(d: dict) -> str:
 
 
 def _bypassed(event: AuditEvent) -> str:
+    """Lower case: a sentence that starts with it is capitalised by event_sentence."""
     return f"the gates emergency {_request(event)} bypassed"
 
 
