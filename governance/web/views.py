@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -270,9 +271,10 @@ def version_upload_evidence(request, name, number):
         if isinstance(received_as, QueuedUpload):  # large: a worker parses it
             messages.info(
                 request,
-                f"{received_as.original_name} is large: a worker is checking it now. It appears under "
-                "Evidence once accepted; reload this page in a minute.",
+                f"{received_as.original_name} is large: a worker is checking it now. Follow it under "
+                "Uploads in progress; it joins the Evidence once accepted.",
             )
+            return redirect(reverse("web:version_detail", args=[name, number]) + "#uploads")  # the panel in view
         else:
             messages.success(
                 request, f"Accepted {received_as.original_name} as {received_as.get_kind_display().lower()}."

@@ -53,7 +53,7 @@ def test_large_uploads_show_queued_then_refused_or_stored_on_the_version_page(
     page.click("button[type=submit]")
     page.goto(url)
     _upload(page, "predictions", bad)
-    assert page.url == url
+    assert page.url == url + "#uploads"  # the panel in view, not the top of the page
     assert "a worker is checking it now" in page.locator(".messages").inner_text()
     row = page.locator("#uploads tr[data-upload]").first
     assert "scores-2026-11.csv" in row.inner_text() and "queued" in row.inner_text()

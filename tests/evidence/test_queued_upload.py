@@ -127,8 +127,8 @@ def test_the_browser_upload_of_a_large_file_says_a_worker_checks_it(client, alic
     assert response.status_code == 200
     shown = [str(m) for m in response.context["messages"]]
     assert shown == [
-        "predictions.csv is large: a worker is checking it now. It appears under Evidence once accepted; "
-        "reload this page in a minute."
+        "predictions.csv is large: a worker is checking it now. Follow it under Uploads in progress; "
+        "it joins the Evidence once accepted."
     ]
     assert QueuedUpload.objects.get().original_name == "predictions.csv"
 

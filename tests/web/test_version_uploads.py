@@ -63,12 +63,12 @@ def test_the_version_page_shows_a_queued_and_a_refused_upload_and_hides_them_fro
     stopped_celery_worker.kill()
     _purge_queue()
 
-    # The user lands back on the version page and sees the upload waiting.
+    # The user lands back on the version page, scrolled to the panel, and sees the upload waiting.
     landed = _post(client, version, predictions_csv(3000), "predictions.csv")
-    assert landed.redirect_chain == [(f"/models/{version.model.name}/v{version.version}/", 302)]
+    assert landed.redirect_chain == [(f"/models/{version.model.name}/v{version.version}/#uploads", 302)]
     assert [str(m) for m in landed.context["messages"]] == [
-        "predictions.csv is large: a worker is checking it now. It appears under Evidence once accepted; "
-        "reload this page in a minute."
+        "predictions.csv is large: a worker is checking it now. Follow it under Uploads in progress; "
+        "it joins the Evidence once accepted."
     ]
     page = landed.content.decode()
     assert "Uploads in progress" in page
