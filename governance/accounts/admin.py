@@ -66,6 +66,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
 PRIVILEGE_FIELDS = ("is_active", "is_staff", "is_superuser")
 
 
+def _audit_user_change(request, user, action: str, before: dict, changed: dict, *, missing=None) -> None:
+    """One audit event for a change of what `user` may do: the changed fields' values before
+    (`missing` where there was none) and after. The audit trail's sentence for both actions
+    (audit/sentences.py, `_user_changed`) reads this shape."""
+    audit_record(
+        actor=request.user,
+        action=action,
+        obj=user,
+        data={
+            "username": user.get_username(),
+            "before": {f: before.get(f, missing) for f in changed},
+            "after": changed,
+        },
+    )
+
+
 class AuditedUserAdmin(UserAdmin):
     """Django's user admin, with changes of what a user may do audited: the active, staff and
     superuser flags (staff see and manage everything, docs/architecture.md), group and
@@ -86,16 +102,7 @@ class AuditedUserAdmin(UserAdmin):
                     data={"username": obj.get_username(), **{f: getattr(obj, f) for f in PRIVILEGE_FIELDS}},
                 )
             elif changed:
-                audit_record(
-                    actor=request.user,
-                    action="user.privileges_changed",
-                    obj=obj,
-                    data={
-                        "username": obj.get_username(),
-                        "before": {f: before.get(f) for f in changed},
-                        "after": changed,
-                    },
-                )
+                _audit_user_change(request, obj, "user.privileges_changed", before, changed)
 
     def save_related(self, request, form, formsets, change):
         obj = form.instance
@@ -106,16 +113,7 @@ class AuditedUserAdmin(UserAdmin):
             after = {f: sorted(str(x) for x in getattr(obj, f).all()) for f in fields}
             changed = {f: after[f] for f in fields if before.get(f, []) != after[f]}
             if changed:
-                audit_record(
-                    actor=request.user,
-                    action="user.permissions_changed",
-                    obj=obj,
-                    data={
-                        "username": obj.get_username(),
-                        "before": {f: before.get(f, []) for f in changed},
-                        "after": changed,
-                    },
-                )
+                _audit_user_change(request, obj, "user.permissions_changed", before, changed, missing=[])
 
 
 User = get_user_model()
