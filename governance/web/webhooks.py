@@ -52,6 +52,12 @@ def _pop_secret(request, webhook_id: int) -> str:
     return request.session.pop(_SECRET_KEY.format(pk=webhook_id), "")
 
 
+def _managed_webhook(request, team_name: str, pk: int):
+    """The team, if this person may manage its webhooks, and its webhook `pk`; else a 404."""
+    team = selectors.team_for_manager(request.user, team_name)
+    return team, selectors.webhook_of_team(team, pk)
+
+
 @login_required
 def webhook_teams(request):
     """The entry of the navigation: the teams whose webhooks this person manages."""
@@ -83,8 +89,7 @@ def webhook_list(request, team):
 
 @login_required
 def webhook_detail(request, team, pk):
-    team = selectors.team_for_manager(request.user, team)
-    webhook = selectors.webhook_of_team(team, pk)
+    team, webhook = _managed_webhook(request, team, pk)
     initial = {"url": webhook.url, "events": webhook.events, "description": webhook.description}
     form = WebhookForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -118,8 +123,8 @@ def webhook_detail(request, team, pk):
 @login_required
 @require_POST
 def webhook_rotate(request, team, pk):
-    team = selectors.team_for_manager(request.user, team)
-    webhook, secret = services.webhook_rotate_secret(user=request.user, webhook=selectors.webhook_of_team(team, pk))
+    team, webhook = _managed_webhook(request, team, pk)
+    webhook, secret = services.webhook_rotate_secret(user=request.user, webhook=webhook)
     _keep_secret(request, webhook.pk, secret)
     return redirect("web:webhook_detail", team=team.name, pk=webhook.pk)
 
@@ -128,8 +133,7 @@ def webhook_rotate(request, team, pk):
 @require_POST
 def webhook_active(request, team, pk):
     """Deactivate or activate again (the button says which)."""
-    team = selectors.team_for_manager(request.user, team)
-    webhook = selectors.webhook_of_team(team, pk)
+    team, webhook = _managed_webhook(request, team, pk)
     active = request.POST.get("active") == "true"
     try:
         services.webhook_update(user=request.user, webhook=webhook, active=active)
@@ -143,8 +147,7 @@ def webhook_active(request, team, pk):
 @login_required
 @require_POST
 def webhook_delete(request, team, pk):
-    team = selectors.team_for_manager(request.user, team)
-    webhook = selectors.webhook_of_team(team, pk)
+    team, webhook = _managed_webhook(request, team, pk)
     services.webhook_delete(user=request.user, webhook=webhook)
     messages.success(request, f"Webhook to {webhook.url} deleted, with its delivery log.")
     return redirect("web:webhook_list", team=team.name)
@@ -153,9 +156,9 @@ def webhook_delete(request, team, pk):
 @login_required
 @require_POST
 def webhook_test(request, team, pk):
-    team = selectors.team_for_manager(request.user, team)
+    team, webhook = _managed_webhook(request, team, pk)
     try:
-        services.webhook_ping(user=request.user, webhook=selectors.webhook_of_team(team, pk))
+        services.webhook_ping(user=request.user, webhook=webhook)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -165,8 +168,7 @@ def webhook_test(request, team, pk):
 
 @login_required
 def delivery_detail(request, team, pk, delivery):
-    team = selectors.team_for_manager(request.user, team)
-    webhook = selectors.webhook_of_team(team, pk)
+    team, webhook = _managed_webhook(request, team, pk)
     row = selectors.delivery_of(webhook, delivery)
     payload_text = json.dumps(row.payload, indent=2, sort_keys=True, ensure_ascii=False)
     return render(
@@ -179,8 +181,7 @@ def delivery_detail(request, team, pk, delivery):
 @login_required
 @require_POST
 def delivery_redeliver(request, team, pk, delivery):
-    team = selectors.team_for_manager(request.user, team)
-    webhook = selectors.webhook_of_team(team, pk)
+    team, webhook = _managed_webhook(request, team, pk)
     try:
         again = services.delivery_redeliver(user=request.user, delivery=selectors.delivery_of(webhook, delivery))
     except DomainError as exc:
