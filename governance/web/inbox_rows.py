@@ -1,4 +1,5 @@
-"""The inbox's rows with what each shows that costs template work, built once per page.
+"""The inbox's rows (and the model list's) with what each shows that costs template work,
+built once per page.
 
 The waiting tab shows every waiting request on one page, and each row's three links, its
 times and its labels cost about 1 ms of template tags and filters (a `reverse()` per link,
@@ -30,8 +31,9 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.~-]+")
 _NAME, _NUMBER = "zz-inbox-name-zz", 918273645
 
 
-class _Links:
-    """The request, model and version links of the current URL prefix, by string formatting."""
+class Links:
+    """The request, model and version links of the current URL prefix, by string formatting
+    (make one per page: the prefix is the request's)."""
 
     def __init__(self):
         self.request = reverse("web:request_detail", args=[_NUMBER]).split(str(_NUMBER))
@@ -70,7 +72,7 @@ def moment(value: datetime | None, since: bool = True) -> Moment:
     return Moment(local.isoformat(), title, timesince(value) if since else "")
 
 
-class _Labels:
+class Labels:
     """`get_FOO_display|lower` of a field, with its choices read once per page."""
 
     def __init__(self, model, field: str):
@@ -102,11 +104,11 @@ class InboxRow:
 
 def inbox_rows(items: list[InboxItem], *, closed: bool = False) -> list[InboxRow]:
     """The rows of one inbox page; `closed`: with the time each request closed."""
-    links = _Links()
+    links = Links()
     change_type, from_stage, to_stage, status = (
-        _Labels(PromotionRequest, f) for f in ("change_type", "from_stage", "to_stage", "status")
+        Labels(PromotionRequest, f) for f in ("change_type", "from_stage", "to_stage", "status")
     )
-    risk_tier = _Labels(RegisteredModel, "risk_tier")
+    risk_tier = Labels(RegisteredModel, "risk_tier")
     rows = []
     for item in items:
         r = item.request
@@ -129,3 +131,29 @@ def inbox_rows(items: list[InboxItem], *, closed: bool = False) -> list[InboxRow
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """A row of the model list (`models_for_list`): its links and risk tier label."""
+
+    model: RegisteredModel
+    url: str
+    production_url: str  # "" when no version is in production
+    risk_tier: str
+
+
+def model_rows(models: list[RegisteredModel]) -> list[ModelRow]:
+    """The rows of one page of the model list, built as `inbox_rows` builds the inbox's."""
+    links, risk_tier = Links(), Labels(RegisteredModel, "risk_tier")
+    return [
+        ModelRow(
+            model=m,
+            url=links.model_url(m.name),
+            production_url=links.version_url(m.name, m.production_version_number)
+            if m.production_version_number
+            else "",
+            risk_tier=risk_tier(m.risk_tier),
+        )
+        for m in models
+    ]

@@ -1,4 +1,4 @@
-"""The inbox's rows are built in Python (governance/web/inbox_rows.py) and show what the
+"""The inbox's rows (and the model list's) are built in Python (governance/web/inbox_rows.py) and show what the
 template's own tags and filters showed: `{% url %}` links, `|date` and `|timesince` times,
 `get_FOO_display|lower` labels, whatever the time zone and the URL prefix."""
 
@@ -14,7 +14,8 @@ from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from governance.approvals.selectors import InboxFilters, inbox_tab
-from governance.web.inbox_rows import _Links, inbox_rows, moment
+from governance.registry.selectors import models_for_list
+from governance.web.inbox_rows import Links, inbox_rows, model_rows, moment
 from tests.factories import bulk_decisions, bulk_models, bulk_requests, bulk_versions, grant, make_team, make_user
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def test_times_read_as_the_date_and_timesince_filters_write_them(zone):
 def test_links_read_as_reverse_writes_them(prefix, name):
     set_script_prefix(prefix)
     try:
-        links = _Links()
+        links = Links()
         assert links.request_url(42) == reverse("web:request_detail", args=[42])
         assert links.model_url(name) == reverse("web:model_detail", args=[name])
         assert links.version_url(name, 918273) == reverse("web:version_detail", args=[name, 918273])
@@ -82,3 +83,25 @@ def test_a_page_of_rows_shows_the_labels_links_and_times_of_the_template(client)
         if row.item.sla:
             assert f'<time datetime="{date_filter(timezone.localtime(row.item.sla.due_at), "c")}">' in page
     assert any(row.item.sla for row in rows) and "1 of 2" in page and "emergency" in page
+
+
+def test_the_model_list_rows_show_the_links_and_labels_of_the_template(client):
+    team = make_team("rows")
+    owner = make_user("r-owner")
+    grant(owner, "model_owner", team=team)
+    models = bulk_models(4, team=team)
+    bulk_versions(models[:2], owner, version=3, stage="production")
+    client.force_login(owner)
+    page = client.get("/models/").content.decode()
+    rows = model_rows(list(models_for_list(owner)))
+    assert [row.model.name for row in rows] == [m.name for m in models]
+    for row in rows:
+        m = row.model
+        assert row.url == reverse("web:model_detail", args=[m.name]) and f'<a href="{row.url}"><strong>' in page
+        assert row.risk_tier == m.get_risk_tier_display().lower()
+        if m.production_version_number:
+            assert row.production_url == reverse("web:version_detail", args=[m.name, 3])
+            assert f'<a href="{row.production_url}"><span class="badge stage-production">v3</span></a>' in page
+        else:
+            assert row.production_url == ""
+    assert page.count('<span class="muted">none</span>') == 2

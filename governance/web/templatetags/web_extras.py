@@ -10,6 +10,7 @@ from django import template
 
 from governance.core.numbers import measured
 from governance.web.inbox_rows import inbox_rows as build_inbox_rows
+from governance.web.inbox_rows import model_rows as build_model_rows
 
 register = template.Library()
 
@@ -300,3 +301,10 @@ def inbox_rows(items, tab=""):
     """`{% for row in queue.page.object_list|inbox_rows:tab %}`: the inbox's rows with their
     links, times and labels built once per page (governance/web/inbox_rows.py)."""
     return build_inbox_rows(list(items), closed=tab == "decided")
+
+
+@register.filter
+def model_rows(models):
+    """`{% for row in page.object_list|model_rows %}`: the model list's rows with their links
+    and labels built once per page (governance/web/inbox_rows.py)."""
+    return build_model_rows(list(models))
