@@ -21,18 +21,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scratch_db import scratch_drop, scratch_setup
+
 DB = "governance_bench_model_report"
 VERSIONS, GATES_PER_REQUEST, AUDIT_EVENTS, TENURES = 100, 3, 2000, 20
-
-
-def _psql(*args: str) -> None:
-    subprocess.run([*args, "-h", "127.0.0.1", "-U", "postgres"], check=True)
 
 
 def _outcomes(rng, request_id: int, policy_sha: str) -> list[tuple[str, str, str, dict]]:
@@ -248,25 +243,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
-    os.environ.update(
-        {
-            "ENV_FILE": "",
-            "DEBUG": "true",
-            "SECRET_KEY": "bench-only",
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
-            "VAR_DIR": "/tmp/bench-model-report",
-            "MEDIA_ROOT": "/tmp/bench-model-report/media",
-            "EMAIL_BACKEND": "locmem",
-        }
+    scratch_setup(
+        DB, VAR_DIR="/tmp/bench-model-report", MEDIA_ROOT="/tmp/bench-model-report/media", EMAIL_BACKEND="locmem"
     )
-    _psql("dropdb", "--if-exists", "--force", DB)
-    _psql("createdb", DB)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
-    import django
-
-    django.setup()
     import plotly.graph_objects as go
 
     from governance.audit.models import AuditEvent
@@ -301,10 +280,7 @@ def main() -> int:
         f"load average {os.getloadavg()[0]:.2f}"
     )
     if not args.keep:
-        from django.db import connections
-
-        connections.close_all()
-        _psql("dropdb", "--if-exists", "--force", DB)
+        scratch_drop(DB)
     return 0 if median <= 10 else 1
 
 

@@ -19,15 +19,11 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scratch_db import ROOT, scratch_drop, scratch_setup
+
 DB = "governance_bench_verify_audit"
 ACTIONS = ["promotion.requested", "gate.finished", "promotion.approved", "evidence.uploaded", "auth.login"]
-
-
-def _psql(*args: str) -> None:
-    subprocess.run([*args, "-h", "127.0.0.1", "-U", "postgres"], check=True)
 
 
 def build(n: int) -> float:
@@ -107,22 +103,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
-    env = {
-        "ENV_FILE": "",
-        "DEBUG": "true",
-        "SECRET_KEY": "bench-only",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
-        "VAR_DIR": "/tmp/bench-verify-audit",
-    }
-    os.environ.update(env)
-    _psql("dropdb", "--if-exists", "--force", DB)
-    _psql("createdb", DB)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
-    import django
-
-    django.setup()
+    scratch_setup(DB, VAR_DIR="/tmp/bench-verify-audit")
     from django.db import connection
 
     built = build(args.events)
@@ -149,7 +130,7 @@ def main() -> int:
         f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     if not args.keep:
-        _psql("dropdb", "--if-exists", "--force", DB)
+        scratch_drop(DB)
     ok = child.returncode == 0 and wall <= 60 and peak_mb <= 200
     return 0 if ok else 1
 
