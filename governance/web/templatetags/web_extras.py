@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
 from django import template
+from django.template.defaultfilters import stringfilter, truncatechars
 
 from governance.core.numbers import measured
 from governance.web.inbox_rows import inbox_rows as build_inbox_rows
@@ -308,3 +310,15 @@ def model_rows(models):
     """`{% for row in page.object_list|model_rows %}`: the model list's rows with their links
     and labels built once per page (governance/web/inbox_rows.py)."""
     return build_model_rows(list(models))
+
+
+@register.filter(is_safe=True)
+@stringfilter
+def clip(value, length):
+    """`truncatechars`, answering at once for text no longer than `length` once in NFC, as
+    Django's returns it (it cannot need cutting; Django's walks every character first): a
+    gate's JSON details are rarely cut."""
+    normal = unicodedata.normalize("NFC", value)
+    if len(normal) <= int(length):
+        return normal
+    return truncatechars(value, length)
