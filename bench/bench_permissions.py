@@ -11,14 +11,12 @@ user on one model, and roles for a page of 50 models.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scratch_db import scratch_drop, scratch_setup
+
 DB = "governance_bench_permissions"
 
 
@@ -29,27 +27,16 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=5_000)
     parser.add_argument("--model-grants-per-user", type=int, default=200)
     args = parser.parse_args()
-    os.environ.update(
-        DEBUG="true",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB}",
-        VAR_DIR="/tmp/bench-permissions",
-    )
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", DB], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
-    import django
-
-    django.setup()
+    scratch_setup(DB, VAR_DIR="/tmp/bench-permissions")
     import numpy as np
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission
     from django.db import connection
 
-    from governance.accounts.models import Team, TeamUserObjectPermission
-    from governance.accounts.permissions import models_visible_to, roles_by_model, roles_for_model
-    from governance.registry.models import ModelUserObjectPermission, RegisteredModel
+    from governance.accounts.models import ModelUserObjectPermission, Team, TeamUserObjectPermission
+    from governance.accounts.permissions import roles_by_model, roles_for_model
+    from governance.registry.models import RegisteredModel
+    from governance.registry.selectors import models_visible_to
 
     rng = np.random.default_rng(0)
     started = time.monotonic()
@@ -113,8 +100,7 @@ def main() -> int:
     timed("roles of one user on one model (team + model grants)", lambda i: roles_for_model(users[i], some_models[i]))
     page = list(RegisteredModel.objects.order_by("name")[:50])
     timed("roles of one user on a page of 50 models", lambda i: roles_by_model(users[i], page))
-    connection.close()
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", DB], check=True)
+    scratch_drop(DB)
     return 0
 
 
