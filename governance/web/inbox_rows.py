@@ -4,9 +4,9 @@ built once per page.
 The waiting tab shows every waiting request on one page, and each row's three links, its
 times and its labels cost about 1 ms of template tags and filters (a `reverse()` per link,
 a locale lookup per `date`, the choices per label). Here the links come from one
-`reverse()` per kind and string formatting, the times are formatted as `date` formats them,
-and each label is looked up once per page, so the page reads ready strings. The HTML is the same as the tags and filters made
-(tests/web/test_inbox.py compares them).
+`reverse()` per kind and string formatting, the times are formatted as `date` formats
+them, and each label is looked up once per page, so the page reads ready strings. The HTML
+is the one the tags and filters made (tests/web/test_inbox_rows.py compares them).
 """
 
 from __future__ import annotations
@@ -36,22 +36,27 @@ class Links:
     (make one per page: the prefix is the request's)."""
 
     def __init__(self):
-        self.request = reverse("web:request_detail", args=[_NUMBER]).split(str(_NUMBER))
-        self.model = reverse("web:model_detail", args=[_NAME]).split(_NAME)
-        self.version = reverse("web:version_detail", args=[_NAME, _NUMBER])
+        # (text before, text after) the placeholder(s) in each kind of link
+        self.request = reverse("web:request_detail", args=[_NUMBER]).rpartition(str(_NUMBER))[::2]
+        self.model = reverse("web:model_detail", args=[_NAME]).rpartition(_NAME)[::2]
+        head, _, tail = reverse("web:version_detail", args=[_NAME, _NUMBER]).rpartition(str(_NUMBER))
+        self.version = (*head.rpartition(_NAME)[::2], tail)
 
     def request_url(self, pk: int) -> str:
-        return str(pk).join(self.request)
+        before, after = self.request
+        return f"{before}{int(pk)}{after}"
 
     def model_url(self, name: str) -> str:
         if not _PLAIN_NAME.fullmatch(name):
             return reverse("web:model_detail", args=[name])
-        return name.join(self.model)
+        before, after = self.model
+        return f"{before}{name}{after}"
 
     def version_url(self, name: str, number: int) -> str:
         if not _PLAIN_NAME.fullmatch(name):
             return reverse("web:version_detail", args=[name, number])
-        return self.version.replace(_NAME, name).replace(str(_NUMBER), str(number))
+        before, between, after = self.version
+        return f"{before}{name}{between}{int(number)}{after}"
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,13 @@ def test_times_read_as_the_date_and_timesince_filters_write_them(zone):
 
 
 @pytest.mark.parametrize("prefix", ["/", "/governance/"])
-@pytest.mark.parametrize("name", ["credit-scoring", "m_01", "a.b~c", "odd name", "ünï", "x%y"])
+@pytest.mark.parametrize("name", ["credit-scoring", "m_01", "a.b~c", "m918273645", "odd name", "ünï", "x%y"])
 def test_links_read_as_reverse_writes_them(prefix, name):
     set_script_prefix(prefix)
     try:
         links = Links()
         assert links.request_url(42) == reverse("web:request_detail", args=[42])
+        assert links.request_url(918273645) == reverse("web:request_detail", args=[918273645])
         assert links.model_url(name) == reverse("web:model_detail", args=[name])
         assert links.version_url(name, 918273) == reverse("web:version_detail", args=[name, 918273])
     finally:
