@@ -45,6 +45,16 @@ def test_the_model_list_is_paged_and_filtered(world):
     assert world.get("/api/v1/models/?q=g").json()["count"] == 5
 
 
+def test_a_model_names_its_production_version_in_the_list_and_on_its_own(world):
+    churn = ModelVersion.objects.filter(model__name="churn")
+    put_at_stage(churn.filter(version=2), Stage.PRODUCTION)
+    listed = {m["name"]: m["production_version"] for m in world.get("/api/v1/models/").json()["results"]}
+    assert listed["churn"] == 2 and listed["g0"] is None
+    assert world.get("/api/v1/models/churn/").json()["production_version"] == 2
+    assert world.get("/api/v1/models/g0/").json()["production_version"] is None
+    assert_error(world.get("/api/v1/models/nope/"), 404)
+
+
 def test_the_version_list_is_paged_and_filtered_by_stage(world):
     body = world.get("/api/v1/models/churn/versions/?page_size=3").json()
     assert body["count"] == 5 and [v["version"] for v in body["results"]] == [5, 4, 3]
