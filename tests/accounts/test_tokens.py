@@ -39,6 +39,22 @@ def world(team, other_team, alice):
     return {"credit": credit, "marketing": marketing, "v_credit": make_version(credit, alice)}
 
 
+def test_last_used_is_kept_to_the_minute_without_a_write_per_call(alice, world):
+    token, key = token_issue(actor=alice, user=alice, name="ci", via="web")
+    client = _client(key)
+    assert client.get("/api/v1/models/").status_code == 200
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None and timezone.now() - first < timedelta(seconds=30)
+    assert client.get("/api/v1/models/").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at == first  # within the minute: not written again
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=5))
+    assert client.get("/api/v1/models/").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at > first  # a minute or more later: written
+
+
 # --- Issuing: who may, what is required -----------------------------------------------------
 
 
