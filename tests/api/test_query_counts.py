@@ -90,7 +90,8 @@ def test_the_request_api_costs_a_fixed_number_of_queries():
     assert len(sqls) == REQUEST_API_QUERIES, "\n".join(sqls)
 
 
-# A personal token and its last-used stamp; the list's count and its page.
+# A personal token and its last-used stamp (written on a token's first call of a minute);
+# the list's count and its page.
 LIST_QUERIES = 4
 
 
@@ -109,6 +110,7 @@ def test_the_model_list_costs_the_same_queries_at_5_and_120_models():
     client = api_client(reader)
     small, small_sqls = _get(client, "/api/v1/models/?page_size=500")
     _list_world(115, start=5)
+    ApiToken.objects.filter(user=reader).update(last_used_at=None)  # a first call again, like the small one
     big, big_sqls = _get(client, "/api/v1/models/?page_size=500")
     assert small["count"] == 5 and big["count"] == len(big["results"]) == 120
     assert len(small_sqls) == len(big_sqls) == LIST_QUERIES, "\n".join(big_sqls)

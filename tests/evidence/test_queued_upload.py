@@ -57,6 +57,11 @@ def _incoming_files() -> list[Path]:
     return [p for p in (Path(settings.MEDIA_ROOT) / "incoming").rglob("*") if p.is_file()]
 
 
+def _incoming_gone() -> None:
+    """The worker removes the waiting copy just after it records the outcome: wait for it."""
+    wait_for(lambda: _incoming_files() == [], timeout=10, message="the incoming copy to be removed")
+
+
 def test_a_large_upload_is_queued_then_parsed_by_the_worker_and_becomes_usable(api, version, stopped_celery_worker):
     data = predictions_csv(3000)
     assert len(data) > THRESHOLD
@@ -81,7 +86,7 @@ def test_a_large_upload_is_queued_then_parsed_by_the_worker_and_becomes_usable(a
     assert AuditEvent.objects.filter(action="evidence.uploaded", object_id=str(artifact.pk)).exists()
     listed = api.get(f"/api/v1/models/{version.model.name}/versions/{version.version}/evidence/").json()
     assert [a["id"] for a in listed["results"]] == [artifact.pk]
-    assert _incoming_files() == []  # the waiting copy is gone; the blob is the evidence
+    _incoming_gone()  # the waiting copy is gone; the blob is the evidence
 
 
 def test_a_large_invalid_upload_ends_refused_with_the_parsers_error(api, version, celery_worker):
@@ -100,7 +105,7 @@ def test_a_large_invalid_upload_ends_refused_with_the_parsers_error(api, version
     assert "line 2501" in done["error"]["message"] and done["error"]["fields"] == {"file": [expected.value.message]}
     assert not Artifact.objects.filter(version=version).exists()
     assert not Blob.objects.exists()
-    assert _incoming_files() == []
+    _incoming_gone()
 
 
 def test_the_status_of_an_upload_is_private_to_those_who_see_the_model(api, version, charlie, celery_worker):
