@@ -106,7 +106,8 @@ def fairness_figure(outcome: dict) -> go.Figure | None:
     # Equal opportunity compares true positive rates; equalized odds compares those and the
     # false positive rates; the parity and impact metrics compare selection rates.
     rate_key = "tpr" if ("opportunity" in metric or "equalized_odds" in metric) else "selection_rate"
-    labels = [f"{r['attribute']}={r['group']}" for r in rows]
+    # Attribute over group, on two lines: five or more groups fit a card's width unrotated.
+    labels = [f"{r['attribute']}<br>{r['group']}" for r in rows]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
@@ -128,24 +129,32 @@ def fairness_figure(outcome: dict) -> go.Figure | None:
         # Ratio metrics: every group's rate must be at least min × the highest rate.
         top = max(included)
         fig.add_hrect(y0=band["min"] * top, y1=top, fillcolor=PASS_COLOUR, opacity=0.08, line_width=0)
-        fig.add_hline(
-            y=band["min"] * top,
-            line=dict(color=NEUTRAL, dash="dash"),
-            annotation_text=f"{band['min']:g} × highest rate",
-        )
+        fig.add_hline(y=band["min"] * top, line=dict(color=NEUTRAL, dash="dash"))
+        line = f"dashed: {band['min']:g} × the highest rate"
     elif included and "max" in band:
         low = min(included)
         fig.add_hrect(y0=low, y1=low + band["max"], fillcolor=PASS_COLOUR, opacity=0.08, line_width=0)
-        fig.add_hline(
-            y=low + band["max"], line=dict(color=NEUTRAL, dash="dash"), annotation_text=f"lowest + {band['max']:g}"
-        )
-    title = f"{rate_key.replace('_', ' ')} per group (grey: excluded small groups)"
+        fig.add_hline(y=low + band["max"], line=dict(color=NEUTRAL, dash="dash"))
+        line = f"dashed: the lowest rate + {band['max']:g}"
+    else:
+        line = ""
+    # Short title lines (a card is about 330 px wide): what is drawn, the limit, the estimate.
+    title = f"{rate_key.replace('_', ' ')} per group" + (" (grey: excluded)" if len(included) < len(rows) else "")
+    if line:
+        title += f"<br>{line}"
     lo, hi, value = outcome.get("ci_low"), outcome.get("ci_high"), outcome.get("value")
     if lo is not None and hi is not None and value is not None:
         level = f"{d['confidence'] * 100:g}% " if d.get("confidence") else ""
-        title += f"<br>{metric.replace('_', ' ')} {value:.3f}, {level}simultaneous interval [{lo:.3f}, {hi:.3f}]"
+        kind = "ratio" if metric.endswith("ratio") else "difference"  # the card's header names the metric
+        title += f"<br>{kind} {value:.3f}, {level}simultaneous CI [{lo:.3f}, {hi:.3f}]"
     _title(fig, title)
-    fig.update_layout(barmode="group", yaxis=dict(rangemode="tozero"))
+    fig.update_layout(
+        barmode="group",
+        yaxis=dict(rangemode="tozero"),
+        xaxis=dict(tickangle=0, tickfont=dict(size=10)),
+        margin=dict(l=50, r=20, t=70 if title.count("<br>") >= 2 else 55, b=50),
+        showlegend=len(fig.data) > 1,  # one trace: the title names it
+    )
     return fig
 
 

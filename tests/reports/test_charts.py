@@ -129,7 +129,7 @@ def test_a_fairness_ratio_outcome_draws_each_group_and_the_band_under_the_highes
     }
     fig = charts.gate_figure(outcome)
     (bars,) = fig.data
-    assert bars.x == ("gender=f", "gender=m", "gender=x")
+    assert bars.x == ("gender<br>f", "gender<br>m", "gender<br>x")  # two lines: no rotated labels
     assert bars.y == (0.40, 0.50, 0.10)
     assert bars.text == ("n=900", "n=1000", "n=12")
     assert bars.marker.color == (charts.ACCENT, charts.ACCENT, charts.BASELINE)  # the small group is excluded
@@ -148,7 +148,8 @@ def test_a_fairness_outcome_with_an_interval_says_it_in_the_title():
         "details": {"rows": FAIRNESS_ROWS, "band": {"min": 0.8}, "confidence": 0.95},
     }
     title = charts.gate_figure(outcome).layout.title.text
-    assert "disparate impact ratio 0.800, 95% simultaneous interval [0.587, 1.000]" in title
+    assert "ratio 0.800, 95% simultaneous CI [0.587, 1.000]" in title
+    assert "dashed: 0.8 × the highest rate" in title and "(grey: excluded)" in title
 
 
 def test_a_fairness_difference_outcome_on_true_positive_rates():
