@@ -63,6 +63,7 @@ from governance.registry.selectors import get_model_for_user, models_for_list, m
 from governance.reports import charts
 from governance.web import forms
 from governance.web.reauth import authentication_record
+from governance.web.uploads import uploads_panel_context
 
 
 def not_found(request, exception=None):
@@ -223,6 +224,7 @@ def version_detail(request, name, number):
                 initial={"transition": f"{version.stage}->{stages[0]}" if stages else "staging->production"}
             ),
             "max_upload": settings.EVIDENCE_MAX_UPLOAD_BYTES,
+            **uploads_panel_context(version),
         },
     )
 
