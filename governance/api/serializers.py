@@ -36,7 +36,9 @@ class ModelOut(serializers.ModelSerializer):
         fields = ["name", "team", "risk_tier", "domain", "description", "created_at", "production_version"]
 
     def get_production_version(self, obj) -> int | None:
-        return getattr(obj, "production_version_number", None)
+        if hasattr(obj, "production_version_number"):  # the list's annotation (models_for_list)
+            return obj.production_version_number
+        return obj.versions.filter(stage=Stage.PRODUCTION).values_list("version", flat=True).first()
 
 
 # The columns of `models_for_list(...).values(...)` that `models_out` reads.

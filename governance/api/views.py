@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -83,10 +82,7 @@ class ModelListView(APIView):
 class ModelDetailView(APIView):
     @extend_schema(responses={200: s.ModelOut})
     def get(self, request, name):
-        model = models_for_list(request.user, counts=False).filter(name=name).first()  # with its production version
-        if model is None:
-            raise Http404("No such model.")
-        return Response(s.ModelOut(model).data)
+        return Response(s.ModelOut(get_model_for_user(request.user, name)).data)
 
 
 class VersionListView(APIView):
