@@ -5,6 +5,7 @@ leaves no evidence behind. Small uploads stay synchronous (201, tests/evidence/t
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tempfile
 from pathlib import Path
@@ -53,13 +54,17 @@ def _settled(api, url: str) -> dict:
     )
 
 
-def _incoming_files() -> list[Path]:
-    return [p for p in (Path(settings.MEDIA_ROOT) / "incoming").rglob("*") if p.is_file()]
+def _incoming_copy(data: bytes) -> Path:
+    """Where the upload of `data` waits for the worker (content-addressed by its sha256)."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    return Path(settings.MEDIA_ROOT) / "incoming" / sha256[:2] / sha256
 
 
-def _incoming_gone() -> None:
-    """The worker removes the waiting copy just after it records the outcome: wait for it."""
-    wait_for(lambda: _incoming_files() == [], timeout=10, message="the incoming copy to be removed")
+def _incoming_gone(data: bytes) -> None:
+    """The worker removes this upload's waiting copy just after it records the outcome: wait
+    for it. Only this file counts: an earlier test's upload in this process's media
+    directory may still be on its way out."""
+    wait_for(lambda: not _incoming_copy(data).exists(), timeout=30, message="the incoming copy to be removed")
 
 
 def test_a_large_upload_is_queued_then_parsed_by_the_worker_and_becomes_usable(api, version, stopped_celery_worker):
@@ -71,6 +76,7 @@ def test_a_large_upload_is_queued_then_parsed_by_the_worker_and_becomes_usable(a
     assert queued["status"] == "queued" and queued["artifact"] is None and queued["error"] is None
     assert queued["status_url"] == f"/api/v1/evidence/uploads/{queued['id']}/"
     assert queued["size"] == len(data) and queued["kind"] == "predictions"
+    assert _incoming_copy(data).exists()  # waiting for the worker
     # Not evidence yet: nothing a gate could read.
     assert not Artifact.objects.filter(version=version).exists()
     assert "predictions" not in artifacts_current(version)
@@ -86,7 +92,7 @@ def test_a_large_upload_is_queued_then_parsed_by_the_worker_and_becomes_usable(a
     assert AuditEvent.objects.filter(action="evidence.uploaded", object_id=str(artifact.pk)).exists()
     listed = api.get(f"/api/v1/models/{version.model.name}/versions/{version.version}/evidence/").json()
     assert [a["id"] for a in listed["results"]] == [artifact.pk]
-    _incoming_gone()  # the waiting copy is gone; the blob is the evidence
+    _incoming_gone(data)  # the waiting copy is gone; the blob is the evidence
 
 
 def test_a_large_invalid_upload_ends_refused_with_the_parsers_error(api, version, celery_worker):
@@ -105,7 +111,7 @@ def test_a_large_invalid_upload_ends_refused_with_the_parsers_error(api, version
     assert "line 2501" in done["error"]["message"] and done["error"]["fields"] == {"file": [expected.value.message]}
     assert not Artifact.objects.filter(version=version).exists()
     assert not Blob.objects.exists()
-    _incoming_gone()
+    _incoming_gone(data)
 
 
 def test_the_status_of_an_upload_is_private_to_those_who_see_the_model(api, version, charlie, celery_worker):
