@@ -7,6 +7,7 @@ commands are entry points, left out.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -145,6 +146,18 @@ def test_importing_the_policy_schema_loads_no_scipy():
     code = "import sys, governance.policies.loader; print('scipy' in sys.modules, 'numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_starting_django_loads_no_scipy():
+    """A management command (create_token, verify_audit, the worker's first ping) starts
+    without the statistics: SciPy loads when a gate is computed."""
+    code = (
+        "import os, sys; os.environ['DJANGO_SETTINGS_MODULE'] = 'governance.settings'; import django; "
+        "django.setup(); print('scipy' in sys.modules)"
+    )
+    env = {**os.environ, "ENV_FILE": "", "SECRET_KEY": "architecture-test"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.split() == ["False"]
 
 
 def test_no_module_is_longer_than_a_sitting():

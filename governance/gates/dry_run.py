@@ -21,7 +21,6 @@ from governance.accounts.permissions import Action, require
 from governance.audit.services import audit_record
 from governance.core.waiting import wait_finished
 from governance.gates.models import DryRun, DryRunStatus, DryRunVerdict
-from governance.gates.runners import evaluate_gate
 from governance.gates.services import outcome_envelope
 from governance.gates.stats.outcome import GateInputError
 from governance.policies.models import Policy
@@ -62,6 +61,10 @@ def dry_run(
     if block is None:
         name = f"{policy_version.policy.name} v{policy_version.number}"
         return refused(f"Policy {name} has no {transition} transition.", policy_version)
+    # The statistics (SciPy, ~1.5 s to import) load when a dry run computes, in the worker,
+    # not in every process that starts Django.
+    from governance.gates.runners import evaluate_gate
+
     gates = []
     for spec in block.get("gates", []):
         try:
