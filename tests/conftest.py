@@ -26,19 +26,29 @@ def _flush_past_the_guards():
     """Transactional tests end with Django's flush, a TRUNCATE of every table, which the
     audit, decision, evidence and gate tables refuse (audit.dbguard.no_truncate_sql). The
     test database's superuser empties them with triggers off (session_replication_role),
-    exactly what docs/audit.md says a superuser can do and the outside anchor catches."""
+    exactly what docs/audit.md says a superuser can do and the outside anchor catches.
+
+    It empties them with DELETE rather than TRUNCATE: a test leaves a few rows per table,
+    and TRUNCATE of ~55 tables (new files for each table and index) took 0.5-2 s per test
+    against 0.05 s for the DELETEs. With triggers off no foreign key is checked, so the
+    order does not matter; sequences are not reset, as with Django's own flush."""
     from django.db.backends.postgresql.operations import DatabaseOperations
 
     sql_flush = DatabaseOperations.sql_flush
 
     def flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
-        statements = sql_flush(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
-        return ["SET LOCAL session_replication_role = replica", *statements] if statements else statements
+        if not tables:
+            return []
+        if reset_sequences:  # TRUNCATE ... RESTART IDENTITY: the rare caller that asks
+            statements = sql_flush(self, style, tables, reset_sequences=True, allow_cascade=allow_cascade)
+        else:
+            statements = [f"DELETE FROM {self.quote_name(table)}" for table in tables]
+        return ["SET LOCAL session_replication_role = replica", *statements]
 
     DatabaseOperations.sql_flush = flush
 
     # A session worker may still finish a previous test's task (a gate outcome and its audit
-    # event: two tables in one transaction) while TRUNCATE takes its locks table by table;
+    # event: two tables in one transaction) while the flush takes its locks table by table;
     # PostgreSQL then cancels one of them as a deadlock. The flush tries again.
     execute_sql_flush = DatabaseOperations.execute_sql_flush
 
