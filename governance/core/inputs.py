@@ -263,6 +263,15 @@ class _YamlLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 - PyYAML signature
+        # The scanner looks up to 1,024 characters ahead of each `[`/`{` for a possible
+        # simple key, checking every open flow level each step: "[" * 3000 cost half a
+        # second before compose_node saw depth 65. Refusing at the scanner bounds it at once
+        # (flow nesting beyond the limit is nesting beyond it for compose_node too).
+        if self.flow_level >= MAX_DEPTH:
+            raise yaml.scanner.ScannerError(None, None, f"nested too deeply (limit {MAX_DEPTH})", self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
 
 def _yaml_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     if sum(c.isdigit() for c in node.value) > MAX_INT_DIGITS:

@@ -57,6 +57,15 @@ class _PolicyYamlLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def fetch_flow_collection_start(self, TokenClass):  # noqa: ANN001, N803 - PyYAML signature
+        # The scanner looks up to 1,024 characters ahead of each `[`/`{` for a possible
+        # simple key, checking every open flow level each step: "[" * 3000 cost half a
+        # second before compose_node saw the depth. Refusing here bounds it at once (flow
+        # nesting beyond the limit is nesting beyond it for compose_node too).
+        if self.flow_level >= S.MAX_NESTING_DEPTH:
+            raise _Refusal(self.get_mark(), f"nested deeper than {S.MAX_NESTING_DEPTH} levels")
+        super().fetch_flow_collection_start(TokenClass)
+
 
 _TAG = "tag:yaml.org,2002:"
 _NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")

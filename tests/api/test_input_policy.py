@@ -181,3 +181,24 @@ def test_the_loading_policy_names_the_path():
     assert yaml_loads("a: 2026-01-01\n1: 2", field="file") == {"a": "2026-01-01", "1": 2}
     with pytest.raises(InputRefused):
         yaml_loads("a: &x [1]\nb: *x", field="file")
+
+
+def test_deep_yaml_flow_nesting_is_refused_where_it_passes_the_limit():
+    """PyYAML's scanner reads up to 1,024 characters ahead of each open `[` (a possible
+    simple key), checking every open level at each step: refused only by the composer, a
+    6 KB upload of "[" * 3000 cost about 0.4 s of a worker. The refusal now comes at the
+    first bracket past the limit, having read no further; the limit itself is unchanged."""
+    import yaml
+
+    from governance.core.inputs import MAX_DEPTH, Unreadable, _YamlLoader
+
+    loader = _YamlLoader("[" * 100_000)
+    with pytest.raises(yaml.scanner.ScannerError, match="nested too deeply"):
+        loader.get_single_node()
+    assert loader.index <= MAX_DEPTH
+    with pytest.raises(Unreadable, match="nested too deeply"):  # not the backtick further on
+        yaml_loads("[" * (MAX_DEPTH + 1) + "`", field="file")
+    assert yaml_loads("[" * MAX_DEPTH + "]" * MAX_DEPTH, field="file") is not None
+    assert yaml_loads("a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1), field="file")
+    with pytest.raises(Unreadable, match="nested too deeply"):
+        yaml_loads("a: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH, field="file")

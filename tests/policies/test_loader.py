@@ -123,6 +123,27 @@ def test_deep_flow_nesting_does_not_recurse_out():
     assert "nested deeper" in issue.message
 
 
+def test_deep_flow_nesting_is_refused_where_it_passes_the_limit():
+    """PyYAML's scanner reads up to 1,024 characters ahead of each open `[` (a possible
+    simple key), checking every open level at each step: refused only by the composer,
+    "[" * 3000 cost about 0.3 s a policy save. The refusal now comes at the first bracket
+    past the limit, having read no further."""
+    from governance.policies.yaml_source import _PolicyYamlLoader, _Refusal
+
+    loader = _PolicyYamlLoader("a: " + "[" * 100_000)
+    with pytest.raises(_Refusal, match="nested deeper"):
+        loader.get_single_node()
+    assert loader.index <= len("a: ") + S.MAX_NESTING_DEPTH
+    # A character the scanner refuses, right after the limit: the nesting is what is named.
+    (issue,) = issues_of("[" * (S.MAX_NESTING_DEPTH + 1) + "`")
+    assert "nested deeper" in issue.message and issue.line == 1
+    # The limit itself is unchanged: the mapping and 31 lists is the deepest document read.
+    depth = S.MAX_NESTING_DEPTH - 1
+    assert not any("nested" in i.message for i in issues_of("a: " + "[" * depth + "]" * depth))
+    (issue,) = issues_of("a: " + "[" * (depth + 1) + "]" * (depth + 1))
+    assert "nested deeper" in issue.message
+
+
 def test_syntax_error_reports_parser_line():
     (issue,) = issues_of("name: demo-policy\ntransitions:\n  - a\n  b: c\n")
     assert issue.path == "" and issue.message.startswith("YAML syntax error") and issue.line == 4
