@@ -14,6 +14,7 @@ import json
 from urllib.parse import quote
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from governance.approvals.models import Decision, PromotionRequest
@@ -107,10 +108,24 @@ HOSTILE_QUERY = [
 ]
 
 
+COUNTED = (RegisteredModel, ModelVersion, Artifact, Document, PromotionRequest, Decision)
+
+
 def counts() -> tuple[int, ...]:
-    return tuple(
-        m.objects.count() for m in (RegisteredModel, ModelVersion, Artifact, Document, PromotionRequest, Decision)
-    )
+    """How many models, versions, artifacts, documents, requests and decisions are stored.
+
+    Read before and after each of the corpus's ~2,000 requests, so in one query: each
+    manager's own query (whatever it filters) counted as a scalar subquery, the same numbers
+    as six `.count()` calls at a sixth of the round trips.
+    """
+    parts, params = [], []
+    for i, model in enumerate(COUNTED):
+        sql, args = model.objects.values("pk").query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted{i})")
+        params.extend(args)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return tuple(cursor.fetchone())
 
 
 @pytest.fixture
@@ -215,14 +230,15 @@ def test_hostile_uploads(world):
         check_api(response, f"upload named {name[:20]!r}", None, before, problems)
     upload = io.BytesIO(b"%PDF-1.4 not really")
     upload.name = "r.pdf"
+    before = counts()  # read before the request (an argument after it would compare the counts with themselves)
     check_api(
-        client.post("/api/v1/reports/verify/", {"file": upload}, format="multipart"), "verify", None, counts(), problems
+        client.post("/api/v1/reports/verify/", {"file": upload}, format="multipart"), "verify", None, before, problems
     )
     assert not problems, "\n".join(problems)
 
 
 API_QUERIES = {
-    "/api/v1/models/": ["team", "risk_tier", "stage", "q"],
+    "/api/v1/models/": ["team", "risk_tier", "stage", "q", "page"],
     "/api/v1/audit/": ["model", "version", "action", "actor", "since", "until", "page"],
     "/api/v1/audit.csv": ["model", "version", "action", "actor", "since", "until"],
     "/api/v1/models/credit-scoring/history/": ["at"],
@@ -236,10 +252,12 @@ def test_hostile_query_strings_on_the_api(world):
     for url, params in API_QUERIES.items():
         for param in params:
             for value in HOSTILE_QUERY:
+                before = counts()
                 response = client.get(f"{url}?{param}={value}")
-                check_api(response, f"GET {url}?{param}={value[:30]}", None, counts(), problems)
+                check_api(response, f"GET {url}?{param}={value[:30]}", None, before, problems)
     for url in ("/api/v1/models/%00/", "/api/v1/models/%00/versions/1/", "/api/v1/promotions/99999999999999999999/"):
-        check_api(client.get(url), f"GET {url}", None, counts(), problems)
+        before = counts()
+        check_api(client.get(url), f"GET {url}", None, before, problems)
     assert not problems, "\n".join(problems)
 
 
