@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import time
 from datetime import timedelta
 
 import pytest
@@ -60,6 +59,7 @@ def promoted(celery_worker):
     wait_for(
         lambda: PromotionRequest.objects.get(pk=request_id).status != RequestStatus.AWAITING_GATES,
         timeout=90,
+        interval=0.05,
         message="gates to finish",
     )
     for name, ticket in (("olivia", "OWN-11"), ("rafael", "RISK-202"), ("carmen", "COMP-303")):
@@ -111,18 +111,19 @@ def _drawn_forms(reader: PdfReader) -> int:
     return count
 
 
-def test_gate_charts_are_drawn_ahead_when_the_gates_finish(promoted, celery_worker):
-    """The worker drew the charts of the finished gates (performance, fairness, latency), so
-    the PDF only lays them out; drawing them again finds them all in the chart store."""
+def test_the_request_report_lays_out_the_charts_drawn_ahead_and_names_approvers_tickets_gates_and_hashes(
+    promoted, celery_worker
+):
+    """The worker drew the charts of the finished gates (performance, fairness, latency) when
+    the gates finished, so the PDF only lays them out; drawing them again finds them all in the
+    chart store. (One test with the report: the promoted world costs a worker round each.)"""
     from governance.reports.models import ChartImage
     from governance.reports.services import gate_charts_draw
 
-    wait_for(lambda: ChartImage.objects.count() >= 3, timeout=60, message="charts drawn by the worker")
+    wait_for(lambda: ChartImage.objects.count() >= 3, timeout=60, interval=0.05, message="charts drawn by the worker")
     assert all(svg.lstrip().startswith("<svg") for svg in ChartImage.objects.values_list("svg", flat=True))
     assert gate_charts_draw(request_id=promoted["request_id"]) == 0
 
-
-def test_the_request_report_names_approvers_tickets_gates_and_evidence_hashes(promoted, celery_worker):
     client = promoted["clients"]["carmen"]
     pdf, response = _download(client, f"/api/v1/promotions/{promoted['request_id']}/report.pdf")
     text, reader = _text(pdf)
@@ -166,8 +167,32 @@ def test_a_pdf_we_made_verifies_and_an_altered_one_does_not(promoted, celery_wor
     assert AuditEvent.objects.filter(action="report.verified").count() == 2
 
 
-def test_the_period_report_runs_on_the_worker_with_progress_and_an_email(promoted, celery_worker):
-    client = promoted["clients"]["carmen"]
+def test_reports_need_the_export_right_bad_periods_are_400_and_a_period_report_runs_on_the_worker(
+    promoted, celery_worker
+):
+    """Refused first (no right to export, bad periods: nothing queued), then a good period
+    report runs on the worker with progress and an email. (One test: the promoted world costs
+    a worker round each.)"""
+    outsider = promoted["clients"]["outsider"]
+    assert outsider.get(f"/api/v1/promotions/{promoted['request_id']}/report.pdf").status_code == 404
+    pipeline = promoted["clients"]["pipeline"]  # mlops may see the model but not export
+    r = pipeline.get(f"/api/v1/promotions/{promoted['request_id']}/report.pdf")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    carmen = promoted["clients"]["carmen"]
+    for body, field in (
+        ({"scope": "period", "since": "2026-02-30T00:00:00Z"}, "since"),
+        ({"scope": "period", "since": "2026-03-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "since"),
+        ({"scope": "period", "since": "2020-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "until"),
+        ({"scope": "model", "since": "2026-01-01T00:00:00Z"}, "scope"),
+        ({"scope": "period", "since": "2026-01-01T00:00:00Z", "team": "nope"}, "team"),
+    ):
+        r = carmen.post("/api/v1/reports/", body, format="json")
+        assert r.status_code == 400, (body, r.content)
+        assert field in r.json()["error"]["fields"], r.json()
+    assert not Report.objects.filter(scope="period").exists()  # nothing queued for the refused bodies
+    assert carmen.get("/api/v1/reports/999999/").status_code == 404
+
+    client = carmen
     since = (timezone.now() - timedelta(days=1)).isoformat()
     r = client.post("/api/v1/reports/", {"scope": "period", "since": since}, format="json")
     assert r.status_code == 202, r.content
@@ -218,25 +243,3 @@ def test_the_ready_email_links_the_report_page(promoted, celery_worker, mailoutb
     assert reader.metadata.title == "scorecard: the model's history"
     # How to verify: the chain head, the evidence hashes and the replay command.
     assert "manage.py verify_audit" in flat and "manage.py replay_gates" in flat
-
-
-def test_reports_need_the_export_right_and_bad_periods_are_400(promoted, celery_worker):
-    outsider = promoted["clients"]["outsider"]
-    assert outsider.get(f"/api/v1/promotions/{promoted['request_id']}/report.pdf").status_code == 404
-    pipeline = promoted["clients"]["pipeline"]  # mlops may see the model but not export
-    r = pipeline.get(f"/api/v1/promotions/{promoted['request_id']}/report.pdf")
-    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
-    carmen = promoted["clients"]["carmen"]
-    for body, field in (
-        ({"scope": "period", "since": "2026-02-30T00:00:00Z"}, "since"),
-        ({"scope": "period", "since": "2026-03-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "since"),
-        ({"scope": "period", "since": "2020-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "until"),
-        ({"scope": "model", "since": "2026-01-01T00:00:00Z"}, "scope"),
-        ({"scope": "period", "since": "2026-01-01T00:00:00Z", "team": "nope"}, "team"),
-    ):
-        r = carmen.post("/api/v1/reports/", body, format="json")
-        assert r.status_code == 400, (body, r.content)
-        assert field in r.json()["error"]["fields"], r.json()
-    assert not Report.objects.filter(scope="period").exists()
-    assert carmen.get("/api/v1/reports/999999/").status_code == 404
-    time.sleep(0)  # nothing queued for the refused bodies
