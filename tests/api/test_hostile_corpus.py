@@ -9,6 +9,7 @@ Through Django's test client on PostgreSQL with DEBUG off (not a live server).
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from urllib.parse import quote
@@ -111,20 +112,27 @@ HOSTILE_QUERY = [
 COUNTED = (RegisteredModel, ModelVersion, Artifact, Document, PromotionRequest, Decision)
 
 
-def counts() -> tuple[int, ...]:
-    """How many models, versions, artifacts, documents, requests and decisions are stored.
-
-    Read before and after each of the corpus's ~2,000 requests, so in one query: each
-    manager's own query (whatever it filters) counted as a scalar subquery, the same numbers
-    as six `.count()` calls at a sixth of the round trips.
-    """
+@functools.cache
+def _counts_query() -> tuple[str, tuple]:
+    """Each manager's own query (whatever it filters) counted as a scalar subquery: one
+    SELECT giving the six numbers, compiled once."""
     parts, params = [], []
     for i, model in enumerate(COUNTED):
         sql, args = model.objects.values("pk").query.sql_with_params()
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted{i})")
         params.extend(args)
+    return "SELECT " + ", ".join(parts), tuple(params)
+
+
+def counts() -> tuple[int, ...]:
+    """How many models, versions, artifacts, documents, requests and decisions are stored.
+
+    Read before and after each of the corpus's ~2,000 requests, so one precompiled query: the
+    same numbers as six `.count()` calls, without six round trips and six ORM compilations.
+    """
+    sql, params = _counts_query()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
+        cursor.execute(sql, params)
         return tuple(cursor.fetchone())
 
 
