@@ -217,8 +217,10 @@ def test_reports_need_the_export_right_bad_periods_are_400_and_a_period_report_r
     assert Report.objects.get(pk=job["id"]).notified_at is not None
 
 
-def test_the_ready_email_links_the_report_page(promoted, celery_worker, mailoutbox):
-    """Built in this process (the same service the worker runs), so the email is readable here."""
+def test_the_ready_email_links_the_report_page(promoted, stopped_celery_worker, mailoutbox):
+    """Built in this process (the same service the worker runs), so the email is readable here.
+    The worker is stopped once the world is promoted: the build report_start queues must not
+    be claimed by it before this process builds the report."""
     from governance.reports.services import report_build, report_start
 
     carmen = promoted["users"]["carmen"]
