@@ -185,6 +185,10 @@ def api_endpoints(world) -> list[tuple[str, str, dict]]:
 
 
 def test_hostile_json_bodies_and_fields_on_every_api_endpoint(world):
+    # Every value in every field of every endpoint happens here only: the live-server test
+    # (test_hostile_live.py) sends each body and value to each endpoint over the socket, the
+    # field turning with the value, since which field a value lands in is the same code
+    # in-process and behind gunicorn.
     client = api_client(world["admin"])
     client.raise_request_exception = False
     problems: list[str] = []
