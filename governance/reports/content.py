@@ -24,6 +24,7 @@ from governance.evidence.documents import document_fields
 from governance.evidence.markdown import render_markdown
 from governance.evidence.models import Artifact, Document, DocumentKind
 from governance.gates.models import GateRun
+from governance.gates.stats.outcome import value_name
 from governance.registry.models import ModelVersion, RegisteredModel
 from governance.reports import charts
 from governance.reports.images import ChartUnavailable, figure_svg_stored, svg_data_uri
@@ -230,6 +231,12 @@ def _gate_summary(runs: list[GateRun]) -> str:
     return ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
 
 
+def _metric_label(outcome: dict) -> str | None:
+    """'auc drop' where the value is the candidate's difference from its baseline."""
+    metric, name = outcome.get("metric"), value_name(outcome)
+    return f"{metric} {name}" if metric and name != "value" else metric
+
+
 def _gate_row(run: GateRun, charting: Charting | None) -> dict:
     outcome = run.outcome or {}
     return {
@@ -237,7 +244,7 @@ def _gate_row(run: GateRun, charting: Charting | None) -> dict:
         "type": run.gate_type,
         "round": run.round,
         "status": run.status,
-        "metric": outcome.get("metric"),
+        "metric": _metric_label(outcome),
         "value": outcome.get("value"),
         "ci_low": outcome.get("ci_low"),
         "ci_high": outcome.get("ci_high"),

@@ -134,6 +134,8 @@ def test_the_request_report_lays_out_the_charts_drawn_ahead_and_names_approvers_
         assert user in flat
     for gate in ("auc_not_worse", "gender_parity", "p95_latency", "docs_complete"):
         assert gate in flat
+    # The outcome table says the performance number is AUC's drop against the baseline.
+    assert "auc drop" in flat
     predictions = Artifact.objects.get(version=promoted["version"], kind="predictions")
     assert predictions.blob_id in flat.replace(" ", "") or predictions.blob_id in text.replace("\n", "")
     # Charts are embedded, one per charted gate at least (performance, fairness, latency).

@@ -97,6 +97,18 @@ def checklist(
     )
 
 
+#: What a comparison with the baseline reports as its value (details["compared"]): the
+#: candidate's difference, not the metric itself (an AUC "value" of -0.015 is a gain).
+DIFFERENCE_NAMES = ("drop", "increase", "improvement")
+
+
+def value_name(outcome: dict[str, Any] | None) -> str:
+    """The word for an outcome's `value` in a label: "drop", "increase" or "improvement"
+    when the gate compared the candidate with its baseline, else "value"."""
+    compared = ((outcome or {}).get("details") or {}).get("compared")
+    return compared if isinstance(compared, str) and compared in DIFFERENCE_NAMES else "value"
+
+
 def _json_safe(value: Any) -> Any:
     """Turn numpy scalars into Python ones and non-finite floats into None."""
     if isinstance(value, dict):
