@@ -21,7 +21,7 @@ from governance.accounts.services import role_grant, team_create
 from governance.approvals.models import PromotionRequest
 from governance.audit.models import AuditEvent
 from governance.demo.engine import demo_deviations
-from governance.demo.scenarios import SCENARIOS
+from governance.demo.scenarios import PASSWORD, PEOPLE, SCENARIOS
 from governance.policies.models import Policy
 from governance.registry.models import RegisteredModel
 from tests.conftest import wait_for
@@ -155,6 +155,12 @@ def test_it_seeds_the_same_demo_twice_without_a_worker(no_worker, client):
     assert "Demo logins" in output and "clinician" in output
     assert_it_is_the_tour(first, worker=False)
     assert_access_is_limited(client)
+    # Every demo person the seed created signs in with the demo password (one hash computed
+    # for all of them); the clinician an older demo made keeps the password it had.
+    for person in PEOPLE:
+        signed_in = client.login(username=person.username, password=PASSWORD)
+        assert signed_in is (person.username != "clinician"), person.username
+    assert not client.login(username="risk", password=PASSWORD + "x")
 
 
 def _settled() -> bool:
