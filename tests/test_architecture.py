@@ -162,9 +162,10 @@ def test_starting_django_loads_no_scipy_and_the_web_process_no_scipy_stats():
     assert out.stdout.split() == ["False", "False"]
 
 
-# Where the length rule applies: the app, the benchmarks, the CLI client. Not in migrations
-# (generated), nor in setuptools' copies of the client (client/build/, *.egg-info; gitignored).
-SITTING_ROOTS = ("governance", "bench", "client")
+# Where the length rule applies: the app, the benchmarks, the CLI client, the tests and the
+# scripts (a test module is read like any other). Not in migrations (generated), nor in
+# setuptools' copies of the client (client/build/, *.egg-info; gitignored).
+SITTING_ROOTS = ("governance", "bench", "client", "tests", "scripts")
 
 
 def _skipped(path: Path) -> bool:
@@ -202,6 +203,9 @@ def test_the_length_rule_sees_a_long_module_and_skips_generated_code(tmp_path):
         "client/build/lib/govern/long.py": MAX_MODULE_LINES + 1,
         "client/govern.egg-info/long.py": MAX_MODULE_LINES + 1,
         "governance/app/migrations/0001_initial.py": MAX_MODULE_LINES + 1,
+        "tests/app/test_long.py": MAX_MODULE_LINES + 1,
+        "tests/app/test_ok.py": MAX_MODULE_LINES,
+        "scripts/long.py": MAX_MODULE_LINES + 1,
     }.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x = 1\n" * lines, encoding="utf-8")
@@ -209,5 +213,7 @@ def test_the_length_rule_sees_a_long_module_and_skips_generated_code(tmp_path):
     assert long == [
         f"bench/long.py: {MAX_MODULE_LINES + 1} lines",
         f"client/govern/long.py: {MAX_MODULE_LINES + 1} lines",
+        f"tests/app/test_long.py: {MAX_MODULE_LINES + 1} lines",
+        f"scripts/long.py: {MAX_MODULE_LINES + 1} lines",
     ]
-    assert seen == {"governance": 0, "bench": 2, "client": 1}
+    assert seen == {"governance": 0, "bench": 2, "client": 1, "tests": 2, "scripts": 1}
