@@ -18,6 +18,10 @@ TABLE_CASES = [
     Case("empty", "predictions", "p.csv", b"", "the file is empty"),
     Case("only-whitespace", "predictions", "p.csv", "\n\n  \n", "the file is empty"),
     Case("bom-only", "predictions", "p.csv", b"\xef\xbb\xbf", "the file is empty"),
+    # An empty first line, then data: a kind with no required column (found by the fuzzer:
+    # it reached the parser with no columns at all and failed an assertion) and one with.
+    Case("empty-header-line", "feature_current", "e.csv", b"\n\r\x00", "the first line is empty", line=1),
+    Case("empty-header-line-predictions", "predictions", "p.csv", "\n1,0.5\n", "the first line is empty", line=1),
     Case("header-only", "predictions", "p.csv", "y_true,y_score\n", "no data rows"),
     Case("header-and-blank-lines", "predictions", "p.csv", "y_true,y_score\n\n\n", "no data rows"),
     Case(

@@ -144,6 +144,8 @@ def parse_table(kind: str, source: Source, columnar_dir: str) -> ParsedEvidence:
 
 
 def _check_column_names(kind: str, names: list[str], *, line: int | None) -> None:
+    if not names:
+        raise EvidenceError("the first line is empty: it must be a header naming the columns", line=line)
     if len(names) > MAX_COLUMNS:
         raise EvidenceError(f"{len(names)} columns: at most {MAX_COLUMNS} are allowed", line=line)
     for position, name in enumerate(names, start=1):
