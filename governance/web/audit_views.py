@@ -9,9 +9,10 @@ from django.shortcuts import render
 from governance.accounts.permissions import audit_scope
 from governance.audit.exports import audit_export_start, csv_response
 from governance.audit.selectors import AuditFilters, audit_events
-from governance.audit.sentences import action_families, event_sentence
+from governance.audit.sentences import action_families
 from governance.core.errors import DomainError
 from governance.registry.selectors import models_visible_to
+from governance.web.audit_rows import audit_rows
 
 PAGE_SIZE = 50
 
@@ -48,7 +49,7 @@ def audit_list(request):
         )
     events = audit_events(scope=audit_scope(request.user), filters=filters).reverse()  # newest first
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(event, event_sentence(event)) for event in page.object_list]
+    rows = audit_rows(page.object_list)
     known = {a for _, actions in context["families"] for a in actions} | {f for f, _ in context["families"]}
     return render(
         request,
