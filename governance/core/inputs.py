@@ -240,37 +240,46 @@ def check_form(items: Iterable[tuple[str, list[str]]]) -> None:
 # --- YAML ------------------------------------------------------------------------------
 
 
-class _YamlLoader(yaml.SafeLoader):
-    """Safe loader without aliases (no "billion laughs"), with bounded nesting, dates kept
-    as text and whole numbers of bounded size."""
+class DepthBoundedLoader(yaml.SafeLoader):
+    """A SafeLoader whose nesting is bounded at `max_depth`: counted by the composer, and for
+    flow collections (`[`, `{`) already by the scanner, which otherwise looks up to 1,024
+    characters ahead of each one, checking every open level each step ("[" * 3000 cost half
+    a second before the composer saw the depth). Subclasses say what a refusal is."""
+
+    max_depth: int = MAX_DEPTH
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
 
+    def too_deep(self, mark: Any, error: type[yaml.MarkedYAMLError] = yaml.composer.ComposerError) -> Exception:
+        """The refusal at `mark`; `error` is the stage's own YAML error (composer or scanner)."""
+        return error(None, None, f"nested too deeply (limit {self.max_depth})", mark)
+
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, "YAML aliases are not allowed", event.start_mark)
         self._depth += 1
         try:
-            if self._depth > MAX_DEPTH:
-                event = self.peek_event()
-                raise yaml.composer.ComposerError(
-                    None, None, f"nested too deeply (limit {MAX_DEPTH})", event.start_mark
-                )
+            if self._depth > self.max_depth:
+                raise self.too_deep(self.peek_event().start_mark)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
     def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 - PyYAML signature
-        # The scanner looks up to 1,024 characters ahead of each `[`/`{` for a possible
-        # simple key, checking every open flow level each step: "[" * 3000 cost half a
-        # second before compose_node saw depth 65. Refusing at the scanner bounds it at once
-        # (flow nesting beyond the limit is nesting beyond it for compose_node too).
-        if self.flow_level >= MAX_DEPTH:
-            raise yaml.scanner.ScannerError(None, None, f"nested too deeply (limit {MAX_DEPTH})", self.get_mark())
+        if self.flow_level >= self.max_depth:  # one more level would be nested beyond the limit
+            raise self.too_deep(self.get_mark(), yaml.scanner.ScannerError)
         super().fetch_flow_collection_start(TokenClass)
+
+
+class _YamlLoader(DepthBoundedLoader):
+    """Safe loader without aliases (no "billion laughs"), with bounded nesting, dates kept
+    as text and whole numbers of bounded size."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "YAML aliases are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _yaml_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:

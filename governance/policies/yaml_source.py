@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from governance.core.inputs import DepthBoundedLoader
 from governance.policies import schema as S
 from governance.policies.issues import PolicyIssue, clip, format_path, kind_of, printable, show
 
@@ -27,14 +28,14 @@ class _Refusal(Exception):
         self.message = message
 
 
-class _PolicyYamlLoader(yaml.SafeLoader):
+class _PolicyYamlLoader(DepthBoundedLoader):
     """SafeLoader with YAML 1.2 core-schema scalars, no aliases/anchors, bounded depth."""
 
     yaml_implicit_resolvers: dict = {}
+    max_depth = S.MAX_NESTING_DEPTH
 
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self._depth = 0
+    def too_deep(self, mark, error=None) -> _Refusal:  # noqa: ANN001 - a PyYAML mark; any stage
+        return _Refusal(mark, f"nested deeper than {S.MAX_NESTING_DEPTH} levels")
 
     def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML signature
         if self.check_event(yaml.AliasEvent):
@@ -49,22 +50,7 @@ class _PolicyYamlLoader(yaml.SafeLoader):
                 event.start_mark,
                 f"YAML anchors are not allowed (found &{event.anchor}); write each value out in full",
             )
-        self._depth += 1
-        try:
-            if self._depth > S.MAX_NESTING_DEPTH:
-                raise _Refusal(event.start_mark, f"nested deeper than {S.MAX_NESTING_DEPTH} levels")
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def fetch_flow_collection_start(self, TokenClass):  # noqa: ANN001, N803 - PyYAML signature
-        # The scanner looks up to 1,024 characters ahead of each `[`/`{` for a possible
-        # simple key, checking every open flow level each step: "[" * 3000 cost half a
-        # second before compose_node saw the depth. Refusing here bounds it at once (flow
-        # nesting beyond the limit is nesting beyond it for compose_node too).
-        if self.flow_level >= S.MAX_NESTING_DEPTH:
-            raise _Refusal(self.get_mark(), f"nested deeper than {S.MAX_NESTING_DEPTH} levels")
-        super().fetch_flow_collection_start(TokenClass)
+        return super().compose_node(parent, index)
 
 
 _TAG = "tag:yaml.org,2002:"

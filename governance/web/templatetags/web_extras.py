@@ -11,7 +11,7 @@ from django import template
 from django.template.defaultfilters import stringfilter, truncatechars
 
 from governance.core.numbers import measured
-from governance.gates.stats.outcome import value_name as outcome_value_name
+from governance.gates.stats.outcome import value_name
 from governance.web.inbox_rows import inbox_rows as build_inbox_rows
 from governance.web.inbox_rows import model_rows as build_model_rows
 
@@ -67,10 +67,8 @@ def json_compact(value):
         return str(value)
 
 
-@register.filter
-def value_name(outcome):
-    """'drop' (or 'increase', 'improvement') for a gate that compared with the baseline, else 'value'."""
-    return outcome_value_name(outcome)
+# 'drop' (or 'increase', 'improvement') for a gate that compared with the baseline, else 'value'.
+register.filter("value_name", value_name)
 
 
 @register.filter
